@@ -1,0 +1,42 @@
+# Two commands a new user needs: `make demo` and `make test`. Both set up everything
+# themselves on a fresh Debian 12 machine run as root (apt packages, venv, secrets).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SYSTEM_PYTHON := /usr/bin/python3
+APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-clients \
+	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium
+APT_STAMP := $(VENV)/.apt-ok
+PIP_STAMP := $(VENV)/.pip-ok
+
+.PHONY: test demo setup clean bench
+
+setup: $(PIP_STAMP)
+
+$(APT_STAMP):
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@# Debian's mosquitto package starts a system broker; ours are private and on free ports.
+	@test -d $(VENV) || $(SYSTEM_PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(PIP_STAMP): $(APT_STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install -q --upgrade pip==24.3.1
+	$(PY) -m pip install -q -c constraints.txt -e '.[kiosk,test]'
+	@touch $@
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) -m edge_agent.demo
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache test-artifacts
