@@ -1,0 +1,174 @@
+"""`edge-agent`: the branch daemon and the technician's commands.
+
+Every command takes `--config PATH` (default /etc/lobby/branch.toml). Commands print
+sentences for people and exit non-zero on failure; a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from edge_agent.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
+
+Handler = Callable[[argparse.Namespace, BranchConfig], int]
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# ---- queue commands: a technician exercising the branch without the UI ------------------
+
+
+def _open_branch(config: BranchConfig):
+    from edge_agent.branch import Branch
+
+    return Branch.open(config)
+
+
+def _queue_op(op: str) -> Handler:
+    def handler(args: argparse.Namespace, config: BranchConfig) -> int:
+        from edge_agent.queue.model import QueueError
+
+        branch = _open_branch(config)
+        try:
+            if op == "ticket":
+                result = branch.issue_ticket(args.service, tier=args.tier)
+            elif op == "transfer":
+                result = branch.transfer(args.ticket, args.to_service)
+            else:
+                result = getattr(branch, op)(args.counter)
+        except QueueError as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            branch.close()
+        _print_json(result)
+        return 0
+
+    return handler
+
+
+def _status(args: argparse.Namespace, config: BranchConfig) -> int:
+    branch = _open_branch(config)
+    try:
+        _print_json(branch.queue_state().model_dump(mode="json"))
+    finally:
+        branch.close()
+    return 0
+
+
+def _config_check(args: argparse.Namespace, config: BranchConfig) -> int:
+    print(f"OK: {args.path}: {config_summary(config)}")
+    return 0
+
+
+def _customers_import(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.branch import tier_thresholds
+    from edge_agent.security import load_or_create_key
+    from edge_agent.store.db import Store
+    from edge_agent.store.directory import import_customers
+
+    store = Store(config.store.path)
+    try:
+        report = import_customers(
+            store, args.file, load_or_create_key(config.security.key_file), tier_thresholds(config), datetime.now(config.branch.zone)
+        )
+    finally:
+        store.close()
+    if report.problems:
+        print(f"{args.file}: nothing imported, {len(report.problems)} problem(s) to fix first:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"imported {report.imported} customer(s) from {args.file} (card numbers stored as tokens only)")
+    return 0
+
+
+def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.bus.broker_setup import setup_broker
+
+    credentials = setup_broker(config, args.out)
+    print(f"wrote {args.out}/mosquitto.conf, passwd, acl and credentials.json ({len(credentials)} users)")
+    print(f"start the broker with: mosquitto -c {Path(args.out).resolve()}/mosquitto.conf")
+    return 0
+
+
+def _run(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.agent import run_agent
+
+    return run_agent(config)
+
+
+# ---- argument parsing --------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=f"branch configuration (default {DEFAULT_CONFIG_PATH})")
+    parser = argparse.ArgumentParser(prog="edge-agent", description="Lobby Kiosk branch agent", parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help: str, parent: argparse._SubParsersAction = commands) -> argparse.ArgumentParser:
+        sub = parent.add_parser(name, help=help, parents=[common])
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("run", _run, "run the branch agent (the daemon)")
+
+    config_cmd = commands.add_parser("config", help="check a configuration file").add_subparsers(dest="sub", required=True)
+    check = add("check", _config_check, "validate a branch configuration and list every problem", config_cmd)
+    check.add_argument("path", type=Path, nargs="?", help="the file to check (default: --config)")
+
+    ticket = add("ticket", _queue_op("ticket"), "issue a ticket, as the kiosk would")
+    ticket.add_argument("service")
+    ticket.add_argument("--tier", default="mass", choices=["vip", "potential", "prospect", "mass"])
+    for name, op, help in (
+        ("call-next", "call_next", "call the next ticket to a counter"),
+        ("recall", "recall", "call the counter's ticket again"),
+        ("no-show", "no_show", "the called customer did not come"),
+        ("complete", "complete", "the counter finished serving its customer"),
+        ("counter-open", "counter_open", "open a counter"),
+        ("counter-close", "counter_close", "close a counter"),
+    ):
+        add(name, _queue_op(op), help).add_argument("counter")
+    transfer = add("transfer", _queue_op("transfer"), "send a called ticket to another service's queue")
+    transfer.add_argument("ticket", help="the ticket label, e.g. A023")
+    transfer.add_argument("to_service")
+    add("status", _status, "print the queue state")
+
+    customers = commands.add_parser("customers", help="the customer directory").add_subparsers(dest="sub", required=True)
+    add("import", _customers_import, "import a CRM export (card_number,display_name,tier,rm,...)", customers).add_argument(
+        "file", type=Path
+    )
+
+    broker = commands.add_parser("broker", help="the branch's MQTT broker").add_subparsers(dest="sub", required=True)
+    add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker).add_argument(
+        "--out", type=Path, required=True, help="directory to write into"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    config_path = getattr(args, "config", DEFAULT_CONFIG_PATH)
+    if args.handler is _config_check:
+        config_path = args.path or config_path
+        args.path = config_path
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stdout if args.handler is _config_check else sys.stderr)
+        return 1
+    return args.handler(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

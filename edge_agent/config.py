@@ -1,0 +1,324 @@
+"""The branch configuration: one TOML file per branch, validated before anything runs.
+
+A technician copies `config/branch.example.toml` to `/etc/lobby/branch.toml` and edits it.
+Any key can be overridden from the environment as `LOBBY_<SECTION>__<KEY>` (for example
+`LOBBY_PRINTER__PORT=virtual`). A bad file never produces a traceback: `load_config`
+raises `ConfigError`, whose `problems` each name the file, the key path and what was
+expected, so `edge-agent config check` can print all of them at once.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from edge_agent.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
+from edge_agent.queue.model import Tier
+
+DEFAULT_CONFIG_PATH = Path("/etc/lobby/branch.toml")
+ENV_PREFIX = "LOBBY_"
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Section(BaseModel):
+    """Every section refuses unknown keys: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BranchSection(Section):
+    id: str = Field(pattern=_ID_PATTERN, description="short id used in MQTT topics, e.g. sh-pudong-01")
+    name: str = Field(min_length=1, description="the branch name printed on tickets (Chinese)")
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    # "mon-fri" style keys -> "09:00-17:00"; a day not listed is closed.
+    opening_hours: dict[str, str] = Field(default_factory=lambda: {"mon-fri": "09:00-17:00"})
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone name; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        for days, span in value.items():
+            for day in days.split("-"):
+                if day not in _WEEKDAYS:
+                    raise ValueError(f"'{days}': days are written mon, tue, ... sun, or a range like mon-fri")
+            match = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", span)
+            if not match:
+                raise ValueError(f"'{span}' for {days}: write opening hours as HH:MM-HH:MM, e.g. 09:00-17:00")
+            h1, m1, h2, m2 = map(int, match.groups())
+            if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60) or (h1, m1) >= (h2, m2):
+                raise ValueError(f"'{span}' for {days}: the opening time must come before the closing time")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def hours_on(self, weekday: int) -> tuple[time, time] | None:
+        """Opening and closing time on a weekday (0 = Monday), or None when closed."""
+        for days, span in self.opening_hours.items():
+            first, _, last = days.partition("-")
+            lo, hi = _WEEKDAYS.index(first), _WEEKDAYS.index(last or first)
+            if lo <= weekday <= hi:
+                opens, closes = span.split("-")
+                return time.fromisoformat(opens), time.fromisoformat(closes)
+        return None
+
+
+class StoreSection(Section):
+    path: Path = Path("/var/lib/lobby/branch.db")
+
+
+class SecuritySection(Section):
+    key_file: Path = Path("/var/lib/lobby/card.key")
+
+
+class MqttSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    ws_port: int = Field(9001, ge=1, le=65535)
+    # Where the broker listens: an address for MQTT; websockets bind by interface only
+    # (Mosquitto 2.0 ignores a websockets bind address), None = all interfaces.
+    bind_address: str = "0.0.0.0"
+    ws_interface: str | None = None
+    tls: bool = False
+    # Written by `edge-agent broker setup`: each role's user name and generated password.
+    credentials_file: Path = Path("/etc/lobby/broker/credentials.json")
+    # With tls = true: the CA clients trust, and the broker's certificate and key.
+    # Left empty, `broker setup` generates a private CA and a certificate for `host`.
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    max_payload_bytes: int = Field(16384, ge=256, le=1_048_576)
+    outbox_max_events: int = Field(100_000, ge=100)
+    outbox_max_age_hours: float = Field(72, gt=0)
+
+
+class BridgeSection(Section):
+    """The link to head office's broker; the branch keeps working while it is down."""
+
+    enabled: bool = False
+    address: str = ""
+    port: int = Field(8883, ge=1, le=65535)
+    username: str = ""
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    tls: bool = True
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> "BridgeSection":
+        if self.enabled and not (self.address and self.username and self.password_file):
+            raise ValueError("an enabled bridge needs address, username and password_file")
+        return self
+
+
+class WebSection(Section):
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class TierRule(Section):
+    name_zh: str
+    name_en: str
+    min_assets: float | None = Field(None, ge=0, description="financial assets in CNY at or above which a customer is in this tier")
+    min_loans: float | None = Field(None, ge=0, description="personal loans in CNY at or above which a customer is in this tier")
+    alert: bool = False
+
+
+def _default_tiers() -> dict[Tier, TierRule]:
+    return {
+        Tier.VIP: TierRule(name_zh="中高端客户", name_en="Premier", min_assets=200_000, min_loans=500_000, alert=True),
+        Tier.POTENTIAL: TierRule(name_zh="潜力客户", name_en="Potential", min_assets=50_000),
+        Tier.PROSPECT: TierRule(name_zh="潜在客户", name_en="Prospect"),
+        Tier.MASS: TierRule(name_zh="大众客户", name_en="Personal"),
+    }
+
+
+class ServiceSection(Section):
+    id: str = Field(pattern=_ID_PATTERN)
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="one or two capital letters printed before the number")
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    target_wait_min: float = Field(gt=0, le=240)
+    default_service_min: float = Field(gt=0, le=240)
+    self_service_capable: bool = False
+    # Which tiers the kiosk offers this service to; empty = everybody.
+    tiers: list[Tier] = Field(default_factory=list)
+
+
+class CounterSection(Section):
+    id: str = Field(pattern=_ID_PATTERN)
+    name_zh: str = ""
+    name_en: str = ""
+    services: list[str] = Field(min_length=1)
+    profile: str = "fifo"
+
+
+class ProfileSection(Section):
+    kind: Literal["fifo", "ratio", "accumulating"]
+    # ratio: `ratio[0]` calls of priority tiers, then `ratio[1]` of the others.
+    ratio: tuple[int, int] = (2, 1)
+    priority_tiers: list[Tier] = Field(default_factory=lambda: [Tier.VIP])
+    # accumulating (Kleinrock): priority = rate[tier] x seconds waited.
+    tier_rates: dict[Tier, float] = Field(default_factory=lambda: {t: 1.0 for t in Tier})
+    cap_past_target_min: float = Field(15, ge=0)
+
+    @field_validator("ratio")
+    @classmethod
+    def _positive_ratio(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] < 1 or value[1] < 1:
+            raise ValueError("both parts of a ratio must be at least 1, e.g. [2, 1]")
+        return value
+
+    @field_validator("tier_rates")
+    @classmethod
+    def _positive_rates(cls, value: dict[Tier, float]) -> dict[Tier, float]:
+        bad = [tier.value for tier, rate in value.items() if rate <= 0]
+        if bad:
+            raise ValueError(f"rates must be positive (check {', '.join(bad)})")
+        return value
+
+
+class KioskSection(Section):
+    width: int = Field(1080, ge=320)
+    height: int = Field(1920, ge=320)
+    dpi: float = Field(160, gt=50)
+    fullscreen: bool = True
+    idle_timeout_s: float = Field(45, ge=5)
+    request_timeout_s: float = Field(3, gt=0)
+    # Offer self-service when the estimated wait is at least this long.
+    diversion_min_wait_min: float = Field(15, ge=0)
+
+
+class BranchConfig(BaseSettings):
+    """The whole branch. Sections in the order a technician reads them in the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    branch: BranchSection
+    store: StoreSection = StoreSection()
+    security: SecuritySection = SecuritySection()
+    mqtt: MqttSection = MqttSection()
+    bridge: BridgeSection = BridgeSection()
+    web: WebSection = WebSection()
+    tiers: dict[Tier, TierRule] = Field(default_factory=_default_tiers)
+    services: list[ServiceSection] = Field(min_length=1)
+    counters: list[CounterSection] = Field(min_length=1)
+    profiles: dict[str, ProfileSection] = Field(default_factory=lambda: {"fifo": ProfileSection(kind="fifo")})
+    kiosk: KioskSection = KioskSection()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file arrives as init values; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "BranchConfig":
+        problems = cross_reference_problems(self)
+        if problems:
+            raise ValueError("\n".join(f"{path}: {message}" for path, message in problems))
+        return self
+
+    def service(self, service_id: str) -> ServiceSection:
+        return next(s for s in self.services if s.id == service_id)
+
+    @property
+    def alert_tiers(self) -> frozenset[Tier]:
+        return frozenset(tier for tier, rule in self.tiers.items() if rule.alert)
+
+
+def cross_reference_problems(config: BranchConfig) -> list[tuple[str, str]]:
+    """Mistakes that only show when sections are read together."""
+    problems: list[tuple[str, str]] = []
+    service_ids = [s.id for s in config.services]
+    for kind, ids in (("service", service_ids), ("counter", [c.id for c in config.counters])):
+        for index, ident in enumerate(ids):
+            if ident in ids[:index]:
+                problems.append((f"{kind}s[{index}].id", f"the {kind} id '{ident}' is used twice"))
+    prefixes = [(i, s.prefix) for i, s in enumerate(config.services)]
+    for i, prefix in prefixes:
+        for j, other in prefixes[:i]:
+            if prefix.startswith(other) or other.startswith(prefix):
+                problems.append(
+                    (
+                        f"services[{i}].prefix",
+                        f"prefix '{prefix}' overlaps '{other}' of services[{j}] ({config.services[j].id}); "
+                        "tickets like "
+                        f"{prefix}001 and {other}001 would be confused on tickets and announcements — give each service its own letter",
+                    )
+                )
+    for i, counter in enumerate(config.counters):
+        for k, service in enumerate(counter.services):
+            if service not in service_ids:
+                problems.append(
+                    (
+                        f"counters[{i}].services[{k}]",
+                        f"counter '{counter.id}' serves '{service}', which is not a service defined under [[services]] "
+                        f"(defined: {', '.join(service_ids)})",
+                    )
+                )
+        if counter.profile not in config.profiles:
+            problems.append(
+                (
+                    f"counters[{i}].profile",
+                    f"counter '{counter.id}' uses work profile '{counter.profile}', which is not defined under [profiles] "
+                    f"(defined: {', '.join(config.profiles) or 'none'})",
+                )
+            )
+    return problems
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> BranchConfig:
+    """Read, merge with the environment and validate; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, [ConfigProblem("", f"the file does not exist; copy config/branch.example.toml to {path} and edit it")]) from None
+    except PermissionError:
+        raise ConfigError(path, [ConfigProblem("", "permission denied; run as root or the lobby user")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [ConfigProblem("", f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [ConfigProblem("", f"not valid TOML: {exc}")]) from None
+    try:
+        return BranchConfig(**raw)
+    except ValidationError as exc:
+        raise ConfigError(path, problems_from_validation_error(exc, ENV_PREFIX)) from None
+
+
+def config_summary(config: BranchConfig) -> str:
+    """One line a technician can check at a glance after `config check`."""
+    return (
+        f"branch {config.branch.id} ({config.branch.name}), {len(config.services)} services, "
+        f"{len(config.counters)} counters, time zone {config.branch.timezone}"
+    )
+
+
+def dump_for_log(config: BranchConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json")

@@ -1,0 +1,92 @@
+"""Schema migrations, applied in order; `PRAGMA user_version` records how far a store got.
+
+Never edit a migration that has shipped: add a new one.
+"""
+
+MIGRATIONS: list[list[str]] = [
+    # 1: tickets and their lifecycle, counters, numbering, outbox, idempotency, customers, alerts.
+    [
+        """CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,                 -- business day + label, e.g. 20261123-A001
+            business_day TEXT NOT NULL,          -- local date in the branch's zone
+            label TEXT NOT NULL,                 -- what the customer holds: A001
+            number INTEGER NOT NULL,
+            service TEXT NOT NULL,               -- the queue it waits in now
+            original_service TEXT NOT NULL,      -- the service it was issued for
+            tier TEXT NOT NULL,
+            state TEXT NOT NULL,                 -- waiting | called | served | no_show
+            issued_at TEXT NOT NULL,
+            queued_at TEXT NOT NULL,             -- orders it in its queue; kept across transfers
+            counter TEXT,
+            called_at TEXT,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            transfers INTEGER NOT NULL DEFAULT 0,
+            finished_at TEXT,
+            customer_token TEXT,                 -- HMAC of the card number; erased after retention
+            masked_pan TEXT,                     -- first 6 / last 4; erased after retention
+            kiosk TEXT,
+            lang TEXT,
+            printed INTEGER,                     -- 1 printed, 0 failed, NULL not attempted yet
+            UNIQUE (business_day, label)
+        )""",
+        "CREATE INDEX tickets_open ON tickets (state) WHERE state IN ('waiting', 'called')",
+        "CREATE INDEX tickets_day ON tickets (business_day)",
+        """CREATE TABLE ticket_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            kind TEXT NOT NULL,                  -- issued | called | recalled | served | no_show | transferred
+            at TEXT NOT NULL,
+            counter TEXT,
+            detail TEXT                          -- JSON
+        )""",
+        "CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id)",
+        """CREATE TABLE counters (
+            id TEXT PRIMARY KEY,
+            open INTEGER NOT NULL DEFAULT 0,
+            serving TEXT,
+            policy_state TEXT NOT NULL DEFAULT '{}',   -- JSON: e.g. the ratio profile's position
+            updated_at TEXT
+        )""",
+        """CREATE TABLE day_numbers (
+            business_day TEXT NOT NULL,
+            service TEXT NOT NULL,
+            last_number INTEGER NOT NULL,
+            PRIMARY KEY (business_day, service)
+        )""",
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- publish order
+            event_id TEXT NOT NULL UNIQUE,
+            topic TEXT NOT NULL,                     -- under lobby/v1/<branch>/
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE transactions (
+            transaction_id TEXT PRIMARY KEY,
+            op TEXT NOT NULL,
+            response TEXT NOT NULL,                  -- JSON: the first answer, returned on retries
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE customers (
+            token TEXT PRIMARY KEY,                  -- HMAC-SHA256 of the card number, never the number
+            display_name TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            rm TEXT NOT NULL DEFAULT '',
+            imported_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE alerts (
+            alert_id TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            tier TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            acked_at TEXT,
+            acked_by TEXT,
+            outcome TEXT                             -- greeted | referred | declined
+        )""",
+        """CREATE TABLE agent_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,                      -- e.g. outbox_dropped
+            detail TEXT NOT NULL
+        )""",
+    ],
+]
