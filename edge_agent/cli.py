@@ -34,7 +34,7 @@ def _open_branch(config: BranchConfig):
 
 def _queue_op(op: str) -> Handler:
     def handler(args: argparse.Namespace, config: BranchConfig) -> int:
-        from edge_agent.queue.model import QueueError
+        from edge_agent.queue.engine import QueueError
 
         branch = _open_branch(config)
         try:

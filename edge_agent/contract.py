@@ -118,8 +118,9 @@ class ArrivalEvent(Event):
     tier: Tier
     issued_at: datetime
     ahead: int
-    eta_s: int
-    eta_range_s: tuple[int, int]
+    # None when no counter serving the service is open: nobody can say yet.
+    eta_s: int | None
+    eta_range_s: tuple[int, int] | None
     kiosk: str | None
     customer: ArrivalCustomer
 
@@ -201,9 +202,10 @@ class AgentState(BaseModel):
 class ServiceQueueState(BaseModel):
     waiting: int
     longest_wait_s: int
-    eta_s: int
-    eta_range_s: tuple[int, int]
+    eta_s: int | None
+    eta_range_s: tuple[int, int] | None
     target_wait_s: int
+    counters_open: int
 
 
 class CounterQueueState(BaseModel):

@@ -1,0 +1,310 @@
+"""The branch: the queue engine made durable. Where a ticket is born, changed and told about.
+
+Each operation runs in one SQLite transaction that holds the write lock from its start:
+1. a repeated `transaction` id returns the first answer and changes nothing;
+2. if another process committed since we last looked, the engine is rebuilt from the store;
+3. the engine applies the operation (or refuses it with a QueueError);
+4. the changed ticket and counter, the lifecycle event, the outbox events and the answer
+   are written, and committed together.
+Nobody is told anything before step 4 commits: the outbox is published afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from edge_agent import events
+from edge_agent.config import BranchConfig
+from edge_agent.contract import CardIdentity, QueueState
+from edge_agent.queue.engine import QueueEngine, QueueError
+from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.store import outbox
+from edge_agent.store import tickets as rows
+from edge_agent.store.db import Store
+from edge_agent.store.directory import Customer, TierThresholds, find_customer
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def tier_thresholds(config: BranchConfig) -> TierThresholds:
+    order = [Tier.VIP, Tier.POTENTIAL, Tier.PROSPECT, Tier.MASS]
+    rules = tuple((tier, config.tiers[tier].min_assets, config.tiers[tier].min_loans) for tier in order if tier in config.tiers)
+    names: dict[str, Tier] = {}
+    for tier, rule in config.tiers.items():
+        for name in (tier.value, rule.name_zh, rule.name_en):
+            names[name.lower()] = tier
+    return TierThresholds(rules, names)
+
+
+def build_engine(config: BranchConfig, store: Store) -> QueueEngine:
+    """The engine as the store says it stands: open tickets, counters, today's numbers."""
+    services = [
+        ServiceSpec(s.id, s.prefix, s.target_wait_min * 60, s.default_service_min * 60, name=s.name_en) for s in config.services
+    ]
+    counters = [CounterSpec(c.id, tuple(c.services), c.profile, name=c.name_en) for c in config.counters]
+    profiles = [
+        WorkProfile(
+            id=pid, kind=p.kind, priority_tiers=frozenset(p.priority_tiers), ratio=tuple(p.ratio),
+            tier_rates=dict(p.tier_rates), cap_past_target_s=p.cap_past_target_min * 60,
+        )
+        for pid, p in config.profiles.items()
+    ]
+    conn = store.conn
+    engine = QueueEngine.restore(
+        services, counters, profiles, config.branch.zone,
+        tickets=rows.load_open_tickets(conn),
+        counter_states=rows.load_counter_states(conn),
+        last_numbers=rows.load_last_numbers(conn),
+    )
+    configured = {s.id for s in config.services}
+    for service, seconds in rows.recent_service_times(conn):
+        if service in configured:
+            engine.observe(service, seconds)
+    return engine
+
+
+class Branch:
+    def __init__(self, config: BranchConfig, store: Store, clock: Clock | None = None):
+        self.config = config
+        self.store = store
+        self.clock = clock or (lambda: datetime.now(config.branch.zone))
+        self.engine = build_engine(config, store)
+        self._seen_version = store.data_version()
+        self._stale = False
+
+    @classmethod
+    def open(cls, config: BranchConfig, clock: Clock | None = None) -> "Branch":
+        return cls(config, Store(config.store.path), clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- the transaction every operation goes through ----------------------------------
+
+    def _perform(self, op: str, transaction: str | None, action: Callable[[sqlite3.Connection, datetime], dict]) -> dict:
+        now = self.clock()
+        refusal: QueueError | None = None
+        try:
+            with self.store.write() as conn:
+                if transaction is not None:
+                    first = conn.execute(
+                        "SELECT op, response FROM transactions WHERE transaction_id = ?", (transaction,)
+                    ).fetchone()
+                    if first is not None:
+                        return _replay(op, transaction, first["op"], json.loads(first["response"]))
+                self._sync()
+                try:
+                    data = action(conn, now)
+                    answer: dict[str, Any] = {"status": "ok", "data": data}
+                except QueueError as exc:  # the engine refused and changed nothing
+                    refusal = exc
+                    answer = {"status": "error", "code": exc.code, "error": exc.message}
+                if transaction is not None:
+                    conn.execute(
+                        "INSERT INTO transactions (transaction_id, op, response, created_at) VALUES (?, ?, ?, ?)",
+                        (transaction, op, json.dumps(answer, ensure_ascii=False), now.isoformat()),
+                    )
+        except BaseException:
+            # The engine may be ahead of what was committed: rebuild it before the next use.
+            self._stale = True
+            raise
+        if refusal is not None:
+            raise refusal
+        return data
+
+    def _sync(self) -> None:
+        version = self.store.data_version()
+        if self._stale or version != self._seen_version:
+            self.engine = build_engine(self.config, self.store)
+            self._seen_version = version
+            self._stale = False
+
+    # ---- customers ---------------------------------------------------------------------
+
+    def issue_ticket(
+        self,
+        service: str,
+        tier: Tier | str = Tier.MASS,
+        card: CardIdentity | None = None,
+        lang: str = "zh",
+        kiosk: str | None = None,
+        transaction: str | None = None,
+    ) -> dict:
+        """`tier` is for a technician's test tickets; with a card, the directory decides."""
+
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            customer: Customer | None = find_customer(self.store, card.token) if card else None
+            ticket_tier = customer.tier if customer else (Tier.MASS if card else Tier(tier))
+            self._check_offered(service, ticket_tier)
+            ticket = self.engine.issue(service, ticket_tier, now, customer_token=card.token if card else None)
+            ahead = self.engine.people_ahead(ticket.id, now)
+            estimate = self.engine.estimate_wait(service, ahead)
+            rows.save_ticket(conn, ticket)
+            rows.set_ticket_details(conn, ticket.id, card.masked_pan if card else None, kiosk, lang)
+            rows.save_last_number(conn, ticket.business_day, ticket.original_service, ticket.number)
+            rows.record_event(conn, ticket.id, "issued", now, None, {"ahead": ahead, "kiosk": kiosk})
+            arrival = events.arrival(ticket, ahead, estimate, kiosk, card)
+            outbox.enqueue(conn, arrival, now)
+            alert = None
+            if customer and customer.tier in self.config.alert_tiers and card:
+                alert = events.vip_alert(ticket, customer, card)
+                outbox.enqueue(conn, alert, now)
+                conn.execute(
+                    "INSERT INTO alerts (alert_id, ticket_id, tier, raised_at) VALUES (?, ?, ?, ?)",
+                    (alert.event_id, ticket.id, customer.tier.value, now.isoformat()),
+                )
+            return events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
+
+        return self._perform("ticket", transaction, action)
+
+    def _check_offered(self, service_id: str, tier: Tier) -> None:
+        service = next((s for s in self.config.services if s.id == service_id), None)
+        if service is not None and service.tiers and tier not in service.tiers:
+            raise QueueError(
+                "service_not_offered",
+                f"{service.name_en} ({service.name_zh}) is offered to {', '.join(t.value for t in service.tiers)} customers only; "
+                "please choose another service or ask the lobby manager.",
+            )
+
+    # ---- tellers -----------------------------------------------------------------------
+
+    def call_next(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            called = self.engine.call_next(counter, now)
+            return self._called(conn, called, now, recall=False)
+
+        return self._perform("call_next", transaction, action)
+
+    def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            called = self.engine.recall(counter, now, expect_label=ticket)
+            return self._called(conn, called, now, recall=True)
+
+        return self._perform("recall", transaction, action)
+
+    def _called(self, conn: sqlite3.Connection, ticket: Ticket, now: datetime, recall: bool) -> dict:
+        rows.save_ticket(conn, ticket)
+        rows.save_counter(conn, self.engine.counter(ticket.counter))
+        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, ticket.counter, {})
+        event = events.called(ticket, now, recall)
+        outbox.enqueue(conn, event, now)
+        return events.ticket_summary(ticket, now) | {"event_id": event.event_id}
+
+    def complete(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            done = self.engine.complete(counter, now, expect_label=ticket)
+            return self._finished(conn, done, now, events.served(done, now), "served")
+
+        return self._perform("complete", transaction, action)
+
+    def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            missed = self.engine.no_show(counter, now, expect_label=ticket)
+            return self._finished(conn, missed, now, events.no_show(missed, now), "no_show")
+
+        return self._perform("no_show", transaction, action)
+
+    def _finished(self, conn: sqlite3.Connection, ticket: Ticket, now: datetime, event: events.Event, kind: str) -> dict:
+        rows.save_ticket(conn, ticket)
+        rows.save_counter(conn, self.engine.counter(ticket.counter))
+        rows.record_event(conn, ticket.id, kind, now, ticket.counter, {})
+        outbox.enqueue(conn, event, now)
+        return events.ticket_summary(ticket, now)
+
+    def transfer(self, ticket: str, to_service: str, counter: str | None = None, transaction: str | None = None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            before = self._called_ticket(ticket)
+            at_counter = counter or before.counter
+            moved = self.engine.transfer(at_counter, to_service, now, expect_label=ticket)
+            rows.save_ticket(conn, moved)
+            rows.save_counter(conn, self.engine.counter(at_counter))
+            rows.record_event(conn, moved.id, "transferred", now, at_counter, {"from": before.service, "to": to_service})
+            outbox.enqueue(conn, events.transferred(moved, before.service, at_counter, now), now)
+            return events.ticket_summary(moved, now) | {"ahead": self.engine.people_ahead(moved.id, now)}
+
+        return self._perform("transfer", transaction, action)
+
+    def _called_ticket(self, label: str) -> Ticket:
+        for ticket in self.engine.open_tickets():
+            if ticket.label == label and ticket.state is TicketState.CALLED:
+                return ticket
+        raise QueueError("not_called", f"{label} is not being served at any counter: only a called ticket can be transferred.")
+
+    def counter_open(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+        return self._counter_switch("counter_open", counter, transaction)
+
+    def counter_close(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+        return self._counter_switch("counter_close", counter, transaction)
+
+    def _counter_switch(self, op: str, counter: str, transaction: str | None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            state = (self.engine.open_counter if op == "counter_open" else self.engine.close_counter)(counter, now)
+            rows.save_counter(conn, state)
+            return {"counter": state.id, "open": state.open, "since": now.isoformat()}
+
+        return self._perform(op, transaction, action)
+
+    # ---- lobby manager -----------------------------------------------------------------
+
+    def acknowledge_alert(self, alert_id: str, by: str, outcome: str, transaction: str | None = None) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+            alert = conn.execute("SELECT * FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()
+            if alert is None:
+                raise QueueError("unknown_alert", f"There is no alert {alert_id}; it may belong to another branch.")
+            if alert["acked_at"]:
+                raise QueueError(
+                    "alert_already_acknowledged",
+                    f"This alert was already answered by {alert['acked_by']} ({alert['outcome']}) at {alert['acked_at']}.",
+                )
+            conn.execute(
+                "UPDATE alerts SET acked_at = ?, acked_by = ?, outcome = ? WHERE alert_id = ?", (now.isoformat(), by, outcome, alert_id)
+            )
+            raised = datetime.fromisoformat(alert["raised_at"])
+            return {"alert_id": alert_id, "outcome": outcome, "by": by, "after_s": round((now - raised).total_seconds())}
+
+        return self._perform("alert_ack", transaction, action)
+
+    # ---- printing and state ------------------------------------------------------------
+
+    def record_print_outcome(self, ticket_id: str, printed: bool, transaction: str | None = None) -> None:
+        """Remember whether the ticket came out of the printer, also in the stored answer."""
+        with self.store.write() as conn:
+            conn.execute("UPDATE tickets SET printed = ? WHERE id = ?", (int(printed), ticket_id))
+            if transaction is not None:
+                row = conn.execute("SELECT response FROM transactions WHERE transaction_id = ?", (transaction,)).fetchone()
+                if row is not None:
+                    answer = json.loads(row["response"])
+                    if answer.get("data"):
+                        answer["data"]["printed"] = printed
+                        conn.execute(
+                            "UPDATE transactions SET response = ? WHERE transaction_id = ?",
+                            (json.dumps(answer, ensure_ascii=False), transaction),
+                        )
+
+    def queue_state(self) -> QueueState:
+        with self.store.write():
+            self._sync()
+        return events.queue_state(self.engine.snapshot(self.clock()))
+
+    def forget_old_transactions(self, older_than: timedelta = timedelta(days=2)) -> int:
+        cutoff = (self.clock() - older_than).isoformat()
+        with self.store.write() as conn:
+            return conn.execute("DELETE FROM transactions WHERE created_at < ?", (cutoff,)).rowcount
+
+
+def _replay(op: str, transaction: str, first_op: str, answer: dict) -> dict:
+    if first_op != op:
+        raise QueueError(
+            "transaction_reused",
+            f"transaction '{transaction}' was already used for {first_op}; use a fresh transaction id for each new request.",
+        )
+    if answer["status"] == "error":
+        raise QueueError(answer["code"], answer["error"])
+    return answer["data"]
