@@ -307,4 +307,4 @@ def _replay(op: str, transaction: str, first_op: str, answer: dict) -> dict:
         )
     if answer["status"] == "error":
         raise QueueError(answer["code"], answer["error"])
-    return answer["data"]
+    return answer["data"] | {"replayed": True}

@@ -1,0 +1,211 @@
+"""`edge-agent run`: the branch daemon's main loop.
+
+Threads:
+- the main thread owns the store and the queue: it runs requests one at a time, moves the
+  outbox to the broker, feeds local devices and publishes retained state;
+- paho's network thread only hands messages and acknowledgements to the main thread;
+- each output device has its own worker (printing never blocks the queue).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from edge_agent import __version__
+from edge_agent.branch import Branch
+from edge_agent.bus.client import BusClient, Credentials
+from edge_agent.bus.outbox_publisher import OutboxPublisher
+from edge_agent.bus.requests import Handled, handle_request
+from edge_agent.config import BranchConfig
+from edge_agent.contract import REQUEST_MODELS, AgentState, Response, topic_root
+from edge_agent.store import outbox
+
+log = logging.getLogger(__name__)
+
+QUEUE_STATE_MIN_INTERVAL_S = 0.25  # coalesce bursts: at most 4 queue/state messages a second
+QUEUE_STATE_REFRESH_S = 30  # waits grow even when nothing happens
+HOUSEKEEPING_INTERVAL_S = 60
+
+
+class PrintReport(Protocol):
+    printed: bool
+
+    def for_kiosk(self) -> dict: ...
+
+
+class Outputs(Protocol):
+    """The agent's output devices, as the main loop sees them (see edge_agent/outputs.py)."""
+
+    def print_ticket(self, answer: dict, lang: str, on_done: Callable[[PrintReport], None]) -> None: ...
+
+    def on_event(self, topic: str, payload: dict) -> None: ...
+
+    def add_state_listener(self, listener: Callable[[str, dict], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Agent:
+    def __init__(self, config: BranchConfig, outputs: Outputs | None = None, ca_file=None):
+        self.config = config
+        self.branch = Branch.open(config)
+        self.outputs = outputs
+        self.started_at = datetime.now(config.branch.zone)
+        self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.stopping = threading.Event()
+        root = topic_root(config.branch.id)
+        self.bus = BusClient(
+            host=config.mqtt.host,
+            port=config.mqtt.port,
+            root=root,
+            credentials=Credentials.for_role(config.mqtt.credentials_file, "agent"),
+            client_id=f"lobby-agent-{config.branch.id}",
+            ca_file=ca_file or (config.mqtt.ca_file if config.mqtt.tls else None),
+            will=("agent/state", self._agent_state("offline").model_dump_json()),
+        )
+        self.publisher = OutboxPublisher(self.branch.store, self.bus)
+        self._local_cursor = _max_outbox_seq(self.branch)
+        self._queue_dirty = True
+        self._queue_published_at = 0.0
+        self._housekeeping_at = 0.0
+        self.bus.subscribe("request/+", self._on_request)
+        self.bus.add_connection_listener(self._on_connection)
+        if outputs is not None:
+            outputs.add_state_listener(lambda device_id, state: self.jobs.put(lambda: self._publish_device(device_id, state)))
+
+    # ---- wiring --------------------------------------------------------------------------
+
+    def _agent_state(self, state: str) -> AgentState:
+        pending = dropped = 0
+        if state == "online":
+            pending = self.publisher.pending
+            dropped = outbox.total_dropped(self.branch.store)
+        return AgentState(
+            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped
+        )
+
+    def _on_connection(self, connected: bool) -> None:
+        if connected:
+            self.jobs.put(self._announce_online)
+
+    def _announce_online(self) -> None:
+        self.bus.publish("agent/state", self._agent_state("online").model_dump_json(), retain=True)
+        self._queue_dirty = True
+
+    def _on_request(self, topic: str, payload: bytes) -> None:
+        op = topic.removeprefix("request/")
+        received = time.monotonic()
+        self.jobs.put(lambda: self._serve(op, payload, received))
+
+    def _publish_device(self, device_id: str, state: dict) -> None:
+        self.bus.publish(f"devices/{device_id}/state", json.dumps(state, ensure_ascii=False), retain=True)
+
+    # ---- requests --------------------------------------------------------------------------
+
+    def _serve(self, op: str, payload: bytes, received: float) -> None:
+        handled = handle_request(op, payload, self.branch, self.config.mqtt.max_payload_bytes)
+        if handled.response.status == "ok":
+            self._queue_dirty = True
+        if handled.print_ticket is not None and self.outputs is not None:
+            lang = handled.print_ticket.get("lang", "zh")
+            self.outputs.print_ticket(
+                handled.print_ticket, lang, lambda report: self.jobs.put(lambda: self._printed(handled, report))
+            )
+            return
+        self._respond(handled.op, handled.response)
+
+    def _printed(self, handled: Handled, report: PrintReport) -> None:
+        data = dict(handled.response.data or {})
+        self.branch.record_print_outcome(data["ticket_id"], report.printed, handled.response.transaction)
+        data.update(printed=report.printed, printer=report.for_kiosk())
+        self._respond(handled.op, handled.response.model_copy(update={"data": data}))
+
+    def _respond(self, op: str, response: Response) -> None:
+        # Unknown ops are answered on response/<op> too, but never on a topic with wildcards.
+        topic_op = op if op in REQUEST_MODELS or op.isidentifier() else "invalid"
+        self.bus.publish(f"response/{topic_op}", response.model_dump_json(exclude_none=True), qos=1)
+
+    # ---- the loop --------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.bus.start()
+        log.info("agent for branch %s (%s) started; store %s", self.config.branch.id, self.config.branch.name, self.config.store.path)
+        while not self.stopping.is_set():
+            try:
+                job = self.jobs.get(timeout=0.05)
+            except queue.Empty:
+                job = None
+            if job is not None:
+                job()
+            self._feed_local_outputs()
+            self.publisher.pump()
+            self._maybe_publish_queue_state()
+            self._maybe_housekeeping()
+        self.shutdown()
+        return 0
+
+    def _feed_local_outputs(self) -> None:
+        """Displays and announcements follow the outbox, whoever wrote it and broker or not."""
+        entries = outbox.pending(self.branch.store, after_seq=self._local_cursor, limit=200)
+        for entry in entries:
+            self._local_cursor = entry.seq
+            self._queue_dirty = True
+            if self.outputs is not None:
+                try:
+                    self.outputs.on_event(entry.topic, json.loads(entry.payload))
+                except Exception:
+                    log.exception("a device could not show event %s", entry.topic)
+
+    def _maybe_publish_queue_state(self) -> None:
+        now = time.monotonic()
+        since = now - self._queue_published_at
+        due = (self._queue_dirty and since >= QUEUE_STATE_MIN_INTERVAL_S) or since >= QUEUE_STATE_REFRESH_S
+        if due and self.bus.connected.is_set():
+            state = self.branch.queue_state()
+            self.bus.publish("queue/state", state.model_dump_json(), retain=True)
+            self._queue_dirty = False
+            self._queue_published_at = now
+
+    def _maybe_housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._housekeeping_at < HOUSEKEEPING_INTERVAL_S:
+            return
+        self._housekeeping_at = now
+        dropped = self.publisher.enforce_bounds(
+            self.config.mqtt.outbox_max_events,
+            timedelta(hours=self.config.mqtt.outbox_max_age_hours),
+            datetime.now(self.config.branch.zone),
+        )
+        if dropped and self.bus.connected.is_set():
+            self._announce_online()  # agent/state carries the drop count
+        self.branch.forget_old_transactions()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def shutdown(self) -> None:
+        log.info("agent stopping")
+        if self.outputs is not None:
+            self.outputs.stop()
+        self.bus.stop(last_words=("agent/state", self._agent_state("offline").model_dump_json()))
+        self.branch.close()
+
+
+def _max_outbox_seq(branch: Branch) -> int:
+    """Events already in the outbox at start-up were shown before the restart (or are stale)."""
+    return branch.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
+
+
+def run_agent(config: BranchConfig, outputs: Outputs | None = None) -> int:
+    agent = Agent(config, outputs)
+    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+    signal.signal(signal.SIGINT, lambda *_: agent.stop())
+    return agent.run()

@@ -1,0 +1,186 @@
+"""The one module that owns paho: connect, reconnect, resubscribe, last will, acknowledgements.
+
+Everything else (the agent, the kiosk, the tests' clients) talks to the bus through
+`BusClient` with topics relative to the branch root, and never imports paho.
+Reconnection is paho's own loop with exponential back-off (1 s doubling to 30 s); every
+(re)connection resubscribes and runs the connection listeners (the agent republishes its
+birth message there).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[str, bytes], None]
+AckHandler = Callable[[int, bool, str], None]
+
+
+class BusError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+    @classmethod
+    def for_role(cls, credentials_file: Path, role: str) -> "Credentials":
+        try:
+            data = json.loads(Path(credentials_file).read_text())
+            entry = data[role]
+        except FileNotFoundError:
+            raise BusError(
+                f"no broker credentials at {credentials_file}: run `edge-agent broker setup --out DIR` "
+                "and point [mqtt] credentials_file at DIR/credentials.json"
+            ) from None
+        except PermissionError:
+            raise BusError(f"cannot read {credentials_file}: permission denied (it is readable by root only)") from None
+        except (KeyError, json.JSONDecodeError):
+            raise BusError(f"{credentials_file} has no entry for role '{role}'; run `edge-agent broker setup` again") from None
+        return cls(entry["username"], entry["password"])
+
+
+class BusClient:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        root: str,
+        credentials: Credentials,
+        client_id: str | None = None,
+        transport: str = "tcp",
+        ca_file: Path | None = None,
+        will: tuple[str, str] | None = None,
+        clean_start: bool = True,
+        session_expiry_s: int = 0,
+    ):
+        self.root = root
+        self.host, self.port = host, port
+        self._handlers: dict[str, tuple[MessageHandler, int]] = {}
+        self._connection_listeners: list[Callable[[bool], None]] = []
+        self.on_ack: AckHandler | None = None
+        self.connected = threading.Event()
+        self._clean_start = clean_start
+        self._session_expiry_s = session_expiry_s
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"lobby-{uuid.uuid4().hex[:12]}",
+            protocol=mqtt.MQTTv5,
+            transport=transport,
+        )
+        self._client.username_pw_set(credentials.username, credentials.password)
+        if ca_file is not None:
+            self._client.tls_set(ca_certs=str(ca_file), cert_reqs=ssl.CERT_REQUIRED)
+        if will is not None:
+            self._client.will_set(self.topic(will[0]), will[1], qos=1, retain=True)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.max_inflight_messages_set(100)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+        self._client.on_socket_open = self._on_socket_open
+
+    def topic(self, relative: str) -> str:
+        return self.root + relative
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting until stop()."""
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self._session_expiry_s
+        self._client.connect_async(self.host, self.port, keepalive=15, clean_start=self._clean_start, properties=properties)
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
+    def stop(self, last_words: tuple[str, str] | None = None, timeout: float = 3.0) -> None:
+        """Publish `last_words` (retained, QoS 1) if connected, then disconnect cleanly."""
+        if last_words is not None and self.connected.is_set():
+            info = self._client.publish(self.topic(last_words[0]), last_words[1], qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError):
+                pass
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def add_connection_listener(self, listener: Callable[[bool], None]) -> None:
+        self._connection_listeners.append(listener)
+
+    # ---- messages ----------------------------------------------------------------------
+
+    def subscribe(self, relative: str, handler: MessageHandler, qos: int = 1) -> None:
+        self._handlers[relative] = (handler, qos)
+        if self.connected.is_set():
+            self._client.subscribe(self.topic(relative), qos)
+
+    def publish(self, relative: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> int:
+        """Queue a message; returns paho's message id. Acknowledgements arrive at `on_ack`."""
+        if "+" in relative or "#" in relative:
+            raise ValueError(f"refusing to publish to a wildcard topic: {relative}")
+        info = self._client.publish(self.topic(relative), payload, qos=qos, retain=retain)
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            raise BusError(f"could not queue a message for {relative}: {mqtt.error_string(info.rc)}")
+        # NO_CONN: paho keeps QoS 1 messages and sends them after reconnecting.
+        return info.mid
+
+    # ---- paho callbacks (network thread) -------------------------------------------------
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: socket.socket) -> None:
+        # Small messages, latency matters: do not let Nagle hold them back.
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("broker %s:%s refused the connection: %s (check the credentials file)", self.host, self.port, reason)
+            return
+        log.info("connected to broker %s:%s", self.host, self.port)
+        for relative, (_, qos) in self._handlers.items():
+            client.subscribe(self.topic(relative), qos)
+        self.connected.set()
+        for listener in self._connection_listeners:
+            listener(True)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object) -> None:
+        was_connected = self.connected.is_set()
+        self.connected.clear()
+        if was_connected:
+            log.warning("lost the broker %s:%s (%s); reconnecting with back-off", self.host, self.port, reason)
+            for listener in self._connection_listeners:
+                listener(False)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        relative = message.topic.removeprefix(self.root)
+        for pattern, (handler, _) in self._handlers.items():
+            if mqtt.topic_matches_sub(pattern, relative):
+                try:
+                    handler(relative, message.payload)
+                except Exception:  # a handler bug must not kill paho's network thread
+                    log.exception("handler for %s failed", relative)
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: object, properties: object) -> None:
+        if self.on_ack is None:
+            return
+        failed = getattr(reason, "is_failure", False)
+        self.on_ack(mid, not failed, str(reason))

@@ -1,0 +1,169 @@
+"""Real MQTT clients and a real agent process for the bus tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge_agent.config import BranchConfig
+from edge_agent.contract import topic_root
+
+
+class RawClient:
+    """A plain paho client, as mosquitto_pub/mosquitto_sub would be: no help from our code."""
+
+    def __init__(
+        self,
+        config: BranchConfig,
+        credentials: dict | None,
+        protocol: int = mqtt.MQTTv5,
+        transport: str = "tcp",
+        persistent: bool = False,
+    ):
+        self.root = topic_root(config.branch.id)
+        self.messages: list[tuple[str, dict | bytes, bool]] = []
+        self.lock = threading.Condition()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol, transport=transport)
+        if credentials:
+            self.client.username_pw_set(credentials["username"], credentials["password"])
+        self.connect_result: object = None
+        self.connected = threading.Event()
+        self.subscriptions: list[str] = []
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.2, 1)
+        port = config.mqtt.ws_port if transport == "websockets" else config.mqtt.port
+        # persistent: the broker keeps the session and queues QoS 1 messages while we are away.
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600 if persistent else 0
+        self.client.connect_async("127.0.0.1", port, clean_start=not persistent, properties=properties)
+        self.client.loop_start()
+
+    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
+        self.connect_result = reason
+        if not reason.is_failure:
+            if self.subscriptions:  # resubscribe after the broker came back
+                client.subscribe([(self.root + t, 1) for t in self.subscriptions])
+            self.connected.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        try:
+            payload: dict | bytes = json.loads(message.payload)
+        except ValueError:
+            payload = message.payload
+        with self.lock:
+            self.messages.append((message.topic.removeprefix(self.root), payload, bool(message.retain)))
+            self.lock.notify_all()
+
+    def wait_connected(self, timeout: float = 5) -> bool:
+        return self.connected.wait(timeout)
+
+    def subscribe(self, *relative: str) -> None:
+        assert self.wait_connected(), f"could not connect: {self.connect_result}"
+        done = threading.Event()
+        granted: list = []
+
+        def on_subscribe(client, userdata, mid, reason_codes, properties):
+            granted.extend(reason_codes)
+            done.set()
+
+        self.client.on_subscribe = on_subscribe
+        self.subscriptions.extend(relative)
+        self.client.subscribe([(self.root + t, 1) for t in relative])
+        assert done.wait(5)
+
+    def publish(self, relative: str, payload: dict | str | bytes, qos: int = 1):
+        assert self.wait_connected(), f"could not connect: {self.connect_result}"
+        data = json.dumps(payload, ensure_ascii=False) if isinstance(payload, dict) else payload
+        info = self.client.publish(self.root + relative, data, qos=qos)
+        info.wait_for_publish(5)
+        return info
+
+    def wait_for(self, predicate: Callable[[list], bool], timeout: float = 10) -> list:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not predicate(self.messages):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out; received: {[m[0] for m in self.messages][-20:]}")
+                self.lock.wait(remaining)
+            return list(self.messages)
+
+    def on(self, topic: str) -> list[dict]:
+        with self.lock:
+            return [p for t, p, _ in self.messages if t == topic]
+
+    def response(self, op: str, transaction: str, timeout: float = 10) -> dict:
+        def found(messages):
+            return any(t == f"response/{op}" and isinstance(p, dict) and p.get("transaction") == transaction for t, p, _ in messages)
+
+        self.wait_for(found, timeout)
+        return next(p for p in self.on(f"response/{op}") if p.get("transaction") == transaction)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class AgentProcess:
+    """`edge-agent run` as a real child process, killable with SIGKILL."""
+
+    def __init__(self, config_path: Path, env: dict[str, str] | None = None):
+        self.config_path = config_path
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+        self.log_path = config_path.parent / "agent.log"
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "--config", str(self.config_path), "run"],
+            stdout=log, stderr=log, env=self.env,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> int | None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode if self.process else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def write_config_for(broker, branch_toml: Path) -> Path:
+    """The test branch's TOML pointed at the private broker's ports and credentials."""
+    text = branch_toml.read_text(encoding="utf-8")
+    mqtt_cfg = broker.config.mqtt
+    text = text.replace("port = 1883", f"port = {mqtt_cfg.port}").replace("ws_port = 9001", f"ws_port = {mqtt_cfg.ws_port}")
+    import re
+
+    text = re.sub(r'credentials_file = "[^"]*"', f'credentials_file = "{mqtt_cfg.credentials_file}"', text)
+    path = branch_toml.parent / "branch-broker.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

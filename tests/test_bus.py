@@ -1,0 +1,310 @@
+"""The MQTT contract against a real Mosquitto and a real agent process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from tests.bus_helpers import AgentProcess, RawClient, write_config_for
+
+
+@pytest.fixture
+def agent_toml(broker, branch_toml):
+    return write_config_for(broker, branch_toml)
+
+
+@pytest.fixture
+def agent(broker, agent_toml):
+    """A running agent, subscribed and announced online before the test starts."""
+    process = AgentProcess(agent_toml)
+    process.start()
+    watcher = client(broker, "display")
+    watcher.subscribe("agent/state")
+    wait_online(watcher)
+    watcher.close()
+    yield process
+    process.stop()
+
+
+def client(broker, role: str, **kwargs) -> RawClient:
+    return RawClient(broker.config, broker.credentials[role], **kwargs)
+
+
+def tx() -> str:
+    return uuid.uuid4().hex
+
+
+def wait_online(watcher: RawClient) -> None:
+    watcher.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=15)
+
+
+def test_ticket_request_response_events_and_retained_state(broker, agent):
+    hq = client(broker, "hq")
+    hq.subscribe("#")
+    wait_online(hq)
+    kiosk = client(broker, "kiosk")
+    kiosk.subscribe("response/ticket", "queue/state")
+    transaction = tx()
+    kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash", "lang": "en", "kiosk": "kiosk-1"})
+    answer = kiosk.response("ticket", transaction)
+    assert answer["status"] == "ok", answer
+    data = answer["data"]
+    assert data["ticket"] == "A001" and data["service_en"] == "Cash" and data["ahead"] == 0
+    arrival = hq.wait_for(lambda m: any(t == "events/arrival" for t, _, _ in m)) and hq.on("events/arrival")[0]
+    assert set(arrival) == {
+        "event_id", "ticket", "ticket_id", "service", "tier", "issued_at", "ahead", "eta_s", "eta_range_s", "kiosk", "customer"
+    }
+    assert arrival["ticket"] == "A001" and arrival["kiosk"] == "kiosk-1" and arrival["customer"] == {"identified": False, "masked_pan": None}
+    assert "+08:00" in arrival["issued_at"]
+    kiosk.wait_for(lambda m: any(t == "queue/state" and p["services"]["cash"]["waiting"] == 1 for t, p, _ in m))
+
+    # A repeated transaction: the first answer again, and no second ticket.
+    kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash"})
+    kiosk.wait_for(lambda m: len([p for t, p, _ in m if t == "response/ticket"]) == 2)
+    repeat = kiosk.on("response/ticket")[1]
+    assert repeat["data"]["ticket"] == "A001" and repeat["data"]["replayed"] is True
+    time.sleep(0.5)
+    assert len(hq.on("events/arrival")) == 1
+
+    # A late subscriber gets the retained state at once.
+    late = client(broker, "display")
+    late.subscribe("queue/state", "agent/state")
+    messages = late.wait_for(lambda m: {t for t, _, _ in m} >= {"queue/state", "agent/state"})
+    assert all(retained for _, _, retained in messages)
+    state = late.on("queue/state")[-1]
+    assert state["services"]["cash"]["waiting"] == 1 and state["counters"]["1"] == {"open": False, "serving": None, "services": ["cash"]}
+    for c in (hq, kiosk, late):
+        c.close()
+
+
+def test_teller_flow_and_events(broker, agent):
+    teller = client(broker, "teller")
+    teller.subscribe("response/#", "events/#")
+    kiosk = client(broker, "kiosk")
+    kiosk.subscribe("response/ticket")
+    kiosk.publish("request/ticket", {"transaction": (t1 := tx()), "service": "noncash"})
+    assert kiosk.response("ticket", t1)["status"] == "ok"
+    teller.publish("request/counter_open", {"transaction": (t2 := tx()), "counter": "4"})
+    assert teller.response("counter_open", t2)["data"]["open"] is True
+    teller.publish("request/call_next", {"transaction": (t3 := tx()), "counter": "4"})
+    called = teller.response("call_next", t3)["data"]
+    assert called["ticket"] == "B001" and called["counter"] == "4"
+    teller.publish("request/transfer", {"transaction": (t4 := tx()), "ticket": "B001", "to_service": "enquiry"})
+    assert teller.response("transfer", t4)["data"]["service"] == "enquiry"
+    teller.publish("request/call_next", {"transaction": (t5 := tx()), "counter": "4"})
+    teller.response("call_next", t5)
+    teller.publish("request/complete", {"transaction": (t6 := tx()), "counter": "4", "ticket": "B001"})
+    assert teller.response("complete", t6)["status"] == "ok"
+    teller.wait_for(lambda m: any(t == "events/served" for t, _, _ in m))
+    topics = [t for t, _, _ in teller.messages if t.startswith("events/")]
+    assert topics == ["events/arrival", "events/called", "events/transferred", "events/called", "events/served"]
+    transferred = teller.on("events/transferred")[0]
+    assert (transferred["from_service"], transferred["to_service"], transferred["counter"]) == ("noncash", "enquiry", "4")
+    teller.close()
+    kiosk.close()
+
+
+BAD_REQUESTS = [
+    ("ticket", b"not json", "bad_json"),
+    ("ticket", b"\xff\xfe\x00", "not_utf8"),
+    ("ticket", b"[1, 2]", "not_an_object"),
+    ("ticket", b'"just a string"', "not_an_object"),
+    ("ticket", b"{}", "invalid"),
+    ("ticket", json.dumps({"transaction": "b1"}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "b2", "service": 7}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "b3", "service": "cash", "colour": "red"}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "b4", "service": "mortgages"}).encode(), "unknown_service"),
+    ("ticket", json.dumps({"transaction": "b5", "service": "cash", "lang": "fr"}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "b6", "service": "cash", "card": {"pan": "4111111111111111"}}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "b7", "service": "cash", "card": {"token": "xyz", "masked_pan": "4111"}}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "", "service": "cash"}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "x" * 65, "service": "cash"}).encode(), "invalid"),
+    ("ticket", json.dumps({"transaction": "b8", "service": "wealth"}).encode(), "service_not_offered"),
+    ("ticket", b"{" + b'"pad": "' + b"x" * 20000 + b'"}', "too_large"),
+    ("call_next", json.dumps({"transaction": "b9", "counter": "99"}).encode(), "unknown_counter"),
+    ("call_next", json.dumps({"transaction": "b10", "counter": "1"}).encode(), "counter_closed"),
+    ("call_next", json.dumps({"transaction": "b11", "counter": ["1"]}).encode(), "invalid"),
+    ("complete", json.dumps({"transaction": "b12", "counter": "1"}).encode(), "nothing_to_complete"),
+    ("recall", json.dumps({"transaction": "b13", "counter": "2"}).encode(), "nothing_to_recall"),
+    ("no_show", json.dumps({"transaction": "b14", "counter": "2"}).encode(), "nothing_to_mark_no_show"),
+    ("transfer", json.dumps({"transaction": "b15", "ticket": "A999", "to_service": "cash"}).encode(), "not_called"),
+    ("transfer", json.dumps({"transaction": "b16", "ticket": "lower1", "to_service": "cash"}).encode(), "invalid"),
+    ("counter_close", json.dumps({"transaction": "b17", "counter": "3"}).encode(), "counter_already_closed"),
+    ("alert_ack", json.dumps({"transaction": "b18", "alert_id": "0" * 32, "by": "m", "outcome": "greeted"}).encode(), "unknown_alert"),
+    ("alert_ack", json.dumps({"transaction": "b19", "alert_id": "0" * 32, "by": "m", "outcome": "ignored"}).encode(), "invalid"),
+]
+
+
+def test_malformed_requests_each_get_a_clear_error_and_change_nothing(broker, agent):
+    hq = client(broker, "hq")  # head office may send every request, so one client can try them all
+    hq.subscribe("response/#", "events/#", "queue/state")
+    hq.wait_for(lambda m: any(t == "queue/state" for t, _, _ in m))
+    before = hq.on("queue/state")[-1]
+    for index, (op, payload, _) in enumerate(BAD_REQUESTS):
+        hq.publish(f"request/{op}", payload)
+    hq.wait_for(lambda m: len([t for t, _, _ in m if t.startswith("response/")]) == len(BAD_REQUESTS), timeout=20)
+    responses = [(t, p) for t, p, _ in hq.messages if t.startswith("response/")]
+    assert len(BAD_REQUESTS) >= 20
+    for (op, payload, code), (topic, response) in zip(BAD_REQUESTS, responses):
+        assert topic == f"response/{op}"
+        assert response["status"] == "error" and response["code"] == code, (payload[:60], response)
+        assert len(response["error"]) > 15  # a sentence, not a code
+    # Transactions are echoed whenever they could be read.
+    assert responses[5][1]["transaction"] == "b1"
+    assert "'service' is required" in responses[5][1]["error"]
+    assert "'colour' is not a field" in responses[7][1]["error"]
+    assert "20" in responses[15][1]["error"] and "16384" in responses[15][1]["error"]
+    # Nothing changed, nothing was published, and the agent still works.
+    assert not [t for t, _, _ in hq.messages if t.startswith("events/")]
+    hq.publish("request/ticket", {"transaction": (ok := tx()), "service": "cash"})
+    assert hq.response("ticket", ok)["data"]["ticket"] == "A001"
+    assert agent.alive()
+    assert before["services"]["cash"]["waiting"] == 0
+    hq.close()
+
+
+def test_acl_each_role_does_only_its_own_job(broker, agent):
+    watcher = client(broker, "hq")
+    watcher.subscribe("response/#", "events/#", "alerts/#")
+
+    kiosk = client(broker, "kiosk")
+    refused = kiosk.publish("request/call_next", {"transaction": tx(), "counter": "1"})
+    assert refused.rc == mqtt.MQTT_ERR_SUCCESS  # the broker answers with a reason code under MQTT 5
+    kiosk_reader = client(broker, "kiosk")
+    kiosk_reader.subscribe("alerts/vip", "events/called")
+
+    manager = client(broker, "manager")
+    manager.publish("request/ticket", {"transaction": tx(), "service": "cash"})
+    display = client(broker, "display")
+    display.publish("request/ticket", {"transaction": tx(), "service": "cash"})
+    time.sleep(1.0)
+    assert watcher.on("response/call_next") == [] and watcher.on("response/ticket") == []
+
+    # Publishing as a kiosk is refused with "not authorised" by the broker (MQTT 5 reason code).
+    out = subprocess.run(
+        ["mosquitto_pub", "-p", str(broker.config.mqtt.port), "-V", "mqttv5", "-q", "1",
+         "-u", broker.credentials["kiosk"]["username"], "-P", broker.credentials["kiosk"]["password"],
+         "-t", watcher.root + "request/call_next", "-m", "{}"],
+        capture_output=True, text=True, timeout=10,
+    )
+    assert "Not authorized" in out.stderr
+
+    # The kiosk cannot read alerts: a VIP ticket by head office produces one, the kiosk sees nothing.
+    watcher.publish("request/counter_open", {"transaction": tx(), "counter": "1"})
+    watcher.publish("request/call_next", {"transaction": tx(), "counter": "1"})
+    time.sleep(1.0)
+    assert kiosk_reader.on("events/called") == [] and kiosk_reader.on("alerts/vip") == []
+
+    anonymous = RawClient(broker.config, None)
+    time.sleep(1.0)
+    assert not anonymous.connected.is_set() and anonymous.connect_result is not None and anonymous.connect_result.is_failure
+    wrong = RawClient(broker.config, {"username": broker.credentials["manager"]["username"], "password": "guess"})
+    time.sleep(1.0)
+    assert not wrong.connected.is_set()
+    for c in (watcher, kiosk, kiosk_reader, manager, display, anonymous, wrong):
+        c.close()
+
+
+def test_agent_state_birth_and_last_will(broker, agent):
+    watcher = client(broker, "display")
+    watcher.subscribe("agent/state")
+    wait_online(watcher)
+    agent.kill()
+    # keepalive 15 s: the broker declares the agent gone within 1.5 x keepalive.
+    watcher.wait_for(lambda m: any(p.get("state") == "offline" for t, p, _ in m if t == "agent/state"), timeout=30)
+    watcher.close()
+
+
+def test_clean_shutdown_publishes_offline(broker, agent):
+    watcher = client(broker, "display")
+    watcher.subscribe("agent/state")
+    wait_online(watcher)
+    assert agent.stop() == 0
+    watcher.wait_for(lambda m: any(p.get("state") == "offline" for t, p, _ in m if t == "agent/state"), timeout=5)
+    watcher.close()
+
+
+def cli(agent_toml, *args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_broker_outage_and_agent_kill_lose_no_event(broker, agent, agent_toml):
+    watcher = RawClient(broker.config, broker.credentials["hq"], persistent=True)
+    watcher.subscribe("events/arrival", "agent/state")
+    wait_online(watcher)
+    issued = [cli(agent_toml, "ticket", "cash")["ticket"] for _ in range(3)]
+    broker.stop()
+    issued += [cli(agent_toml, "ticket", "cash")["ticket"] for _ in range(5)]  # the branch keeps working
+    broker.start()
+    watcher.wait_for(lambda m: len({p["ticket"] for t, p, _ in m if t == "events/arrival"}) == 8, timeout=40)
+
+    # Events still in the outbox when the agent dies are delivered by the next agent.
+    agent.kill()
+    issued += [cli(agent_toml, "ticket", "cash")["ticket"] for _ in range(4)]
+    agent.start()
+    watcher.wait_for(lambda m: len({p["ticket"] for t, p, _ in m if t == "events/arrival"}) == 12, timeout=40)
+    arrivals = watcher.on("events/arrival")
+    unique: dict[str, dict] = {}
+    for payload in arrivals:
+        unique.setdefault(payload["event_id"], payload)
+    assert [p["ticket"] for p in unique.values()] == issued  # every one, in order
+    watcher.close()
+
+
+def test_websockets_listener_serves_browser_clients(broker, agent):
+    page = RawClient(broker.config, broker.credentials["display"], transport="websockets")
+    page.subscribe("agent/state")
+    wait_online(page)
+    page.close()
+
+
+@pytest.fixture
+def tls_broker(branch_config):
+    import shutil
+
+    from edge_agent.bus.private_broker import private_broker_for
+
+    secured = branch_config.model_copy(update={"mqtt": branch_config.mqtt.model_copy(update={"tls": True})})
+    running = private_broker_for(secured)
+    running.start()
+    yield running
+    running.stop()
+    shutil.rmtree(running.directory.parent, ignore_errors=True)
+
+
+def tls_client(broker, ca_file) -> tuple[mqtt.Client, list]:
+    outcome: list = []
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    c.username_pw_set(**{k: broker.credentials["display"][k] for k in ("username", "password")})
+    c.tls_set(ca_certs=str(ca_file) if ca_file else None)
+    c.on_connect = lambda client, userdata, flags, reason, props: outcome.append(str(reason))
+    try:
+        c.connect("127.0.0.1", broker.config.mqtt.port)
+        c.loop_start()
+        time.sleep(1.0)
+    except OSError as exc:  # ssl.SSLCertVerificationError is an OSError
+        outcome.append(f"refused: {exc}")
+    return c, outcome
+
+
+def test_tls_requires_the_branch_ca(tls_broker):
+    ca = tls_broker.directory / "tls" / "ca.crt"
+    trusted, outcome = tls_client(tls_broker, ca)
+    assert outcome == ["Success"]
+    trusted.loop_stop()
+    _, refused = tls_client(tls_broker, None)  # the system CAs do not know the branch's CA
+    assert refused and refused[0].startswith("refused") and "certificate verify failed" in refused[0]
+    plain = RawClient(tls_broker.config, tls_broker.credentials["display"])
+    time.sleep(1.0)
+    assert not plain.connected.is_set()  # no plaintext on a TLS listener
+    plain.close()
