@@ -41,12 +41,13 @@ def with_private_ports(config: BranchConfig, directory: Path) -> BranchConfig:
 class PrivateBroker:
     """`config` is the branch as its clients must see it (ports, credentials file)."""
 
-    def __init__(self, config: BranchConfig, directory: Path):
+    def __init__(self, config: BranchConfig, directory: Path, write_setup: bool = True):
         self.config = config
         self.directory = Path(directory)
         self.log_path = self.directory / "mosquitto.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.credentials = setup_broker(config, self.directory)
+        # write_setup=False: the directory already holds a configuration (e.g. the bench's).
+        self.credentials = setup_broker(config, self.directory) if write_setup else {}
 
     def start(self, timeout: float = 10) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
