@@ -77,6 +77,7 @@ class BusClient:
         self._connection_listeners: list[Callable[[bool], None]] = []
         self.on_ack: AckHandler | None = None
         self.connected = threading.Event()
+        self._stopping = False
         self._clean_start = clean_start
         self._session_expiry_s = session_expiry_s
         self._client = mqtt.Client(
@@ -115,6 +116,7 @@ class BusClient:
 
     def stop(self, last_words: tuple[str, str] | None = None, timeout: float = 3.0) -> None:
         """Publish `last_words` (retained, QoS 1) if connected, then disconnect cleanly."""
+        self._stopping = True
         if last_words is not None and self.connected.is_set():
             info = self._client.publish(self.topic(last_words[0]), last_words[1], qos=1, retain=True)
             try:
@@ -165,7 +167,9 @@ class BusClient:
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
-        if was_connected:
+        if self._stopping:
+            log.info("disconnected from broker %s:%s", self.host, self.port)
+        elif was_connected:
             log.warning("lost the broker %s:%s (%s); reconnecting with back-off", self.host, self.port, reason)
             for listener in self._connection_listeners:
                 listener(False)

@@ -1,0 +1,56 @@
+"""The client side of `request/<op>` -> `response/<op>`: for kiosks, consoles and the demo.
+
+A request gets a fresh transaction id; if no answer comes within the timeout it is sent
+again with the *same* id (the agent answers a repeat with its first answer and changes
+nothing), and after the retries `AgentUnreachable` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+from edge_agent.bus.client import BusClient
+
+
+class AgentUnreachable(Exception):
+    """No answer from the agent: the caller shows its out-of-service screen."""
+
+
+class Requester:
+    def __init__(self, bus: BusClient):
+        self.bus = bus
+        self._waiting: dict[str, tuple[threading.Event, list[dict]]] = {}
+        self._subscribed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _on_response(self, topic: str, payload: bytes) -> None:
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            return
+        with self._lock:
+            slot = self._waiting.get(answer.get("transaction") if isinstance(answer, dict) else None)
+        if slot is not None:
+            slot[1].append(answer)
+            slot[0].set()
+
+    def request(self, op: str, fields: dict, timeout: float = 3.0, retries: int = 1) -> dict:
+        """Send and wait for the answer (a dict with status/data/error). Raises AgentUnreachable."""
+        if op not in self._subscribed:
+            self.bus.subscribe(f"response/{op}", self._on_response)
+            self._subscribed.add(op)
+        transaction = uuid.uuid4().hex
+        done, answers = threading.Event(), []
+        with self._lock:
+            self._waiting[transaction] = (done, answers)
+        try:
+            for _ in range(1 + retries):
+                self.bus.publish(f"request/{op}", json.dumps({"transaction": transaction, **fields}, ensure_ascii=False))
+                if done.wait(timeout):
+                    return answers[0]
+            raise AgentUnreachable(f"no answer to {op} after {1 + retries} tries of {timeout:g} s")
+        finally:
+            with self._lock:
+                self._waiting.pop(transaction, None)

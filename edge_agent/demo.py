@@ -1,0 +1,175 @@
+"""`make demo`: a whole lobby on this machine, on a private broker and virtual devices.
+
+It writes a demo branch into `demo-output/`, sets up and starts a private Mosquitto on free
+ports with generated users, starts the real agent, imports a few demo customers, and plays
+a short morning: counters open, customers take tickets (one of them a VIP with a card),
+tellers call, transfer and complete. What each role would see is printed and saved in
+`demo-output/`. With DEMO_KEEP=1 it keeps running until Ctrl-C so you can connect to it
+(the credentials are in demo-output/broker/credentials.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from edge_agent.bus.client import BusClient, Credentials
+from edge_agent.bus.private_broker import PrivateBroker, free_port
+from edge_agent.bus.requester import Requester
+from edge_agent.config import load_config
+from edge_agent.contract import CardIdentity, topic_root
+from edge_agent.security import card_token, load_or_create_key, mask_pan
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "demo-output"
+
+# Test card numbers (not real cards): what a CRM export of this branch might hold.
+DEMO_CUSTOMERS = [
+    ("6222021234567890128", "王先生", "vip", "李经理"),
+    ("4111111111111111", "陈女士", "potential", "赵经理"),
+]
+
+
+def write_demo_config(home: Path, mqtt_port: int, ws_port: int) -> Path:
+    text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8")
+    text = text.replace("/var/lib/lobby/branch.db", str(home / "state" / "branch.db"))
+    text = text.replace("/var/lib/lobby/card.key", str(home / "state" / "card.key"))
+    text = text.replace("/etc/lobby/broker/credentials.json", str(home / "broker" / "credentials.json"))
+    text = text.replace("port = 1883", f"port = {mqtt_port}").replace("ws_port = 9001", f"ws_port = {ws_port}")
+    text = re.sub(r"(\[mqtt\]\n)", '\\1bind_address = "127.0.0.1"\nws_interface = "lo"\n', text, count=1)
+    path = home / "branch.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir()
+    # Mosquitto drops to user `mosquitto` when started as root: it must reach its folder.
+    OUT.chmod(0o755)
+    config_path = write_demo_config(OUT, free_port(), free_port())
+    config = load_config(config_path)
+    print(f"demo branch {config.branch.id} ({config.branch.name}); configuration: {config_path}")
+
+    broker = PrivateBroker(config, OUT / "broker")
+    broker.start()
+    print(f"private Mosquitto on 127.0.0.1:{config.mqtt.port} (websockets {config.mqtt.ws_port}); users in {OUT / 'broker' / 'credentials.json'}")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    agent_log = open(OUT / "agent.log", "wb")
+    agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "run"], stdout=agent_log, stderr=agent_log, env=env)
+    try:
+        return play_morning(config, config_path, broker)
+    finally:
+        if os.environ.get("DEMO_KEEP") == "1":
+            print("DEMO_KEEP=1: the lobby keeps running; Ctrl-C to stop")
+            try:
+                agent.wait()
+            except KeyboardInterrupt:
+                pass
+        agent.terminate()
+        agent.wait(10)
+        broker.stop()
+        agent_log.close()
+        print(f"agent log: {OUT / 'agent.log'}; broker log: {broker.log_path}")
+
+
+def role_client(config, broker: PrivateBroker, role: str) -> BusClient:
+    client = BusClient(
+        host="127.0.0.1", port=config.mqtt.port, root=topic_root(config.branch.id),
+        credentials=Credentials(**broker.credentials[role]), client_id=f"demo-{role}-{uuid.uuid4().hex[:6]}",
+    )
+    client.start()
+    if not client.wait_connected(10):
+        raise SystemExit(f"the demo's {role} could not reach the private broker; see {broker.log_path}")
+    return client
+
+
+def import_demo_customers(config, config_path: Path) -> dict[str, CardIdentity]:
+    export = OUT / "crm-export.csv"
+    export.write_text("card_number,display_name,tier,rm\n" + "".join(f"{p},{n},{t},{r}\n" for p, n, t, r in DEMO_CUSTOMERS), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "customers", "import", str(export)], check=True)
+    export.unlink()  # the demo's stand-in for a CRM file: do not leave card numbers lying around
+    key = load_or_create_key(config.security.key_file)
+    # What the kiosk's card reader would produce for these cards.
+    return {name: CardIdentity(token=card_token(key, pan), masked_pan=mask_pan(pan)) for pan, name, _, _ in DEMO_CUSTOMERS}
+
+
+def play_morning(config, config_path: Path, broker: PrivateBroker) -> int:
+    cards = import_demo_customers(config, config_path)
+    clients = [role_client(config, broker, role) for role in ("manager", "kiosk", "teller", "display")]
+    try:
+        return _play(config, config_path, cards, *clients)
+    finally:
+        for client in clients:
+            client.stop()
+
+
+def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusClient, teller_bus: BusClient, watcher: BusClient) -> int:
+    seen: list[tuple[str, dict]] = []
+    manager.subscribe("alerts/vip", lambda t, p: seen.append((t, json.loads(p))))
+    manager.subscribe("events/#", lambda t, p: seen.append((t, json.loads(p))))
+    kiosk, teller = Requester(kiosk_bus), Requester(teller_bus)
+    online = threading.Event()
+    watcher.subscribe("agent/state", lambda t, p: json.loads(p).get("state") == "online" and online.set())
+    if not online.wait(15):
+        print(f"the agent did not come online; see {OUT / 'agent.log'}")
+        return 1
+
+    def step(title: str, answer: dict) -> dict:
+        if answer["status"] != "ok":
+            print(f"  {title}: refused — {answer['error']}")
+            return {}
+        data = answer["data"]
+        detail = data.get("ticket") or ("open" if data.get("open") else "closed")
+        extra = f", {data['ahead']} ahead, wait ~{(data['eta_s'] or 0) // 60} min" if "ahead" in data and data.get("eta_s") is not None else ""
+        print(f"  {title}: {detail}{extra}")
+        return data
+
+    print("\n08:55 counters open")
+    for counter in ("1", "3", "4", "6"):
+        step(f"counter {counter} opens", teller.request("counter_open", {"counter": counter}))
+    print("\n09:00 customers arrive at the kiosk")
+    for service in ("cash", "cash", "noncash", "cash", "enquiry"):
+        step(f"ticket for {service}", kiosk.request("ticket", {"service": service, "kiosk": "kiosk-1"}))
+    vip = step("VIP swipes a card and chooses 理财贵宾", kiosk.request("ticket", {"service": "wealth", "card": cards["王先生"].model_dump(), "kiosk": "kiosk-1"}))
+    if vip.get("customer"):
+        print(f"    kiosk greets: {vip['customer']['display_name']}您好 ({vip['customer']['tier_name_zh']}); manager alerted: {vip['customer']['manager_alerted']}")
+    print("\n09:05 tellers call")
+    step("counter 1 calls next", teller.request("call_next", {"counter": "1"}))
+    step("counter 6 calls next (VIP room)", teller.request("call_next", {"counter": "6"}))
+    step("counter 3 calls next", teller.request("call_next", {"counter": "3"}))
+    step("counter 3 transfers A002 to 个人非现金", teller.request("transfer", {"ticket": "A002", "to_service": "noncash"}))
+    step("counter 4 calls next", teller.request("call_next", {"counter": "4"}))
+    step("counter 1 completes", teller.request("complete", {"counter": "1"}))
+    step("counter 1 closes while serving nobody", teller.request("counter_close", {"counter": "1"}))
+    step("counter 1 calls next while closed (refused, as it should be)", teller.request("call_next", {"counter": "1"}))
+
+    time.sleep(1.0)
+    alerts = [p for t, p in seen if t == "alerts/vip"]
+    if alerts:
+        alert = alerts[0]
+        print(f"\nmanager's tablet: VIP alert — {alert['customer']['display_name']}, ticket {alert['ticket']}, RM {alert['customer']['rm']}, card {alert['customer']['masked_pan']}")
+        ack = Requester(manager).request("alert_ack", {"alert_id": alert["event_id"], "by": "大堂经理 张", "outcome": "referred"})
+        print(f"  manager answers 'referred to RM': {ack['status']} after {ack.get('data', {}).get('after_s')} s")
+    (OUT / "manager-saw.json").write_text(json.dumps(seen, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nevents the manager's tablet received: {len(seen)} (saved to {OUT / 'manager-saw.json'})")
+    state = subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "status"], capture_output=True, text=True, check=True
+    ).stdout
+    (OUT / "queue-state.json").write_text(state, encoding="utf-8")
+    waiting = {sid: s["waiting"] for sid, s in json.loads(state)["services"].items()}
+    print(f"queue now: {waiting}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
