@@ -36,7 +36,7 @@ def test_every_error_code_in_the_code_is_documented():
     sources = "".join(p.read_text() for p in (REPO / "edge_agent").rglob("*.py"))
     codes = set(re.findall(r'QueueError\(\s*"([a-z_]+)"', sources))
     codes |= set(re.findall(r'_error\(op, [a-z_]+, "([a-z_]+)"', sources))
-    codes |= set(re.findall(r'_called\(counter_id, "([a-z_]+)"', sources))
+    codes |= set(re.findall(r'_called\(\s*counter_id,\s*"([a-z_]+)"', sources))
     assert len(codes) > 20
     for code in codes:
         assert f"`{code}`" in DOC, f"error code {code} is not documented"

@@ -1,0 +1,373 @@
+"""The branch's queue: issuing, calling, recalling, finishing and transferring tickets.
+
+Pure logic: no clock, no store. Every operation takes `now` (timezone-aware) and either
+returns what it changed or raises `QueueError` without changing anything. The engine
+holds only open tickets (waiting or called), counter states and today's last numbers;
+served and missed tickets are returned once and then belong to the store.
+
+The lead's pattern for one request:
+
+    with engine.attempt():                 # undone if the block raises
+        ticket = engine.call_next("3", now)
+        with store.write(): ...            # the ticket, the counter state, the events
+
+and at start-up `QueueEngine.restore(...)` from the stored open tickets, counter states
+and last numbers, then `observe()` for recent completed tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from edge_agent.queue import policy
+from edge_agent.queue.estimate import OpenCounter, ServiceTimes, WaitEstimate, capacity, estimate_wait
+from edge_agent.queue.model import (
+    CounterSpec,
+    CounterState,
+    EngineState,
+    ServiceSpec,
+    Ticket,
+    TicketState,
+    Tier,
+    WorkProfile,
+)
+from edge_agent.queue.recovery import recovered_state
+from edge_agent.queue.snapshot import CounterSnapshot, QueueSnapshot, ServiceSnapshot
+
+
+class QueueError(Exception):
+    """A request the queue refuses. `code` is stable for programs; `message` is for the teller."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class QueueEngine:
+    def __init__(
+        self,
+        services: Iterable[ServiceSpec],
+        counters: Iterable[CounterSpec],
+        profiles: Iterable[WorkProfile],
+        tz: ZoneInfo,
+    ):
+        self._services = {s.id: s for s in services}
+        self._counters = {c.id: c for c in counters}
+        self._profiles = {p.id: p for p in profiles}
+        self._check_setup()
+        self.tz = tz
+        self.service_times = ServiceTimes({s.id: s.default_service_time_s for s in self._services.values()})
+        self._state = EngineState(counters={cid: CounterState(id=cid) for cid in self._counters})
+
+    def _check_setup(self) -> None:
+        # The branch configuration checks all this with file and key names; this is the
+        # engine's own guard, because ticket ids are only unique if prefixes are.
+        prefixes = [s.prefix for s in self._services.values()]
+        if len(set(prefixes)) != len(prefixes):
+            raise ValueError(f"two services share a ticket prefix: {prefixes}")
+        for counter in self._counters.values():
+            unknown = [s for s in counter.services if s not in self._services]
+            if unknown or counter.profile not in self._profiles:
+                raise ValueError(f"{counter.title} refers to unknown services {unknown} or profile '{counter.profile}'")
+
+    # ---- crash recovery and rollback ---------------------------------------------------
+
+    @classmethod
+    def restore(
+        cls,
+        services: Iterable[ServiceSpec],
+        counters: Iterable[CounterSpec],
+        profiles: Iterable[WorkProfile],
+        tz: ZoneInfo,
+        *,
+        tickets: Iterable[Ticket],
+        counter_states: Iterable[CounterState],
+        last_numbers: Mapping[tuple[date, str], int],
+    ) -> QueueEngine:
+        """Rebuild from the store (see recovery.py); raises ValueError naming what does not add up."""
+        engine = cls(services, counters, profiles, tz)
+        engine._state = recovered_state(engine._services, engine._counters, tickets, counter_states, last_numbers)
+        return engine
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """Undo every change made inside the block if it raises (e.g. the store's commit)."""
+        saved = self._state.copy(), self.service_times.copy()
+        try:
+            yield
+        except BaseException:
+            self._state, self.service_times = saved
+            raise
+
+    # ---- customers ---------------------------------------------------------------------
+
+    def issue(self, service_id: str, tier: Tier, now: datetime, customer_token: str | None = None) -> Ticket:
+        self._clock(now)
+        service = self._served_service(service_id)
+        tier = Tier(tier)
+        # The business day never moves backwards: a clock stepped back over midnight must
+        # not hand out yesterday's numbers a second time.
+        day = max(now.astimezone(self.tz).date(), self._state.business_day or date.min)
+        number = self._state.last_numbers.get((day, service.id), 0) + 1
+        label = f"{service.prefix}{number:03d}"
+        ticket = Ticket(
+            id=f"{day:%Y%m%d}-{label}",
+            label=label,
+            service=service.id,
+            number=number,
+            business_day=day,
+            tier=tier,
+            issued_at=now,
+            queued_at=now,
+            original_service=service.id,
+            customer_token=customer_token,
+        )
+        if day != self._state.business_day:
+            self._state.last_numbers = {key: n for key, n in self._state.last_numbers.items() if key[0] >= day}
+            self._state.business_day = day
+        self._state.last_numbers[(day, service.id)] = number
+        self._state.tickets[ticket.id] = ticket
+        return replace(ticket)
+
+    # ---- tellers -----------------------------------------------------------------------
+
+    def call_next(self, counter_id: str, now: datetime) -> Ticket:
+        self._clock(now)
+        counter, state = self._counter(counter_id)
+        if not state.open:
+            raise QueueError("counter_closed", f"{counter.title} is closed: open it before calling a ticket.")
+        if state.serving:
+            raise QueueError(
+                "counter_busy",
+                f"{counter.title} is still serving {self._state.tickets[state.serving].label}: "
+                "complete it or mark it no-show before calling the next ticket.",
+            )
+        choice = policy.choose(
+            self._waiting(counter.services), self._profiles[counter.profile], self._services, state.ratio_cursor, now
+        )
+        if choice is None:
+            names = ", ".join(self._services[s].title for s in counter.services)
+            raise QueueError("queue_empty", f"Nobody is waiting for {names} at {counter.title}.")
+        ticket = choice.ticket
+        ticket.state, ticket.counter, ticket.called_at, ticket.recalls = TicketState.CALLED, counter.id, now, 0
+        state.serving, state.ratio_cursor = ticket.id, choice.ratio_cursor
+        return replace(ticket)
+
+    def recall(self, counter_id: str, now: datetime, expect_label: str | None = None) -> Ticket:
+        self._clock(now)
+        ticket, _ = self._called(
+            counter_id, "nothing_to_recall", "to recall: call the next ticket first", expect_label
+        )
+        ticket.recalls += 1
+        return replace(ticket)
+
+    def no_show(self, counter_id: str, now: datetime, expect_label: str | None = None) -> Ticket:
+        self._clock(now)
+        ticket, state = self._called(counter_id, "nothing_to_mark_no_show", "to mark as no-show", expect_label)
+        return self._finish(ticket, state, TicketState.NO_SHOW, now)
+
+    def complete(self, counter_id: str, now: datetime, expect_label: str | None = None) -> Ticket:
+        self._clock(now)
+        ticket, state = self._called(
+            counter_id, "nothing_to_complete", "to complete: call the next ticket first", expect_label
+        )
+        self.service_times.observe(ticket.service, (now - ticket.called_at).total_seconds())
+        return self._finish(ticket, state, TicketState.SERVED, now)
+
+    def transfer(self, counter_id: str, to_service: str, now: datetime, expect_label: str | None = None) -> Ticket:
+        """Send the customer called here to another service's queue, at their original queue time."""
+        self._clock(now)
+        ticket, state = self._called(
+            counter_id, "nothing_to_transfer", "to transfer: call the customer first", expect_label
+        )
+        target = self._served_service(to_service)
+        if target.id == ticket.service:
+            raise QueueError(
+                "same_service", f"{ticket.label} is already in {target.title}: choose another service to transfer it to."
+            )
+        # Back to waiting, keeping queued_at: the new queue takes it at its original issue time.
+        ticket.service, ticket.state, ticket.counter, ticket.called_at = target.id, TicketState.WAITING, None, None
+        ticket.recalls = 0
+        ticket.transfers += 1
+        state.serving = None
+        return replace(ticket)
+
+    def open_counter(self, counter_id: str, now: datetime) -> CounterState:
+        self._clock(now)
+        counter, state = self._counter(counter_id)
+        if state.open:
+            raise QueueError("counter_already_open", f"{counter.title} is already open.")
+        state.open, state.since = True, now
+        return replace(state)
+
+    def close_counter(self, counter_id: str, now: datetime) -> CounterState:
+        self._clock(now)
+        counter, state = self._counter(counter_id)
+        if not state.open:
+            raise QueueError("counter_already_closed", f"{counter.title} is already closed.")
+        if state.serving:
+            raise QueueError(
+                "counter_busy",
+                f"{counter.title} is still serving {self._state.tickets[state.serving].label}: "
+                "complete it, mark it no-show or transfer it before closing the counter.",
+            )
+        state.open, state.since = False, now
+        return replace(state)
+
+    # ---- questions ---------------------------------------------------------------------
+
+    @property
+    def service_specs(self) -> Mapping[str, ServiceSpec]:
+        return MappingProxyType(self._services)
+
+    @property
+    def counter_specs(self) -> Mapping[str, CounterSpec]:
+        return MappingProxyType(self._counters)
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        return replace(self._ticket(ticket_id))
+
+    def open_tickets(self) -> list[Ticket]:
+        """Waiting and called tickets, oldest first."""
+        return [replace(t) for t in sorted(self._state.tickets.values(), key=lambda t: (t.queued_at, t.id))]
+
+    def counter(self, counter_id: str) -> CounterState:
+        return replace(self._counter(counter_id)[1])
+
+    def last_numbers(self) -> dict[tuple[date, str], int]:
+        return dict(self._state.last_numbers)
+
+    @property
+    def business_day(self) -> date | None:
+        return self._state.business_day
+
+    def people_ahead(self, ticket_id: str, now: datetime) -> int:
+        """How many of its service's waiting tickets would be called before this one.
+
+        Uses the call order of the first open counter serving the service (its profile and
+        ratio position) as if time stood still at `now` and nobody else arrived; 0 once
+        called. Tickets of other services sharing the counters are left to the wait estimate.
+        """
+        self._clock(now)
+        ticket = self._ticket(ticket_id)
+        if ticket.state is TicketState.CALLED:
+            return 0
+        serving = [c for c in self._counters.values() if ticket.service in c.services]
+        counter = next((c for c in serving if self._state.counters[c.id].open), serving[0])
+        order = policy.call_order(
+            self._waiting((ticket.service,)),
+            self._profiles[counter.profile],
+            self._services,
+            self._state.counters[counter.id].ratio_cursor,
+            now,
+        )
+        return next(i for i, t in enumerate(order) if t.id == ticket.id)
+
+    def estimate_wait(self, service_id: str, ahead: int | None = None) -> WaitEstimate | None:
+        """Wait for a ticket with `ahead` people before it (default: a newcomer behind
+        everyone waiting); None when no open counter serves the service."""
+        service = self._service(service_id)
+        waiting = {sid: 0 for sid in self._services}
+        for t in self._state.tickets.values():
+            waiting[t.service] += t.state is TicketState.WAITING
+        ahead = waiting[service.id] if ahead is None else ahead
+        work = {sid: n * self.service_times.mean_s(sid) for sid, n in waiting.items()}
+        work[service.id] = max(waiting[service.id], ahead + 1) * self.service_times.mean_s(service.id)
+        states = self._state.counters
+        open_counters = [
+            OpenCounter(c.services, idle=states[c.id].serving is None) for c in self._counters.values() if states[c.id].open
+        ]
+        counters, idle = capacity(service.id, open_counters, work)
+        times = self.service_times
+        return estimate_wait(ahead, counters, idle, times.mean_s(service.id), times.sd_s(service.id))
+
+    def observe(self, service_id: str, duration_s: float) -> None:
+        """Learn one service time (finished_at - called_at), e.g. replaying the store at start-up."""
+        self.service_times.observe(self._service(service_id).id, duration_s)
+
+    def snapshot(self, now: datetime) -> QueueSnapshot:
+        self._clock(now)
+        services = {}
+        for sid, service in self._services.items():
+            waits = [policy.waited_s(t, now) for t in self._waiting((sid,))]
+            services[sid] = ServiceSnapshot(
+                waiting=len(waits),
+                longest_wait_s=max(waits, default=0.0),
+                target_wait_s=service.target_wait_s,
+                counters_open=sum(
+                    self._state.counters[c.id].open and sid in c.services for c in self._counters.values()
+                ),
+                estimate=self.estimate_wait(sid),
+            )
+        counters = {}
+        for cid, counter in self._counters.items():
+            state = self._state.counters[cid]
+            serving = self._state.tickets[state.serving] if state.serving else None
+            counters[cid] = CounterSnapshot(state.open, serving and serving.label, state.serving, counter.services)
+        return QueueSnapshot(now, self._state.business_day, services, counters)
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    def _clock(now: datetime) -> None:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the queue needs timezone-aware times; got a naive datetime")
+
+    def _service(self, service_id: str) -> ServiceSpec:
+        if service_id not in self._services:
+            raise QueueError(
+                "unknown_service", f"There is no service '{service_id}' here. Services: {', '.join(self._services)}."
+            )
+        return self._services[service_id]
+
+    def _served_service(self, service_id: str) -> ServiceSpec:
+        service = self._service(service_id)
+        if not any(service.id in c.services for c in self._counters.values()):
+            raise QueueError(
+                "service_not_served",
+                f"No counter serves {service.title}, so its tickets could never be called. "
+                "Add it to a counter in the branch configuration.",
+            )
+        return service
+
+    def _counter(self, counter_id: str) -> tuple[CounterSpec, CounterState]:
+        if counter_id not in self._counters:
+            raise QueueError(
+                "unknown_counter", f"There is no counter '{counter_id}' here. Counters: {', '.join(self._counters)}."
+            )
+        return self._counters[counter_id], self._state.counters[counter_id]
+
+    def _ticket(self, ticket_id: str) -> Ticket:
+        if ticket_id not in self._state.tickets:
+            raise QueueError(
+                "unknown_ticket", f"Ticket {ticket_id} is not in the queue: it was served, missed or never issued."
+            )
+        return self._state.tickets[ticket_id]
+
+    def _called(self, counter_id: str, code: str, what: str, expect_label: str | None) -> tuple[Ticket, CounterState]:
+        counter, state = self._counter(counter_id)
+        if not state.serving:
+            raise QueueError(code, f"{counter.title} has no called ticket {what}.")
+        ticket = self._state.tickets[state.serving]
+        if expect_label is not None and expect_label != ticket.label:
+            raise QueueError(
+                "stale_ticket",
+                f"{counter.title} is serving {ticket.label}, not {expect_label}: refresh the screen and try again.",
+            )
+        return ticket, state
+
+    def _finish(self, ticket: Ticket, state: CounterState, outcome: TicketState, now: datetime) -> Ticket:
+        ticket.state, ticket.finished_at = outcome, now
+        state.serving = None
+        del self._state.tickets[ticket.id]
+        return replace(ticket)
+
+    def _waiting(self, service_ids: Iterable[str]) -> list[Ticket]:
+        wanted = set(service_ids)
+        return [t for t in self._state.tickets.values() if t.state is TicketState.WAITING and t.service in wanted]

@@ -1,0 +1,252 @@
+"""A branch day in fast-forward, driving the real engine: for the benches and the tests.
+
+Customers arrive as a Poisson process whose rate changes through the day, take a ticket,
+and are called by counters that stay busy for a lognormal service time; some counters
+close in rotation over lunch. Everything is seeded, so a run can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from edge_agent.queue.engine import QueueEngine, QueueError
+from edge_agent.queue.estimate import WaitEstimate
+from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Tier, WorkProfile
+
+MINUTE = 60.0
+HOUR = 3600.0
+FIRST_DAY = date(2026, 11, 23)  # a Monday
+
+
+@dataclass(frozen=True)
+class Arrival:
+    at_s: float  # seconds after opening
+    service: str
+    tier: Tier
+
+
+@dataclass(frozen=True)
+class RatePeriod:
+    start_s: float
+    end_s: float
+    per_hour: float
+
+
+@dataclass(frozen=True)
+class Break:
+    counter: str
+    start_s: float
+    end_s: float
+
+
+@dataclass
+class Visit:
+    """One customer's day, with what they were told at the kiosk."""
+
+    ticket_id: str
+    service: str
+    tier: Tier
+    issued_s: float
+    ahead: int
+    estimate: WaitEstimate | None
+    naive_s: float  # people ahead x the configured default service time
+    called_s: float | None = None
+
+    @property
+    def waited_s(self) -> float:
+        assert self.called_s is not None, "every customer is called before the day ends"
+        return self.called_s - self.issued_s
+
+
+# A weekday at the example branch (config/branch.example.toml), 09:00-17:00.
+DAY_RATES = (
+    RatePeriod(0.0 * HOUR, 1.5 * HOUR, 50),  # morning peak
+    RatePeriod(1.5 * HOUR, 3.0 * HOUR, 36),
+    RatePeriod(3.0 * HOUR, 4.5 * HOUR, 44),  # office workers on their lunch break
+    RatePeriod(4.5 * HOUR, 7.0 * HOUR, 32),
+    RatePeriod(7.0 * HOUR, 8.0 * HOUR, 20),
+)
+# Tellers take lunch in turns; counter 4 is the only one for enquiries, so for 45 minutes
+# nobody can give an enquiry ticket an estimate.
+LUNCH_ROTATION = (
+    Break("2", 3.0 * HOUR, 3.75 * HOUR),
+    Break("4", 3.0 * HOUR, 3.75 * HOUR),
+    Break("1", 3.75 * HOUR, 4.5 * HOUR),
+    Break("3", 3.75 * HOUR, 4.5 * HOUR),
+)
+SERVICE_MIX = {"cash": 0.38, "noncash": 0.30, "corporate": 0.10, "wealth": 0.08, "enquiry": 0.14}
+TIER_MIX = {Tier.VIP: 0.12, Tier.POTENTIAL: 0.18, Tier.PROSPECT: 0.03, Tier.MASS: 0.67}
+# Real service times drift from what the branch configured: the estimate has to learn.
+TRUE_MEAN_FACTOR = {"cash": 1.25, "noncash": 0.9, "corporate": 1.0, "wealth": 1.0, "enquiry": 1.4}
+SERVICE_SIGMA = 0.55  # lognormal shape: most services are short, a few take very long
+
+
+def example_services() -> list[ServiceSpec]:
+    return [
+        ServiceSpec("cash", "A", 15 * MINUTE, 4 * MINUTE, "Cash"),
+        ServiceSpec("noncash", "B", 15 * MINUTE, 7 * MINUTE, "Accounts & cards"),
+        ServiceSpec("corporate", "C", 20 * MINUTE, 10 * MINUTE, "Business banking"),
+        ServiceSpec("wealth", "V", 5 * MINUTE, 12 * MINUTE, "Wealth & Premier"),
+        ServiceSpec("enquiry", "E", 10 * MINUTE, 3 * MINUTE, "Enquiries"),
+    ]
+
+
+def vip_mix(share: float) -> dict[Tier, float]:
+    """TIER_MIX with VIPs at `share`, the other tiers scaled to fill the rest."""
+    others = {t: w for t, w in TIER_MIX.items() if t is not Tier.VIP}
+    scale = (1 - share) / sum(others.values())
+    return {Tier.VIP: share, **{t: w * scale for t, w in others.items()}}
+
+
+def example_profiles(cap_s: float | None = 10 * MINUTE) -> list[WorkProfile]:
+    return [
+        WorkProfile("fifo", ProfileKind.FIFO, cap_past_target_s=cap_s),
+        WorkProfile("vip-ratio", ProfileKind.RATIO, ratio=(2, 1), cap_past_target_s=cap_s),
+        WorkProfile(
+            "weighted",
+            ProfileKind.ACCUMULATING,
+            tier_rates={Tier.VIP: 3.0, Tier.POTENTIAL: 1.5, Tier.PROSPECT: 1.5, Tier.MASS: 1.0},
+            cap_past_target_s=cap_s,
+        ),
+    ]
+
+
+def example_counters(profile: str | None = None) -> list[CounterSpec]:
+    """The example branch's six counters; `profile` puts all of them on one profile."""
+    layout = [
+        ("1", ("cash",), "vip-ratio"),
+        ("2", ("cash",), "vip-ratio"),
+        ("3", ("cash", "noncash"), "weighted"),
+        ("4", ("noncash", "enquiry"), "weighted"),
+        ("5", ("corporate",), "fifo"),
+        ("6", ("wealth", "noncash"), "vip-ratio"),
+    ]
+    return [CounterSpec(cid, services, profile or default) for cid, services, default in layout]
+
+
+def poisson_arrivals(
+    rng: random.Random,
+    periods: Sequence[RatePeriod] = DAY_RATES,
+    service_mix: Mapping[str, float] = SERVICE_MIX,
+    tier_mix: Mapping[Tier, float] = TIER_MIX,
+) -> list[Arrival]:
+    arrivals = []
+    for period in periods:
+        t = period.start_s + rng.expovariate(period.per_hour / HOUR)
+        while t < period.end_s:
+            tier = rng.choices(list(tier_mix), weights=list(tier_mix.values()))[0]
+            service = rng.choices(list(service_mix), weights=list(service_mix.values()))[0]
+            if service == "wealth" and tier is Tier.MASS:
+                service = "noncash"  # the wealth queue is offered to premier tiers only
+            arrivals.append(Arrival(t, service, tier))
+            t += rng.expovariate(period.per_hour / HOUR)
+    return arrivals
+
+
+def lognormal_service(rng: random.Random, services: Sequence[ServiceSpec]) -> Callable[[str], float]:
+    means = {s.id: s.default_service_time_s * TRUE_MEAN_FACTOR.get(s.id, 1.0) for s in services}
+
+    def draw(service: str) -> float:
+        mu = math.log(means[service]) - SERVICE_SIGMA**2 / 2  # so the mean is means[service]
+        return rng.lognormvariate(mu, SERVICE_SIGMA)
+
+    return draw
+
+
+def run_day(
+    engine: QueueEngine,
+    opening: datetime,
+    arrivals: Sequence[Arrival],
+    service_time: Callable[[str], float],
+    breaks: Sequence[Break] = (),
+) -> list[Visit]:
+    """Open every counter at `opening`, serve everyone who came, close them all again."""
+    specs = engine.counter_specs
+    visits: dict[str, Visit] = {}
+    # Drawn when the customer arrives, so that whatever order a profile calls people in,
+    # each customer needs the same time at the counter: profiles compare like for like.
+    durations: dict[str, float] = {}
+    events: list[tuple[float, int, str, object]] = []
+    seq, t = 0, 0.0
+
+    def at(t: float) -> datetime:
+        return opening + timedelta(seconds=t)
+
+    def schedule(t: float, kind: str, what: object) -> None:
+        nonlocal seq
+        heapq.heappush(events, (t, seq, kind, what))
+        seq += 1
+
+    on_break: set[str] = set()
+
+    def try_call(counter: str, t: float) -> None:
+        state = engine.counter(counter)
+        if not state.open or state.serving:
+            return
+        if counter in on_break:  # the teller finished the last customer before the break
+            engine.close_counter(counter, at(t))
+            return
+        try:
+            ticket = engine.call_next(counter, at(t))
+        except QueueError as error:
+            if error.code != "queue_empty":
+                raise
+            return
+        visits[ticket.id].called_s = t
+        schedule(t + durations[ticket.id], "done", counter)
+
+    for counter in specs:
+        engine.open_counter(counter, opening)
+    for arrival in arrivals:
+        schedule(arrival.at_s, "arrive", arrival)
+    for pause in breaks:
+        schedule(pause.start_s, "break", pause.counter)
+        schedule(pause.end_s, "back", pause.counter)
+
+    while events:
+        t, _, kind, what = heapq.heappop(events)
+        if kind == "arrive":
+            ticket = engine.issue(what.service, what.tier, at(t))
+            ahead = engine.people_ahead(ticket.id, at(t))
+            naive = ahead * engine.service_specs[ticket.service].default_service_time_s
+            estimate = engine.estimate_wait(ticket.service, ahead)
+            visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, ahead, estimate, naive)
+            durations[ticket.id] = service_time(ticket.service)
+            for counter in specs:
+                if ticket.service in specs[counter].services:
+                    try_call(counter, t)
+        elif kind == "done":
+            engine.complete(what, at(t))
+            try_call(what, t)
+        elif kind == "break":
+            on_break.add(what)
+            try_call(what, t)
+        else:
+            on_break.discard(what)
+            if not engine.counter(what).open:
+                engine.open_counter(what, at(t))
+            try_call(what, t)
+    for counter in specs:
+        if engine.counter(counter).open:
+            engine.close_counter(counter, at(t))
+    return list(visits.values())
+
+
+def run_days(engine: QueueEngine, seed: int, days: int, tier_mix: Mapping[Tier, float] = TIER_MIX) -> list[Visit]:
+    """`days` example weekdays in a row at 09:00 local time, the engine learning as it goes.
+
+    Arrivals and service times come from separate seeded streams, so two engines with
+    different profiles see exactly the same customers walk in.
+    """
+    arrivals_rng, service_rng = random.Random(f"{seed}:arrivals"), random.Random(f"{seed}:service")
+    draw = lognormal_service(service_rng, list(engine.service_specs.values()))
+    visits = []
+    for day in range(days):
+        opening = datetime.combine(FIRST_DAY + timedelta(days=day), time(9, 0), tzinfo=engine.tz)
+        visits += run_day(engine, opening, poisson_arrivals(arrivals_rng, tier_mix=tier_mix), draw, LUNCH_ROTATION)
+    return visits
