@@ -308,3 +308,31 @@ def test_tls_requires_the_branch_ca(tls_broker):
     time.sleep(1.0)
     assert not plain.connected.is_set()  # no plaintext on a TLS listener
     plain.close()
+
+
+def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_toml, tmp_path, branch_config):
+    pan = "6222021234567890128"
+    export = tmp_path / "crm.csv"
+    export.write_text(f"card_number,display_name,tier,rm\n{pan},王先生,vip,李经理\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
+    from edge_agent.security import card_token, load_or_create_key, mask_pan
+
+    card = {"token": card_token(load_or_create_key(branch_config.security.key_file), pan), "masked_pan": mask_pan(pan)}
+    manager = client(broker, "manager")
+    manager.subscribe("alerts/vip", "response/alert_ack", "events/arrival")
+    kiosk = client(broker, "kiosk")
+    kiosk.subscribe("response/ticket")
+    kiosk.publish("request/ticket", {"transaction": (t := tx()), "service": "wealth", "card": card, "lang": "zh"})
+    answer = kiosk.response("ticket", t)["data"]
+    assert answer["customer"]["display_name"] == "王先生" and answer["customer"]["manager_alerted"] is True
+    manager.wait_for(lambda m: any(topic == "alerts/vip" for topic, _, _ in m))
+    alert = manager.on("alerts/vip")[0]
+    assert alert["customer"] == {"display_name": "王先生", "rm": "李经理", "masked_pan": "622202*********0128"}
+    assert alert["ticket"] == "V001" and alert["tier"] == "vip"
+    everything = json.dumps([p for _, p, _ in manager.messages + kiosk.messages], ensure_ascii=False)
+    assert pan not in everything and card["token"] not in everything
+    manager.publish("request/alert_ack", {"transaction": (a := tx()), "alert_id": alert["event_id"], "by": "大堂经理 张", "outcome": "referred"})
+    ack = manager.response("alert_ack", a)
+    assert ack["status"] == "ok" and ack["data"]["outcome"] == "referred"
+    manager.close()
+    kiosk.close()

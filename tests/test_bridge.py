@@ -1,0 +1,74 @@
+"""The head-office bridge: the branch's events reach head office, also after the link was down."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+
+from edge_agent.bus.private_broker import private_broker_for
+from edge_agent.contract import topic_root
+from tests.bus_helpers import AgentProcess, RawClient, write_config_for
+
+
+@pytest.fixture
+def head_office(branch_config):
+    """Head office's broker; here another Mosquitto whose ACL lets the branch bridge publish."""
+    hq = private_broker_for(branch_config)
+    bridge_user = hq.credentials["hq"]["username"]
+    acl = hq.directory / "acl"
+    acl.write_text(acl.read_text() + f"\nuser {bridge_user}\ntopic readwrite {topic_root(branch_config.branch.id)}#\n")
+    shutil.chown(acl, "mosquitto", "mosquitto")
+    hq.start()
+    yield hq
+    hq.stop()
+    shutil.rmtree(hq.directory.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def bridged_branch(branch_config, head_office, tmp_path):
+    password_file = tmp_path / "hq-password"
+    password_file.write_text(head_office.credentials["hq"]["password"] + "\n")
+    bridge = branch_config.bridge.model_copy(
+        update={
+            "enabled": True, "address": "127.0.0.1", "port": head_office.config.mqtt.port,
+            "username": head_office.credentials["hq"]["username"], "password_file": password_file, "tls": False,
+        }
+    )
+    branch = private_broker_for(branch_config.model_copy(update={"bridge": bridge}))
+    branch.start()
+    yield branch
+    branch.stop()
+    shutil.rmtree(branch.directory.parent, ignore_errors=True)
+
+
+def test_events_cross_the_bridge_and_wait_out_an_outage(bridged_branch, head_office, branch_toml):
+    conf = (bridged_branch.directory / "mosquitto.conf").read_text()
+    assert "cleansession false" in conf and f"topic {topic_root('sh-lujiazui-01')}# out 1" in conf
+    agent = AgentProcess(write_config_for(bridged_branch, branch_toml))
+    agent.start()
+    try:
+        office = RawClient(head_office.config, head_office.credentials["manager"], persistent=True)
+        office.subscribe("events/arrival")
+        kiosk = RawClient(bridged_branch.config, bridged_branch.credentials["kiosk"])
+        kiosk.subscribe("response/ticket", "agent/state")
+        kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=15)
+
+        def ticket() -> str:
+            transaction = uuid.uuid4().hex
+            kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash"})
+            return kiosk.response("ticket", transaction)["data"]["ticket"]
+
+        first = ticket()
+        office.wait_for(lambda m: [p["ticket"] for t, p, _ in m] == [first], timeout=20)
+
+        head_office.stop()  # the WAN link is down: the branch carries on
+        during = [ticket() for _ in range(3)]
+        head_office.start()
+        office.wait_for(lambda m: len({p["ticket"] for t, p, _ in m}) == 4, timeout=60)
+        assert sorted({p["ticket"] for p in office.on("events/arrival")}) == sorted([first, *during])
+        office.close()
+        kiosk.close()
+    finally:
+        agent.stop()
