@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,12 +28,14 @@ from edge_agent.bus.requests import Handled, handle_request
 from edge_agent.config import BranchConfig
 from edge_agent.contract import REQUEST_MODELS, AgentState, Response, topic_root
 from edge_agent.store import outbox
+from edge_agent.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
 QUEUE_STATE_MIN_INTERVAL_S = 0.25  # coalesce bursts: at most 4 queue/state messages a second
 QUEUE_STATE_REFRESH_S = 30  # waits grow even when nothing happens
 HOUSEKEEPING_INTERVAL_S = 60
+OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # connected, yet an event waits this long: something is wrong
 
 
 class PrintReport(Protocol):
@@ -76,6 +79,7 @@ class Agent:
         self._queue_dirty = True
         self._queue_published_at = 0.0
         self._housekeeping_at = 0.0
+        self.watchdog = Watchdog()
         self.bus.subscribe("request/+", self._on_request)
         self.bus.add_connection_listener(self._on_connection)
         if outputs is not None:
@@ -138,6 +142,7 @@ class Agent:
     def run(self) -> int:
         self.bus.start()
         log.info("agent for branch %s (%s) started; store %s", self.config.branch.id, self.config.branch.name, self.config.store.path)
+        self.watchdog.ready()
         while not self.stopping.is_set():
             try:
                 job = self.jobs.get(timeout=0.05)
@@ -149,8 +154,19 @@ class Agent:
             self.publisher.pump()
             self._maybe_publish_queue_state()
             self._maybe_housekeeping()
+            self.watchdog.tick(*self._health())
         self.shutdown()
         return 0
+
+    def _health(self) -> tuple[bool, str]:
+        try:
+            self.branch.store.conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone()
+        except sqlite3.Error as exc:
+            return False, f"the store does not answer: {exc}"
+        stalled = time.monotonic() - self.publisher.last_progress
+        if self.bus.connected.is_set() and stalled > OUTBOX_STUCK_AFTER.total_seconds():
+            return False, f"connected to the broker, but no event was acknowledged for {stalled:.0f} s"
+        return True, ""
 
     def _feed_local_outputs(self) -> None:
         """Displays and announcements follow the outbox, whoever wrote it and broker or not."""
@@ -193,6 +209,7 @@ class Agent:
 
     def shutdown(self) -> None:
         log.info("agent stopping")
+        self.watchdog.stopping()
         if self.outputs is not None:
             self.outputs.stop()
         self.bus.stop(last_words=("agent/state", self._agent_state("offline").model_dump_json()))

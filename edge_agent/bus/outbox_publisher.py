@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from datetime import datetime, timedelta
 
 from edge_agent.bus.client import BusClient
@@ -31,13 +32,18 @@ class OutboxPublisher:
         self._acks: queue.SimpleQueue[tuple[int, bool, str]] = queue.SimpleQueue()
         bus.on_ack = lambda mid, ok, reason: self._acks.put((mid, ok, reason))
         self.delivered = 0
+        # When the outbox last moved (an acknowledgement) or was found empty: the watchdog's measure.
+        self.last_progress = time.monotonic()
 
     def pump(self) -> None:
         """Record acknowledgements, then send what fits in the window. Cheap when idle."""
         self._record_acks()
         if not self.bus.connected.is_set() or len(self._inflight) >= self.WINDOW:
             return
-        for entry in outbox.pending(self.store, after_seq=self._last_sent, limit=self.WINDOW - len(self._inflight)):
+        entries = outbox.pending(self.store, after_seq=self._last_sent, limit=self.WINDOW - len(self._inflight))
+        if not entries and not self._inflight:
+            self.last_progress = time.monotonic()
+        for entry in entries:
             mid = self.bus.publish(entry.topic, entry.payload, qos=1)
             self._inflight[mid] = entry.seq
             self._last_sent = entry.seq
@@ -60,6 +66,7 @@ class OutboxPublisher:
             with self.store.write() as conn:
                 conn.executemany("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in done])
             self.delivered += len(done)
+            self.last_progress = time.monotonic()
 
     def enforce_bounds(self, max_events: int, max_age: timedelta, now: datetime) -> int:
         dropped = outbox.enforce_bounds(self.store, max_events, max_age, now)
