@@ -69,8 +69,7 @@ def build_branches(count: int, home: Path, port: int, ws_port: int) -> tuple[lis
         branch_dir.mkdir()
         text = (
             example.replace('id = "sh-lujiazui-01"', f'id = "bench-{i:03d}"')
-            .replace("/var/lib/lobby/branch.db", str(branch_dir / "branch.db"))
-            .replace("/var/lib/lobby/card.key", str(branch_dir / "card.key"))
+            .replace("/var/lib/lobby", str(branch_dir))
             .replace("/etc/lobby/broker/credentials.json", str(branch_dir / "broker" / "credentials.json"))
             .replace("port = 1883", f"port = {port}")
             .replace("ws_port = 9001", f"ws_port = {ws_port}")

@@ -221,7 +221,11 @@ def _max_outbox_seq(branch: Branch) -> int:
     return branch.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
 
 
-def run_agent(config: BranchConfig, outputs: Outputs | None = None) -> int:
+def run_agent(config: BranchConfig) -> int:
+    from edge_agent.outputs import BranchOutputs
+
+    outputs = BranchOutputs(config)
+    outputs.start()
     agent = Agent(config, outputs)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from edge_agent.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
+from edge_agent.devices.settings import CounterDisplaySettings, PrinterSettings, VoiceSettings
 from edge_agent.queue.model import Tier
 
 DEFAULT_CONFIG_PATH = Path("/etc/lobby/branch.toml")
@@ -224,6 +225,9 @@ class BranchConfig(BaseSettings):
     counters: list[CounterSection] = Field(min_length=1)
     profiles: dict[str, ProfileSection] = Field(default_factory=lambda: {"fifo": ProfileSection(kind="fifo")})
     kiosk: KioskSection = KioskSection()
+    printer: PrinterSettings = PrinterSettings()
+    displays: list[CounterDisplaySettings] = Field(default_factory=list)
+    voice: VoiceSettings = VoiceSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -290,6 +294,10 @@ def cross_reference_problems(config: BranchConfig) -> list[tuple[str, str]]:
                     f"(defined: {', '.join(config.profiles) or 'none'})",
                 )
             )
+    counter_ids = [c.id for c in config.counters]
+    for i, display in enumerate(config.displays):
+        if display.counter not in counter_ids:
+            problems.append((f"displays[{i}].counter", f"display for counter '{display.counter}', which is not a counter (counters: {', '.join(counter_ids)})"))
     return problems
 
 

@@ -40,8 +40,7 @@ DEMO_CUSTOMERS = [
 
 def write_demo_config(home: Path, mqtt_port: int, ws_port: int) -> Path:
     text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8")
-    text = text.replace("/var/lib/lobby/branch.db", str(home / "state" / "branch.db"))
-    text = text.replace("/var/lib/lobby/card.key", str(home / "state" / "card.key"))
+    text = text.replace("/var/lib/lobby", str(home / "state"))
     text = text.replace("/etc/lobby/broker/credentials.json", str(home / "broker" / "credentials.json"))
     text = text.replace("port = 1883", f"port = {mqtt_port}").replace("ws_port = 9001", f"ws_port = {ws_port}")
     text = re.sub(r"(\[mqtt\]\n)", '\\1bind_address = "127.0.0.1"\nws_interface = "lo"\n', text, count=1)

@@ -20,10 +20,9 @@ def artifacts_root() -> Path:
 
 @pytest.fixture
 def branch_toml(tmp_path: Path) -> Path:
-    """The example branch, with its store and key in a scratch folder."""
+    """The example branch, with its store, key and device folders in a scratch folder."""
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
-    text = text.replace('path = "/var/lib/lobby/branch.db"', f'path = "{tmp_path / "branch.db"}"')
-    text = text.replace('key_file = "/var/lib/lobby/card.key"', f'key_file = "{tmp_path / "card.key"}"')
+    text = text.replace("/var/lib/lobby", str(tmp_path))
     text = text.replace(
         'credentials_file = "/etc/lobby/broker/credentials.json"', f'credentials_file = "{tmp_path / "broker" / "credentials.json"}"'
     )
