@@ -100,6 +100,19 @@ def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:
     return 0
 
 
+def _device_command(name: str) -> Handler:
+    def handler(args: argparse.Namespace, config: BranchConfig) -> int:
+        from edge_agent.devices import commands
+
+        function = getattr(commands, name)
+        extra = [getattr(args, a) for a in ("word", "text", "printer") if hasattr(args, a)]
+        code, text = function(config, *extra)
+        print(text, file=sys.stdout if code == 0 else sys.stderr)
+        return code
+
+    return handler
+
+
 def _run(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.agent import run_agent
 
@@ -152,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker).add_argument(
         "--out", type=Path, required=True, help="directory to write into"
     )
+
+    devices = commands.add_parser("devices", help="check the printer and displays").add_subparsers(dest="sub", required=True)
+    add("list", _device_command("list_devices"), "serial ports with USB ids, and which configured device uses which", devices)
+    add("check", _device_command("check_devices"), "open each configured device and report its status in words", devices)
+    test = add("test-print", _device_command("test_print"), "print a test ticket (stop the agent first)", devices)
+    test.add_argument("--printer", default=None, help="printer id (default: the configured printer)")
+    add("display-test", _device_command("display_test"), "show test text on every counter display", devices)
+    add("virtual", _device_command("virtual"), "steer the running virtual printer (paper_out, ok, stall, unplug, ...)", devices).add_argument("word")
+
+    voice = commands.add_parser("voice", help="announcements").add_subparsers(dest="sub", required=True)
+    add("say", _device_command("voice_say"), "announce a call, e.g. 请A023号到3号窗口", voice).add_argument("text")
+    add("build-pack", _device_command("voice_build_pack"), "generate the default voice pack with espeak-ng", voice)
     return parser
 
 

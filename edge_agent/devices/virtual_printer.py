@@ -55,6 +55,12 @@ class VirtualPrinter:
     def start(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.plug()
+        # Bound before start() returns, so a control command right after start finds it.
+        self.control_path.unlink(missing_ok=True)
+        self._control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._control.bind(str(self.control_path))
+        self._control.listen(2)
+        self._control.settimeout(0.2)
         for target in (self._serve_port, self._serve_control):
             thread = threading.Thread(target=target, name=f"virtual-printer-{target.__name__}", daemon=True)
             thread.start()
@@ -138,10 +144,10 @@ class VirtualPrinter:
                 continue
             if not data:
                 continue
+            if self.baudrate:
+                time.sleep(len(data) * 10 / self.baudrate)  # a UART takes 10 bits per byte to receive
             self.received += len(data)
             self.last_byte_at = time.monotonic()
-            if self.baudrate:
-                time.sleep(len(data) * 10 / self.baudrate)  # a UART takes 10 bits per byte
             self._consume(data, master)
 
     def _consume(self, data: bytes, master: int) -> None:
@@ -176,11 +182,7 @@ class VirtualPrinter:
     # ---- control socket (for technicians and the demo) -----------------------------------
 
     def _serve_control(self) -> None:
-        self.control_path.unlink(missing_ok=True)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
-            server.bind(str(self.control_path))
-            server.listen(2)
-            server.settimeout(0.2)
+        with self._control as server:
             while not self._stop.is_set():
                 try:
                     conn, _ = server.accept()
