@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from edge_agent.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
 from edge_agent.devices.settings import CounterDisplaySettings, PrinterSettings, VoiceSettings
+from kiosk.devices.settings import CardReaderSettings
 from edge_agent.queue.model import Tier
 
 DEFAULT_CONFIG_PATH = Path("/etc/lobby/branch.toml")
@@ -205,6 +206,7 @@ class KioskSection(Section):
     request_timeout_s: float = Field(3, gt=0)
     # Offer self-service when the estimated wait is at least this long.
     diversion_min_wait_min: float = Field(15, ge=0)
+    card_reader: CardReaderSettings = CardReaderSettings()
 
 
 class BranchConfig(BaseSettings):

@@ -1,0 +1,283 @@
+"""The kiosk's side of the MQTT contract: retained state in, `request/ticket` out.
+
+It logs in as the branch's `kiosk` user, follows `agent/state`, `queue/state` and
+`devices/+/state`, and asks for tickets on a worker thread (the touchscreen must never
+wait on the network). Everything it learns is handed to `deliver`, which the app sets to
+"run this on the UI thread" (Kivy's Clock); this module itself knows nothing of Kivy.
+
+Whether the agent can be used is decided in `Availability`: connected to the broker, the
+agent's retained state says online, and no request went unanswered since the agent last
+showed a sign of life. The agent refreshes `queue/state` at least every 30 s, so a kiosk
+that gave up on a silent agent comes back by itself within half a minute of its return.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from edge_agent.bus.client import BusClient, Credentials
+from edge_agent.bus.requester import AgentUnreachable, Requester
+from edge_agent.config import BranchConfig
+from edge_agent.contract import AgentState, CardIdentity, QueueState, topic_root
+
+log = logging.getLogger(__name__)
+
+
+# ---- what the agent sends us (fields are only ever added within v1: ignore extras) ------
+
+
+class Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DeviceState(Lenient):
+    kind: str
+    status: str
+    detail: str = ""
+    since: datetime | None = None
+
+
+class PrinterReport(Lenient):
+    status: str
+    message_zh: str | None = None
+    message_en: str | None = None
+
+
+class TicketCustomer(Lenient):
+    display_name: str
+    tier: str
+    tier_name_zh: str
+    tier_name_en: str
+    manager_alerted: bool = False
+
+
+class TicketAnswer(Lenient):
+    ticket: str
+    ticket_id: str
+    service: str
+    service_zh: str
+    service_en: str
+    tier: str
+    ahead: int
+    eta_s: int | None = None
+    eta_range_s: tuple[int, int] | None = None
+    customer: TicketCustomer | None = None
+    # None: the agent has no printer; False: it did not come out. Both mean "show the number".
+    printed: bool | None = None
+    printer: PrinterReport | None = None
+
+
+# ---- what a ticket request can end in ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issued:
+    answer: TicketAnswer
+
+
+@dataclass(frozen=True)
+class Refused:
+    code: str  # the contract's stable error code, e.g. service_not_offered
+    message: str  # the agent's sentence, for the log
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    reason: str
+
+
+TicketOutcome = Issued | Refused | Unreachable
+
+
+class AgentListener(Protocol):
+    """What the app is told, always on the UI thread (through `deliver`)."""
+
+    def on_availability(self, available: bool) -> None: ...
+
+    def on_queue_state(self, state: QueueState) -> None: ...
+
+    def on_device_state(self, device_id: str, state: DeviceState) -> None: ...
+
+
+# ---- is the agent there? -------------------------------------------------------------------
+
+
+class Availability:
+    """Pure bookkeeping; `available` changes only through these four calls."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.online = False
+        self.silent = False  # a request went unanswered; waiting for a sign of life
+        self._last_payload: dict[str, bytes] = {}
+
+    @property
+    def available(self) -> bool:
+        return self.connected and self.online and not self.silent
+
+    def on_connection(self, connected: bool) -> None:
+        self.connected = connected
+
+    def on_agent_state(self, payload: bytes, online: bool) -> None:
+        fresh = self._fresh("agent/state", payload)
+        self.online = online
+        if online and fresh:
+            self.silent = False
+
+    def on_queue_state(self, payload: bytes) -> None:
+        # A retained copy delivered again after a reconnect is the same bytes: not a sign of life.
+        if self._fresh("queue/state", payload):
+            self.silent = False
+
+    def on_unanswered(self) -> None:
+        self.silent = True
+
+    def _fresh(self, topic: str, payload: bytes) -> bool:
+        fresh = self._last_payload.get(topic) != payload
+        self._last_payload[topic] = payload
+        return fresh
+
+
+# ---- the link --------------------------------------------------------------------------------
+
+
+def kiosk_name() -> str:
+    """This kiosk's name in ticket requests (and so in `events/arrival`): its host name."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:32].strip("-_")
+    return name or "kiosk"
+
+
+class AgentLink:
+    def __init__(self, config: BranchConfig, listener: AgentListener, deliver: Callable[[Callable[[], None]], None]):
+        self.config = config
+        self.listener = listener
+        self.deliver = deliver
+        self.kiosk = kiosk_name()
+        self.availability = Availability()
+        self._reported: bool | None = None
+        self._lock = threading.Lock()  # paho's thread and the worker both touch availability
+        self.bus = BusClient(
+            host=config.mqtt.host,
+            port=config.mqtt.port,
+            root=topic_root(config.branch.id),
+            credentials=Credentials.for_role(config.mqtt.credentials_file, "kiosk"),
+            client_id=f"lobby-kiosk-{self.kiosk}-{uuid.uuid4().hex[:6]}",
+            ca_file=config.mqtt.ca_file if config.mqtt.tls else None,
+        )
+        self.requester = Requester(self.bus)
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="kiosk-requests", daemon=True)
+        self.bus.subscribe("agent/state", self._on_agent_state)
+        self.bus.subscribe("queue/state", self._on_queue_state)
+        self.bus.subscribe("devices/+/state", self._on_device_state)
+        self.bus.add_connection_listener(self._on_connection)
+
+    def start(self) -> None:
+        self._worker.start()
+        self.bus.start()
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+        self.bus.stop()
+        self._worker.join(timeout=2 * self.config.kiosk.request_timeout_s + 1)
+
+    # ---- tickets ------------------------------------------------------------------------
+
+    def request_ticket(
+        self, service: str, card: CardIdentity | None, lang: str, done: Callable[[TicketOutcome], None]
+    ) -> None:
+        """Ask for a ticket off the UI thread; `done` runs on the UI thread with the outcome."""
+        fields: dict = {"service": service, "lang": lang, "kiosk": self.kiosk}
+        if card is not None:
+            fields["card"] = card.model_dump()
+        self._jobs.put(lambda: self._ticket(fields, done))
+
+    def _ticket(self, fields: dict, done: Callable[[TicketOutcome], None]) -> None:
+        outcome = self.ticket_now(fields)
+        self.deliver(lambda: done(outcome))
+
+    def ticket_now(self, fields: dict) -> TicketOutcome:
+        """The blocking request (worker thread, benches): one retry with the same transaction."""
+        timeout = self.config.kiosk.request_timeout_s
+        try:
+            answer = self.requester.request("ticket", fields, timeout=timeout, retries=1)
+        except AgentUnreachable as exc:
+            log.warning("the agent did not answer a ticket request (%s): showing the out-of-service screen", exc)
+            with self._lock:
+                self.availability.on_unanswered()
+            self._report_availability()
+            return Unreachable(str(exc))
+        if answer.get("status") != "ok":
+            log.info("the agent refused a ticket for %s: %s (%s)", fields["service"], answer.get("error"), answer.get("code"))
+            return Refused(str(answer.get("code") or "error"), str(answer.get("error") or ""))
+        try:
+            return Issued(TicketAnswer.model_validate(answer.get("data")))
+        except ValidationError as exc:
+            log.error("the agent's ticket answer does not match the contract: %s", exc)
+            return Refused("bad_answer", "the agent's answer could not be read")
+
+    # ---- retained state (paho's thread) ------------------------------------------------------
+
+    def _on_connection(self, connected: bool) -> None:
+        with self._lock:
+            self.availability.on_connection(connected)
+        self._report_availability()
+
+    def _on_agent_state(self, topic: str, payload: bytes) -> None:
+        state = _parse(AgentState, topic, payload)
+        if state is None:
+            return
+        with self._lock:
+            self.availability.on_agent_state(payload, state.state == "online")
+        self._report_availability()
+
+    def _on_queue_state(self, topic: str, payload: bytes) -> None:
+        state = _parse(QueueState, topic, payload)
+        if state is None:
+            return
+        with self._lock:
+            self.availability.on_queue_state(payload)
+        self.deliver(lambda: self.listener.on_queue_state(state))
+        self._report_availability()
+
+    def _on_device_state(self, topic: str, payload: bytes) -> None:
+        state = _parse(DeviceState, topic, payload)
+        if state is not None:
+            device_id = topic.split("/")[1]
+            self.deliver(lambda: self.listener.on_device_state(device_id, state))
+
+    def _report_availability(self) -> None:
+        with self._lock:
+            available = self.availability.available
+            changed = available != self._reported
+            self._reported = available
+        if changed:
+            log.info("the agent is %s", "available" if available else "not available")
+            self.deliver(lambda: self.listener.on_availability(available))
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # one broken request must not stop the kiosk taking tickets
+                log.exception("a ticket request failed")
+
+
+def _parse(model: type[BaseModel], topic: str, payload: bytes):
+    try:
+        return model.model_validate(json.loads(payload))
+    except (ValueError, ValidationError) as exc:
+        log.warning("ignoring a %s message that does not match the contract: %s", topic, str(exc).splitlines()[0])
+        return None

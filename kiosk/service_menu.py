@@ -1,0 +1,102 @@
+"""What the kiosk offers and says, as pure code: no Kivy, no MQTT.
+
+- which services a customer sees (walk-ins never see services kept for some tiers; a card
+  holder sees them, because the agent only learns the tier when the ticket is asked for);
+- the live line under each service ("4 waiting · about 10 min") from `queue/state`;
+- when to suggest self-service instead of a ticket (二次分流);
+- the people-ahead and wait lines of a ticket, rounded exactly as the printed ticket is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edge_agent.config import KioskSection, ServiceSection
+from edge_agent.contract import QueueState
+from kiosk.texts import text
+
+
+@dataclass(frozen=True)
+class ServiceOffer:
+    id: str
+    name_zh: str
+    name_en: str
+    restricted: bool  # offered to some tiers only (e.g. 理财贵宾)
+    self_service_capable: bool
+    waiting: int | None  # None until the first queue/state arrives
+    eta_s: int | None  # None: no counter serving it is open, or no queue/state yet
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    @property
+    def eta_min(self) -> int | None:
+        return None if self.eta_s is None else minutes(self.eta_s)
+
+
+def minutes(seconds: float) -> int:
+    """Whole minutes as a customer reads them: never "0 minutes" for a real wait."""
+    return max(1, round(seconds / 60)) if seconds > 0 else 0
+
+
+def offers(services: Sequence[ServiceSection], queue: QueueState | None, card_holder: bool) -> list[ServiceOffer]:
+    """The service buttons, in the order the branch configured them."""
+    shown = []
+    for service in services:
+        if service.tiers and not card_holder:
+            continue
+        live = queue.services.get(service.id) if queue is not None else None
+        shown.append(
+            ServiceOffer(
+                id=service.id,
+                name_zh=service.name_zh,
+                name_en=service.name_en,
+                restricted=bool(service.tiers),
+                self_service_capable=service.self_service_capable,
+                waiting=live.waiting if live else None,
+                eta_s=live.eta_s if live else None,
+            )
+        )
+    return shown
+
+
+def waiting_line(offer: ServiceOffer, lang: str) -> str:
+    if offer.waiting is None:
+        return text("waiting_unknown", lang)
+    if offer.eta_s is None:
+        return text("waiting_closed", lang, waiting=offer.waiting)
+    if offer.waiting == 0:
+        return text("waiting_none", lang)
+    return text("waiting_eta", lang, waiting=offer.waiting, minutes=offer.eta_min)
+
+
+def should_divert(offer: ServiceOffer, kiosk: KioskSection, elder: bool) -> bool:
+    """Suggest self-service only where it can do the job and the wait is really long.
+
+    Never in 长辈模式: older customers are better served at a counter than sent to an app.
+    """
+    return (
+        not elder
+        and offer.self_service_capable
+        and offer.eta_s is not None
+        and offer.eta_s >= kiosk.diversion_min_wait_min * 60
+    )
+
+
+def ahead_line(ahead: int, lang: str) -> str:
+    if ahead <= 0:
+        return text("ahead_none", lang)
+    if ahead == 1:
+        return text("ahead_one", lang)
+    return text("ahead_many", lang, ahead=ahead)
+
+
+def wait_line(eta_range_s: Sequence[int] | None, lang: str) -> str:
+    """The same minutes as the paper ticket (edge_agent.outputs.print_job_for)."""
+    if not eta_range_s:
+        return text("wait_unknown", lang)
+    low, high = round(eta_range_s[0] / 60), max(1, round(eta_range_s[1] / 60))
+    if low >= high:
+        return text("wait_about", lang, high=high)
+    return text("wait_range", lang, low=low, high=high)

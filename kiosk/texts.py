@@ -1,0 +1,98 @@
+"""Every sentence the customer reads on the kiosk, in Chinese and English.
+
+One table, so a translator (or the bank's copywriter) edits one file and the test can check
+that no key is missing a language. Placeholders use `str.format` names.
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # ---- on every screen -----------------------------------------------------------------
+    "switch_lang": ("English", "中文"),
+    "elder_on": ("长辈模式", "Large text"),
+    "elder_off": ("标准模式", "Standard text"),
+    "done": ("完成", "Done"),
+    "back": ("返回首页", "Back to start"),
+    "busy": ("正在为您取号…", "Getting your ticket…"),
+    # ---- home ----------------------------------------------------------------------------
+    "home_title": ("您好，请选择业务", "Welcome. Please choose a service"),
+    "swipe_title": ("刷银行卡，享专属服务", "Swipe your bank card for personal service"),
+    "swipe_hint": ("请在屏幕下方的读卡器刷卡", "Use the card reader below the screen"),
+    "waiting_none": ("无需等候", "No queue"),
+    "waiting_eta": ("{waiting} 人等候 · 约 {minutes} 分钟", "{waiting} waiting · about {minutes} min"),
+    "waiting_closed": ("{waiting} 人等候 · 窗口暂未开放", "{waiting} waiting · counters not open yet"),
+    "waiting_unknown": ("正在获取排队人数", "Checking the queue"),
+    "notice_swipe_failed": (
+        "没能读取您的银行卡。请再刷一次，或直接选择下方业务。",
+        "We could not read your card. Please swipe it again, or choose a service below.",
+    ),
+    "notice_not_offered": (
+        "该业务为贵宾客户专享。请选择其他业务，或咨询大堂经理。",
+        "This service is for Premier customers. Please choose another service or ask the lobby manager.",
+    ),
+    "notice_refused": (
+        "该业务暂时无法取号，请选择其他业务，或咨询大堂经理。",
+        "We cannot issue a ticket for this service right now. Please choose another or ask the lobby manager.",
+    ),
+    "notice_printer": (
+        "号票暂时无法打印，取号后号码将显示在屏幕上。",
+        "Tickets cannot be printed right now: your number will be shown on screen.",
+    ),
+    # ---- identified (a card was swiped) ----------------------------------------------------
+    "card_title": ("已读取您的银行卡", "Your card has been read"),
+    "card_number": ("尾号 {last4}", "Card ending {last4}"),
+    "card_prompt": ("请选择您要办理的业务", "Please choose a service"),
+    "card_restricted": ("贵宾专享", "Premier"),
+    "card_not_mine": ("不是我的卡，返回", "Not my card, go back"),
+    # ---- diversion (二次分流) --------------------------------------------------------------
+    "divert_title": ("{service}现在约需等候 {minutes} 分钟", "The wait for {service} is about {minutes} min"),
+    "divert_body": (
+        "这项业务在自助服务区或手机银行即可办理，无需排队，可为您节省约 {minutes} 分钟。",
+        "You can do this at the self-service machines or in mobile banking with no queue, "
+        "saving you about {minutes} minutes.",
+    ),
+    "divert_self_service": ("去自助服务区办理", "Use the self-service area"),
+    "divert_mobile": ("用手机银行办理", "Use mobile banking"),
+    "divert_ticket": ("我仍要取号", "I still want a ticket"),
+    "diverted_self_service": (
+        "请前往大厅的自助服务区。大堂经理随时可以协助您。",
+        "Please go to the self-service area in the hall. The lobby manager is happy to help.",
+    ),
+    "diverted_mobile": (
+        "请打开手机上的手机银行 App 办理。如需帮助，请咨询大堂经理。",
+        "Please open the mobile banking app on your phone. The lobby manager is happy to help.",
+    ),
+    "diverted_title": ("谢谢您", "Thank you"),
+    # ---- ticket ----------------------------------------------------------------------------
+    "greeting": ("{name}您好", "Welcome, {name}"),
+    "manager_alerted": ("您的客户经理已收到通知，将尽快为您服务", "Your relationship manager has been told you are here"),
+    "your_number": ("您的号码", "Your number"),
+    "ahead_none": ("您是下一位", "You are next"),
+    "ahead_one": ("前面还有 1 位", "1 person ahead of you"),
+    "ahead_many": ("前面还有 {ahead} 位", "{ahead} people ahead of you"),
+    "wait_range": ("预计等候 {low}–{high} 分钟", "Estimated wait {low}–{high} min"),
+    "wait_about": ("预计等候约 {high} 分钟", "Estimated wait about {high} min"),
+    "wait_unknown": ("窗口开放后将按顺序叫号", "You will be called in turn once a counter opens"),
+    "take_ticket": ("请在下方取走号票", "Please take your ticket below"),
+    "listen": ("请留意叫号", "Please listen for your number"),
+    # ---- printer failure -------------------------------------------------------------------
+    "print_failed_title": ("号票未能打印", "Your ticket could not be printed"),
+    "remember_number": ("请记住或拍下这个号码", "Please remember or photograph this number"),
+    "printer_default": ("打印机暂时无法使用，工作人员已收到通知", "The printer is not available; staff have been told"),
+    # ---- out of service --------------------------------------------------------------------
+    "oos_title": ("暂停服务", "Temporarily out of service"),
+    "oos_body": (
+        "取号机正在重新连接，很快就会恢复。请稍候片刻，或咨询大堂经理。",
+        "This ticket machine is reconnecting and will be back shortly. "
+        "Please wait a moment or ask the lobby manager.",
+    ),
+    "oos_retrying": ("正在自动重试…", "Retrying automatically…"),
+}
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    """The sentence `key` in `lang` ("zh" or "en"), with its placeholders filled in."""
+    sentence = TEXTS[key][LANGS.index(lang)]
+    return sentence.format(**values) if values else sentence
