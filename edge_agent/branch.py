@@ -164,6 +164,23 @@ class Branch:
 
         return self._perform("ticket", transaction, action)
 
+    def identify_card(self, card: CardIdentity) -> dict:
+        """The kiosk's greeting after a swipe: read-only, so it is not kept as a transaction."""
+        customer = find_customer(self.store, card.token)
+        tier = customer.tier if customer else Tier.MASS
+        rule = self.config.tiers.get(tier)
+        offered = [s.id for s in self.config.services if not s.tiers or tier in s.tiers]
+        return {
+            "known": customer is not None,
+            "display_name": customer.display_name if customer else None,
+            "tier": tier.value,
+            "tier_name_zh": rule.name_zh if rule else tier.value,
+            "tier_name_en": rule.name_en if rule else tier.value,
+            "manager_alerted_on_ticket": tier in self.config.alert_tiers and customer is not None,
+            "services": offered,
+            "masked_pan": card.masked_pan,
+        }
+
     def _check_offered(self, service_id: str, tier: Tier) -> None:
         service = next((s for s in self.config.services if s.id == service_id), None)
         if service is not None and service.tiers and tier not in service.tiers:

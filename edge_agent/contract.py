@@ -53,6 +53,13 @@ class TicketRequest(Strict):
     kiosk: Ident = "kiosk"
 
 
+class IdentifyRequest(Strict):
+    """A swipe at the kiosk: who is this, and which services are they offered? Changes nothing."""
+
+    transaction: Transaction
+    card: CardIdentity
+
+
 class CounterRequest(Strict):
     """call_next, recall, no_show, complete, counter_open, counter_close."""
 
@@ -79,6 +86,7 @@ class AlertAckRequest(Strict):
 
 REQUEST_MODELS: dict[str, type[Strict]] = {
     "ticket": TicketRequest,
+    "identify": IdentifyRequest,
     "call_next": CounterRequest,
     "recall": CounterRequest,
     "no_show": CounterRequest,

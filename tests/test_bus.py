@@ -336,3 +336,25 @@ def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_t
     assert ack["status"] == "ok" and ack["data"]["outcome"] == "referred"
     manager.close()
     kiosk.close()
+
+
+def test_kiosk_identifies_a_swipe_before_the_ticket(broker, agent, agent_toml, tmp_path, branch_config):
+    pan = "5500005555555559"
+    export = tmp_path / "crm.csv"
+    export.write_text(f"card_number,display_name,tier,rm\n{pan},陈女士,potential,赵经理\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
+    from edge_agent.security import card_token, load_or_create_key, mask_pan
+
+    key = load_or_create_key(branch_config.security.key_file)
+    kiosk = client(broker, "kiosk")
+    kiosk.subscribe("response/identify")
+    card = {"token": card_token(key, pan), "masked_pan": mask_pan(pan)}
+    kiosk.publish("request/identify", {"transaction": (t := tx()), "card": card})
+    known = kiosk.response("identify", t)["data"]
+    assert known["known"] is True and known["display_name"] == "陈女士" and known["tier"] == "potential"
+    assert "wealth" in known["services"] and known["manager_alerted_on_ticket"] is False
+    stranger = {"token": "ab" * 32, "masked_pan": "411111******1111"}
+    kiosk.publish("request/identify", {"transaction": (t2 := tx()), "card": stranger})
+    unknown = kiosk.response("identify", t2)["data"]
+    assert unknown["known"] is False and unknown["tier"] == "mass" and "wealth" not in unknown["services"]
+    kiosk.close()

@@ -46,7 +46,9 @@ def role_access() -> dict[str, RoleAccess]:
             publish=("agent/state", "queue/state", "devices/+/state", "events/#", "alerts/#", "response/#"),
             subscribe=("request/#", "agent/state"),
         ),
-        "kiosk": RoleAccess(publish=("request/ticket",), subscribe=(*STATE_TOPICS, "response/ticket")),
+        "kiosk": RoleAccess(
+            publish=("request/ticket", "request/identify"), subscribe=(*STATE_TOPICS, "response/ticket", "response/identify")
+        ),
         "teller": RoleAccess(
             publish=tuple(f"request/{op}" for op in TELLER_OPS),
             subscribe=(*STATE_TOPICS, "events/#", *(f"response/{op}" for op in TELLER_OPS)),

@@ -92,6 +92,8 @@ def _dispatch(op: str, request, branch: Branch) -> dict:
         return branch.issue_ticket(
             request.service, card=request.card, lang=request.lang, kiosk=request.kiosk, transaction=request.transaction
         )
+    if op == "identify":
+        return branch.identify_card(request.card)
     if op == "transfer":
         return branch.transfer(request.ticket, request.to_service, counter=request.counter, transaction=request.transaction)
     if op == "alert_ack":
