@@ -310,14 +310,19 @@ def test_tls_requires_the_branch_ca(tls_broker):
     plain.close()
 
 
-def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_toml, tmp_path, branch_config):
-    pan = "6222021234567890128"
-    export = tmp_path / "crm.csv"
-    export.write_text(f"card_number,display_name,tier,rm\n{pan},王先生,vip,李经理\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
+def import_customer(agent_toml, tmp_path, branch_config, pan: str, row: str) -> dict:
+    """Import one CRM row with the CLI; return the card identity a reader would produce."""
     from edge_agent.security import card_token, load_or_create_key, mask_pan
 
-    card = {"token": card_token(load_or_create_key(branch_config.security.key_file), pan), "masked_pan": mask_pan(pan)}
+    export = tmp_path / "crm.csv"
+    export.write_text(f"card_number,display_name,tier,rm\n{pan},{row}\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
+    return {"token": card_token(load_or_create_key(branch_config.security.key_file), pan), "masked_pan": mask_pan(pan)}
+
+
+def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_toml, tmp_path, branch_config):
+    pan = "6222021234567890128"
+    card = import_customer(agent_toml, tmp_path, branch_config, pan, "王先生,vip,李经理")
     manager = client(broker, "manager")
     manager.subscribe("alerts/vip", "response/alert_ack", "events/arrival")
     kiosk = client(broker, "kiosk")
@@ -339,16 +344,9 @@ def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_t
 
 
 def test_kiosk_identifies_a_swipe_before_the_ticket(broker, agent, agent_toml, tmp_path, branch_config):
-    pan = "5500005555555559"
-    export = tmp_path / "crm.csv"
-    export.write_text(f"card_number,display_name,tier,rm\n{pan},陈女士,potential,赵经理\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
-    from edge_agent.security import card_token, load_or_create_key, mask_pan
-
-    key = load_or_create_key(branch_config.security.key_file)
+    card = import_customer(agent_toml, tmp_path, branch_config, "5500005555555559", "陈女士,potential,赵经理")
     kiosk = client(broker, "kiosk")
     kiosk.subscribe("response/identify")
-    card = {"token": card_token(key, pan), "masked_pan": mask_pan(pan)}
     kiosk.publish("request/identify", {"transaction": (t := tx()), "card": card})
     known = kiosk.response("identify", t)["data"]
     assert known["known"] is True and known["display_name"] == "陈女士" and known["tier"] == "potential"
