@@ -181,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # force: python-escpos configures the root logger when imported; ours must win.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
     args = build_parser().parse_args(argv)
     config_path = getattr(args, "config", DEFAULT_CONFIG_PATH)
     if args.handler is _config_check:

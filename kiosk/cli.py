@@ -16,7 +16,7 @@ from edge_agent.security import KeyFileError, load_or_create_key
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
     parser = argparse.ArgumentParser(prog="kiosk", description="Lobby Kiosk touchscreen")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     parser.add_argument("--windowed", action="store_true", help="run in a window instead of fullscreen")

@@ -98,6 +98,8 @@ class BusClient:
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
         self._client.on_socket_open = self._on_socket_open
+        self._client.on_connect_fail = self._on_connect_fail
+        self._unreachable_logged = False
 
     def topic(self, relative: str) -> str:
         return self.root + relative
@@ -153,7 +155,13 @@ class BusClient:
         if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        if not self._unreachable_logged:  # once per outage, not every back-off step
+            log.warning("cannot reach the broker at %s:%s; retrying in the background (is mosquitto running?)", self.host, self.port)
+            self._unreachable_logged = True
+
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object) -> None:
+        self._unreachable_logged = False
         if getattr(reason, "is_failure", False):
             log.error("broker %s:%s refused the connection: %s (check the credentials file)", self.host, self.port, reason)
             return
