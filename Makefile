@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON := /usr/bin/python3
 APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-clients \
-	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium
+	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium openssl
 APT_STAMP := $(VENV)/.apt-ok
 PIP_STAMP := $(VENV)/.pip-ok
 
@@ -20,13 +20,22 @@ $(APT_STAMP):
 		echo "Installing Debian packages: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# npm may come with a Node.js from elsewhere; only install Debian's when there is none.
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
 	@# Debian's mosquitto package starts a system broker; ours are private and on free ports.
 	@test -d $(VENV) || $(SYSTEM_PYTHON) -m venv $(VENV)
 	@touch $@
 
-$(PIP_STAMP): $(APT_STAMP) pyproject.toml constraints.txt
+NPM_STAMP := node_modules/.npm-ok
+
+$(PIP_STAMP): $(APT_STAMP) $(NPM_STAMP) pyproject.toml constraints.txt
 	$(PY) -m pip install -q --upgrade pip==24.3.1
 	$(PY) -m pip install -q -c constraints.txt -e '.[kiosk,test]'
+	@touch $@
+
+# mqtt.js for the browser pages, at the version pinned in package-lock.json.
+$(NPM_STAMP): package.json package-lock.json | $(APT_STAMP)
+	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
 test: setup

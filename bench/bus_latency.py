@@ -73,6 +73,7 @@ def build_branches(count: int, home: Path, port: int, ws_port: int) -> tuple[lis
             .replace("/etc/lobby/broker/credentials.json", str(branch_dir / "broker" / "credentials.json"))
             .replace("port = 1883", f"port = {port}")
             .replace("ws_port = 9001", f"ws_port = {ws_port}")
+            .replace("port = 8080", f"port = {free_port()}")
         )
         path = branch_dir / "branch.toml"
         path.write_text(text, encoding="utf-8")

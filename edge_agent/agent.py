@@ -224,9 +224,15 @@ def _max_outbox_seq(branch: Branch) -> int:
 def run_agent(config: BranchConfig) -> int:
     from edge_agent.outputs import BranchOutputs
 
+    from edge_agent.web.server import WebServer
+
     outputs = BranchOutputs(config)
     outputs.start()
+    web = WebServer(config).start()
     agent = Agent(config, outputs)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
-    return agent.run()
+    try:
+        return agent.run()
+    finally:
+        web.stop()

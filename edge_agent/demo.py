@@ -43,6 +43,7 @@ def write_demo_config(home: Path, mqtt_port: int, ws_port: int) -> Path:
     text = text.replace("/var/lib/lobby", str(home / "state"))
     text = text.replace("/etc/lobby/broker/credentials.json", str(home / "broker" / "credentials.json"))
     text = text.replace("port = 1883", f"port = {mqtt_port}").replace("ws_port = 9001", f"ws_port = {ws_port}")
+    text = text.replace("port = 8080", f"port = {free_port()}")
     text = re.sub(r"(\[mqtt\]\n)", '\\1bind_address = "127.0.0.1"\nws_interface = "lo"\n', text, count=1)
     path = home / "branch.toml"
     path.write_text(text, encoding="utf-8")
@@ -62,6 +63,7 @@ def main() -> int:
     broker = PrivateBroker(config, OUT / "broker")
     broker.start()
     print(f"private Mosquitto on 127.0.0.1:{config.mqtt.port} (websockets {config.mqtt.ws_port}); users in {OUT / 'broker' / 'credentials.json'}")
+    print(f"pages: http://127.0.0.1:{config.web.port}/manager/  /teller/  /display/")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     agent_log = open(OUT / "agent.log", "wb")
     agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "run"], stdout=agent_log, stderr=agent_log, env=env)

@@ -94,6 +94,10 @@ def acl_text(config: BranchConfig) -> str:
         for topic in access.subscribe:
             lines.append(f"topic read {root}{topic}")
         lines.append("")
+    # Every user may talk to itself on ping/<user>: a page can prove its connection is alive
+    # (and the bench measures the broker's bare round trip there).
+    lines.append(f"pattern readwrite {root}ping/%u")
+    lines.append("")
     return "\n".join(lines)
 
 
