@@ -169,3 +169,25 @@ def test_teller_calls_and_the_hall_display_shows_it_then_survives_a_broker_resta
     shoot(display, artifacts_root, "display-after-broker-restart")
     teller.close()
     display.close()
+
+
+def test_alerts_missed_while_offline_arrive_marked_with_their_age(browser, broker, lobby, tmp_path, branch_config, artifacts_root):
+    config, toml, _ = lobby
+    card = import_customer(toml, tmp_path, branch_config, "6222021234567890128", "王先生,vip,李经理")
+    context = browser.new_context(viewport={"width": 1180, "height": 820})  # one tablet: its storage survives a reload
+    page = context.new_page()
+    page.goto(url(config, "manager") + "?stale_s=2&escalate_s=3")
+    login(page, broker.credentials["manager"])
+    page.wait_for_selector("#conn[data-state=connected]")
+    page.close()  # the tablet goes offline; the broker keeps its session
+    ticket_as_kiosk(broker, {"service": "wealth", "card": card})
+    time.sleep(3)
+    page = context.new_page()
+    page.goto(url(config, "manager") + "?stale_s=2&escalate_s=3")
+    login(page, broker.credentials["manager"])
+    alert = page.wait_for_selector("article.alert.stale", timeout=10000)
+    assert "min" in alert.inner_text() or "分钟" in alert.inner_text()
+    assert "escalated" in alert.get_attribute("class")  # unanswered for longer than escalate_s
+    page.wait_for_timeout(600)
+    shoot(page, artifacts_root, "manager-landscape-stale")
+    context.close()

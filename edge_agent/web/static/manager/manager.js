@@ -15,8 +15,10 @@ const T = {
   agent_offline: ["取号系统离线：新客户暂时无法取号", "Ticket system offline: customers cannot take tickets"],
   device: ["设备故障：{detail}", "Device problem: {detail}"], timeout: ["取号系统没有响应，请重试", "No answer from the ticket system; try again"],
 };
-const ESCALATE_AFTER_S = 90;   // an unanswered VIP alert turns red after this long
-const STALE_AFTER_S = 120;     // older than this when it arrives: it was sent while we were offline
+// Set per tablet in the address: /manager/?escalate_s=60&stale_s=300
+const PARAMS = new URLSearchParams(location.search);
+const ESCALATE_AFTER_S = Number(PARAMS.get("escalate_s")) || 90;  // an unanswered VIP alert turns red after this long
+const STALE_AFTER_S = Number(PARAMS.get("stale_s")) || 120;       // older than this on arrival: sent while we were offline
 
 let client = null;
 const alerts = new Map();     // alert id -> {payload, receivedAt, outcome}
