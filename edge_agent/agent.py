@@ -27,6 +27,7 @@ from edge_agent.bus.outbox_publisher import OutboxPublisher
 from edge_agent.bus.requests import Handled, handle_request
 from edge_agent.config import BranchConfig
 from edge_agent.contract import REQUEST_MODELS, AgentState, Response, topic_root
+from edge_agent.lifecycle import close_day
 from edge_agent.store import outbox
 from edge_agent.watchdog import Watchdog
 
@@ -202,7 +203,7 @@ class Agent:
         )
         if dropped and self.bus.connected.is_set():
             self._announce_online()  # agent/state carries the drop count
-        self.branch.forget_old_transactions()
+        close_day(self.branch.store, datetime.now(self.config.branch.zone).date(), self.config.store.retention_days)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from edge_agent import events
@@ -309,11 +309,6 @@ class Branch:
         with self.store.write():
             self._sync()
         return events.queue_state(self.engine.snapshot(self.clock()))
-
-    def forget_old_transactions(self, older_than: timedelta = timedelta(days=2)) -> int:
-        cutoff = (self.clock() - older_than).isoformat()
-        with self.store.write() as conn:
-            return conn.execute("DELETE FROM transactions WHERE created_at < ?", (cutoff,)).rowcount
 
 
 def _replay(op: str, transaction: str, first_op: str, answer: dict) -> dict:

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from edge_agent.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
@@ -113,6 +113,57 @@ def _device_command(name: str) -> Handler:
     return handler
 
 
+def _report(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.reports.report import make_report
+    from edge_agent.store.db import Store
+
+    first = args.from_ or args.date or datetime.now(config.branch.zone).date()
+    last = args.to or args.date or first
+    if last < first:
+        print(f"--to {last} is before --from {first}", file=sys.stderr)
+        return 2
+    store = Store(config.store.path)
+    try:
+        html_path, csv_path, figures = make_report(config, store, first, last, args.out)
+    finally:
+        store.close()
+    print(f"{figures.tickets} tickets, mean wait {figures.wait.mean_min} min, {figures.within_target_pct}% within target")
+    print(f"wrote {html_path} and {csv_path}")
+    return 0
+
+
+def _backup(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.store.db import Store
+
+    store = Store(config.store.path)
+    try:
+        store.backup_to(args.out)
+    finally:
+        store.close()
+    copy = Store(args.out)
+    ok = copy.integrity_ok()
+    copy.close()
+    if not ok:
+        print(f"the copy at {args.out} failed its integrity check; keep the previous backup and try again", file=sys.stderr)
+        return 1
+    print(f"backed up {config.store.path} to {args.out} (consistent copy, integrity checked)")
+    return 0
+
+
+def _close_day(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.lifecycle import close_day
+    from edge_agent.store.db import Store
+
+    store = Store(config.store.path)
+    try:
+        report = close_day(store, args.date or datetime.now(config.branch.zone).date(), config.store.retention_days)
+    finally:
+        store.close()
+    print(f"daily close: customer details erased from {report.erased_tickets} ticket(s) older than "
+          f"{config.store.retention_days} days; {report.forgotten_answers} old request answer(s) forgotten")
+    return 0
+
+
 def _run(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.agent import run_agent
 
@@ -165,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker).add_argument(
         "--out", type=Path, required=True, help="directory to write into"
     )
+
+    report = add("report", _report, "write the daily report (HTML with charts, and CSV)")
+    report.add_argument("--date", type=date.fromisoformat, help="the business day, YYYY-MM-DD (default today)")
+    report.add_argument("--from", dest="from_", type=date.fromisoformat, help="first day of a range")
+    report.add_argument("--to", type=date.fromisoformat, help="last day of a range")
+    report.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    add("close-day", _close_day, "erase customer details older than [store] retention_days").add_argument(
+        "--date", type=date.fromisoformat, help="today's date (default: today)"
+    )
+    add("backup", _backup, "copy the store consistently while the agent runs").add_argument("--out", type=Path, required=True)
 
     devices = commands.add_parser("devices", help="check the printer and displays").add_subparsers(dest="sub", required=True)
     add("list", _device_command("list_devices"), "serial ports with USB ids, and which configured device uses which", devices)

@@ -86,6 +86,8 @@ class BranchSection(Section):
 
 class StoreSection(Section):
     path: Path = Path("/var/lib/lobby/branch.db")
+    # After this many days a ticket no longer says whose card it was (statistics stay).
+    retention_days: int = Field(30, ge=1, le=3650)
 
 
 class SecuritySection(Section):

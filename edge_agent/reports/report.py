@@ -1,0 +1,191 @@
+"""`edge-agent report`: a day (or a range) as a CSV and a self-contained HTML page with charts.
+
+Charts are drawn with matplotlib (Chinese labels in WenQuanYi Micro Hei) and embedded as
+PNG, so the page can be mailed or opened offline. Times are in the branch's zone.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on a branch box
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from edge_agent.config import BranchConfig  # noqa: E402
+from edge_agent.reports.figures import AlertRow, Figures, TicketRow, compute  # noqa: E402
+from edge_agent.store.db import Store  # noqa: E402
+
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+PALETTE = ["#b3121f", "#14213d", "#c9a227", "#2a7f62", "#6c757d", "#7b4ea3"]
+
+
+def load(store: Store, first: date, last: date) -> tuple[list[TicketRow], list[AlertRow]]:
+    rows = store.conn.execute(
+        """SELECT t.id, t.business_day, t.original_service, t.tier, t.state, t.issued_at, t.called_at, t.finished_at,
+                  t.counter, t.transfers,
+                  (SELECT MIN(at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'called') AS first_called
+           FROM tickets t WHERE t.business_day BETWEEN ? AND ? ORDER BY t.issued_at""",
+        (first.isoformat(), last.isoformat()),
+    ).fetchall()
+    parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
+    tickets = [
+        TicketRow(r["id"], date.fromisoformat(r["business_day"]), r["original_service"], r["tier"], r["state"], parse(r["issued_at"]),
+                  parse(r["first_called"]), parse(r["called_at"]), parse(r["finished_at"]), r["counter"], r["transfers"])
+        for r in rows
+    ]
+    alerts = [
+        AlertRow(parse(r["raised_at"]), parse(r["acked_at"]), r["outcome"])
+        for r in store.conn.execute(
+            "SELECT a.raised_at, a.acked_at, a.outcome FROM alerts a JOIN tickets t ON t.id = a.ticket_id WHERE t.business_day BETWEEN ? AND ?",
+            (first.isoformat(), last.isoformat()),
+        )
+    ]
+    return tickets, alerts
+
+
+def _font() -> None:
+    if Path(CJK_FONT).exists():
+        font_manager.fontManager.addfont(CJK_FONT)
+        plt.rcParams["font.family"] = font_manager.FontProperties(fname=CJK_FONT).get_name()
+    plt.rcParams["axes.spines.top"] = plt.rcParams["axes.spines.right"] = False
+
+
+def charts(figures: Figures, config: BranchConfig) -> bytes:
+    _font()
+    names = {s.id: f"{s.name_zh} {s.name_en}" for s in config.services}
+    services = [s.id for s in config.services if s.id in figures.per_service]
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), dpi=110)
+    fig.suptitle(f"{config.branch.name} {config.branch.name_en} — {_period(figures)}", fontsize=15, fontweight="bold")
+
+    ax = axes[0][0]
+    hours = list(range(min(figures.per_hour, default=9), max(figures.per_hour, default=17) + 1))
+    bottom = [0] * len(hours)
+    for i, sid in enumerate(services):
+        values = [figures.per_hour.get(h, {}).get(sid, 0) for h in hours]
+        ax.bar(hours, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=names[sid], width=0.8)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_title("每小时取号 Tickets per hour")
+    ax.set_xticks(hours, [f"{h:02d}:00" for h in hours], rotation=45)
+    ax.legend(fontsize=8, frameon=False)
+
+    ax = axes[0][1]
+    data = [figures.waits_by_service.get(sid, []) for sid in services]
+    parts = ax.boxplot(data, orientation="horizontal", showfliers=False, patch_artist=True, widths=0.6)
+    for patch, colour in zip(parts["boxes"], PALETTE):
+        patch.set_facecolor(colour)
+        patch.set_alpha(0.55)
+    for i, sid in enumerate(services, start=1):
+        ax.plot([figures.targets_min[sid]] * 2, [i - 0.35, i + 0.35], color="#b3121f", linewidth=2.5)
+    ax.set_yticks(range(1, len(services) + 1), [names[s] for s in services], fontsize=9)
+    ax.set_title("等候时间分布（红线为目标） Wait vs target (red), min")
+
+    ax = axes[1][0]
+    pct = [figures.per_service[s].within_target_pct or 0 for s in services]
+    bars = ax.barh([names[s] for s in services], pct, color=[PALETTE[0] if p < 80 else PALETTE[3] for p in pct])
+    ax.bar_label(bars, labels=[f"{p:.0f}%" for p in pct], padding=3, fontsize=9)
+    ax.axvline(80, color="#6c757d", linestyle="--", linewidth=1)
+    ax.set_xlim(0, 105)
+    ax.set_title("目标时间内叫号比例 Called within target")
+
+    ax = axes[1][1]
+    labels = {"greeted": "已接待\nGreeted", "referred": "转介客户经理\nReferred to RM", "declined": "婉拒\nDeclined"}
+    unanswered = figures.alerts - figures.alerts_answered
+    values = [figures.outcomes.get(k, 0) for k in labels] + [unanswered]
+    ax.bar(list(labels.values()) + ["未处理\nUnanswered"], values, color=[PALETTE[3], PALETTE[1], PALETTE[4], PALETTE[0]])
+    ax.set_title(f"贵宾提醒 {figures.alerts} VIP alerts — 中位响应 median answer {figures.answer_median_s or 0} s")
+    ax.tick_params(axis="x", labelsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _period(figures: Figures) -> str:
+    return figures.first_day.isoformat() if figures.first_day == figures.last_day else f"{figures.first_day} – {figures.last_day}"
+
+
+def _fmt(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def html_page(figures: Figures, config: BranchConfig, png: bytes) -> str:
+    names = {s.id: (s.name_zh, s.name_en) for s in config.services}
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(names[s][0])}<br><small>{e(names[s][1])}</small></td><td>{f.tickets}</td><td>{f.served}</td><td>{f.no_shows}</td>"
+        f"<td>{_fmt(f.wait.mean_min)}</td><td>{_fmt(f.wait.p90_min)}</td><td>{_fmt(f.within_target_pct)}%</td>"
+        f"<td>{_fmt(f.service_time.mean_min)}</td><td>{_fmt(f.service_time.p90_min)}</td></tr>"
+        for s, f in ((s.id, figures.per_service.get(s.id)) for s in config.services) if f
+    )
+    counters = "".join(
+        f"<tr><td>{e(c)}</td><td>{f.tickets}</td><td>{f.served}</td><td>{f.no_shows}</td><td>{_fmt(f.wait.mean_min)}</td>"
+        f"<td>{_fmt(f.service_time.mean_min)}</td><td>{_fmt(f.service_time.p90_min)}</td></tr>"
+        for c, f in figures.per_counter.items()
+    )
+    answered = f"{figures.alerts_answered}/{figures.alerts}" if figures.alerts else "0"
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>{e(config.branch.name)} {_period(figures)} 日报 Daily report</title>
+<style>
+body{{font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC","PingFang SC",sans-serif;margin:0;background:#f4f6f9;color:#1b2430}}
+header{{background:#14213d;color:#fff;padding:22px 32px}} header h1{{margin:0;font-size:24px}} header p{{margin:4px 0 0;opacity:.8}}
+main{{max-width:1200px;margin:0 auto;padding:24px}} .kpis{{display:grid;grid-template-columns:repeat(5,1fr);gap:14px}}
+.kpi{{background:#fff;border-radius:12px;padding:16px;border:1px solid #dde3ea}} .kpi b{{display:block;font-size:30px;color:#b3121f}}
+.kpi span{{font-size:13px;color:#5b6675}} img{{width:100%;background:#fff;border-radius:12px;margin:20px 0;border:1px solid #dde3ea}}
+table{{width:100%;border-collapse:collapse;background:#fff;border-radius:12px;overflow:hidden;margin-bottom:24px}}
+th,td{{padding:10px 12px;border-bottom:1px solid #eef1f5;text-align:right}} th:first-child,td:first-child{{text-align:left}}
+th{{background:#eef1f5;font-size:13px}} small{{color:#5b6675}} h2{{font-size:18px}}
+</style></head><body>
+<header><h1>{e(config.branch.name)} 营业日报 · Daily report</h1><p>{e(config.branch.name_en)} — {_period(figures)} ({e(config.branch.timezone)})</p></header>
+<main>
+<section class="kpis">
+<div class="kpi"><b>{figures.tickets}</b><span>取号 Tickets</span></div>
+<div class="kpi"><b>{_fmt(figures.wait.mean_min)}</b><span>平均等候（分钟）Mean wait, min</span></div>
+<div class="kpi"><b>{_fmt(figures.within_target_pct)}%</b><span>目标内叫号 Called within target</span></div>
+<div class="kpi"><b>{figures.no_shows}</b><span>过号 No-shows</span></div>
+<div class="kpi"><b>{answered}</b><span>贵宾提醒已处理 VIP alerts answered</span></div>
+</section>
+<img alt="charts" src="data:image/png;base64,{base64.b64encode(png).decode()}">
+<h2>按业务 By service</h2>
+<table><tr><th>业务 Service</th><th>取号 Tickets</th><th>办结 Served</th><th>过号 No-show</th><th>平均等候 Mean wait</th><th>P90 等候</th>
+<th>目标内 Within target</th><th>平均办理 Mean service</th><th>P90 办理</th></tr>{rows}</table>
+<h2>按柜台 By counter</h2>
+<table><tr><th>柜台 Counter</th><th>叫号 Called</th><th>办结 Served</th><th>过号 No-show</th><th>平均等候 Mean wait</th><th>平均办理 Mean service</th><th>P90 办理</th></tr>{counters}</table>
+<p><small>等候 = 取号至首次叫号；办理 = 最后一次叫号至办结；单位：分钟。贵宾提醒中位响应 {_fmt(figures.answer_median_s)} 秒，P90 {_fmt(figures.answer_p90_s)} 秒。
+Wait = ticket to first call; service = last call to complete; minutes. VIP alerts answered in a median of {_fmt(figures.answer_median_s)} s (p90 {_fmt(figures.answer_p90_s)} s).</small></p>
+</main></body></html>"""
+
+
+def write_csv(figures: Figures, path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel opens Chinese correctly
+        out = csv.writer(handle)
+        out.writerow(["scope", "id", "tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "within_target_pct", "mean_service_min", "p90_service_min"])
+        for scope, table in (("service", figures.per_service), ("counter", figures.per_counter)):
+            for key, f in table.items():
+                out.writerow([scope, key, f.tickets, f.served, f.no_shows, f.wait.mean_min, f.wait.p90_min, f.within_target_pct, f.service_time.mean_min, f.service_time.p90_min])
+        out.writerow(["branch", "all", figures.tickets, figures.served, figures.no_shows, figures.wait.mean_min, figures.wait.p90_min, figures.within_target_pct, "", ""])
+        out.writerow(["vip_alerts", "answered", figures.alerts, figures.alerts_answered, "", figures.answer_median_s, figures.answer_p90_s, "", "", ""])
+        for outcome, n in sorted(figures.outcomes.items()):
+            out.writerow(["referral", outcome, n, "", "", "", "", "", "", ""])
+
+
+def make_report(config: BranchConfig, store: Store, first: date, last: date, out_dir: Path) -> tuple[Path, Path, Figures]:
+    tickets, alerts = load(store, first, last)
+    targets = {s.id: s.target_wait_min for s in config.services}
+    figures = compute(tickets, alerts, targets, first, last, config.branch.zone)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"report-{first.isoformat()}" + ("" if first == last else f"-to-{last.isoformat()}")
+    png = charts(figures, config)
+    html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
+    html_path.write_text(html_page(figures, config, png), encoding="utf-8")
+    (out_dir / f"{stem}.png").write_bytes(png)
+    write_csv(figures, csv_path)
+    return html_path, csv_path, figures
