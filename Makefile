@@ -10,7 +10,7 @@ APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-
 APT_STAMP := $(VENV)/.apt-ok
 PIP_STAMP := $(VENV)/.pip-ok
 
-.PHONY: test demo setup clean bench
+.PHONY: test demo setup clean bench install uninstall
 
 setup: $(PIP_STAMP)
 
@@ -49,3 +49,10 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache test-artifacts
+
+# A real branch box: software in /opt/lobby, config in /etc/lobby, units in systemd.
+install: $(APT_STAMP) $(NPM_STAMP)
+	ROOT=$(ROOT) bash scripts/install.sh
+
+uninstall:
+	ROOT=$(ROOT) PURGE=$(PURGE) bash scripts/uninstall.sh
