@@ -101,12 +101,47 @@ def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:
 
 
 def _device_command(name: str) -> Handler:
+    """`edge-agent devices ...`: the device functions take settings and return text to print."""
+
     def handler(args: argparse.Namespace, config: BranchConfig) -> int:
         from edge_agent.devices import commands
+        from edge_agent.devices.virtual_printer import VirtualPrinterNotRunning, virtual_printer_control
 
-        function = getattr(commands, name)
-        extra = [getattr(args, a) for a in ("word", "text", "printer") if hasattr(args, a)]
-        code, text = function(config, *extra)
+        try:
+            if name == "list":
+                text, code = commands.list_ports([config.printer, *config.displays]), 0
+            elif name == "check":
+                ok, text = commands.check_devices(config.printer, config.displays)
+                code = 0 if ok else 1
+            elif name == "test-print":
+                if args.printer not in (None, config.printer.id):
+                    print(f"no printer '{args.printer}' is configured; this branch has '{config.printer.id}'", file=sys.stderr)
+                    return 2
+                text, code = commands.test_print(config.printer, config.branch.name), 0
+            elif name == "display-test":
+                text, code = commands.display_test(config.displays), 0
+            else:  # virtual WORD
+                text, code = virtual_printer_control(config.printer.virtual_dir, args.word), 0
+        except ValueError as exc:  # an unknown control word
+            print(exc, file=sys.stderr)
+            return 2
+        except (commands.DeviceCommandError, VirtualPrinterNotRunning) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(text, file=sys.stdout if code == 0 else sys.stderr)
+        return code
+
+    return handler
+
+
+def _voice_command(name: str) -> Handler:
+    def handler(args: argparse.Namespace, config: BranchConfig) -> int:
+        from edge_agent.devices import voice_commands
+
+        if name == "say":
+            code, text = voice_commands.voice_say(config.voice, args.text)
+        else:
+            code, text = voice_commands.voice_build_pack(config.voice)
         print(text, file=sys.stdout if code == 0 else sys.stderr)
         return code
 
@@ -228,16 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("backup", _backup, "copy the store consistently while the agent runs").add_argument("--out", type=Path, required=True)
 
     devices = commands.add_parser("devices", help="check the printer and displays").add_subparsers(dest="sub", required=True)
-    add("list", _device_command("list_devices"), "serial ports with USB ids, and which configured device uses which", devices)
-    add("check", _device_command("check_devices"), "open each configured device and report its status in words", devices)
-    test = add("test-print", _device_command("test_print"), "print a test ticket (stop the agent first)", devices)
+    add("list", _device_command("list"), "serial ports with USB ids, and which configured device uses which", devices)
+    add("check", _device_command("check"), "open each configured device and report its status in words", devices)
+    test = add("test-print", _device_command("test-print"), "print a test ticket (stop the agent first)", devices)
     test.add_argument("--printer", default=None, help="printer id (default: the configured printer)")
-    add("display-test", _device_command("display_test"), "show test text on every counter display", devices)
+    add("display-test", _device_command("display-test"), "show test text on every counter display", devices)
     add("virtual", _device_command("virtual"), "steer the running virtual printer (paper_out, ok, stall, unplug, ...)", devices).add_argument("word")
 
     voice = commands.add_parser("voice", help="announcements").add_subparsers(dest="sub", required=True)
-    add("say", _device_command("voice_say"), "announce a call, e.g. 请A023号到3号窗口", voice).add_argument("text")
-    add("build-pack", _device_command("voice_build_pack"), "generate the default voice pack with espeak-ng", voice)
+    add("say", _voice_command("say"), "announce a call, e.g. 请A023号到3号窗口", voice).add_argument("text")
+    add("build-pack", _voice_command("build-pack"), "generate the default voice pack with espeak-ng", voice)
     return parser
 
 

@@ -15,11 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 from edge_agent.config import BranchConfig
-from edge_agent.devices.counter_display import CounterDisplay, VirtualCounterDisplay, serving_lines
+from edge_agent.devices.counter_display import CounterDisplay, serving_lines
 from edge_agent.devices.settings import VIRTUAL
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import PrintOutcome, TicketPrinter
-from edge_agent.devices.virtual_printer import VirtualPrinter
+from edge_agent.devices.virtual_display import VirtualCounterDisplay, start_virtual_display
+from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer
 from edge_agent.devices.voice import Announcer, VoicePackError, build_default_pack
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,9 @@ def print_job_for(config: BranchConfig, answer: dict) -> TicketPrintJob:
     """What goes on paper for a ticket answer (see events.ticket_answer)."""
     low, high = answer.get("eta_range_s") or (None, None)
     customer = answer.get("customer") or {}
-    vip_zh = vip_en = None
+    vip_line = None
     if customer.get("manager_alerted"):
-        vip_zh, vip_en = f"{customer['display_name']}，您的客户经理已收到通知", "Your relationship manager has been told"
+        vip_line = f"{customer['display_name']}，您的客户经理已收到通知"
     return TicketPrintJob(
         branch_name=config.branch.name,
         branch_name_en=config.branch.name_en,
@@ -43,8 +44,7 @@ def print_job_for(config: BranchConfig, answer: dict) -> TicketPrintJob:
         wait_high_min=None if high is None else max(1, round(high / 60)),
         issued_at=datetime.fromisoformat(answer["issued_at"]).astimezone(config.branch.zone),
         ticket_id=answer["ticket_id"],
-        vip_line_zh=vip_zh,
-        vip_line_en=vip_en,
+        vip_line=vip_line,
     )
 
 
@@ -55,16 +55,17 @@ class BranchOutputs:
         self.virtual_displays: list[VirtualCounterDisplay] = []
         port = None
         if config.printer.port == VIRTUAL:
-            self.virtual_printer = VirtualPrinter(config.printer.virtual_dir, baudrate=config.printer.baudrate)
-            port = str(self.virtual_printer.start())
+            self.virtual_printer, path = start_virtual_printer(config.printer)
+            port = str(path)
         self.printer = TicketPrinter(config.printer, port)
         self.displays: dict[str, CounterDisplay] = {}
         for settings in config.displays:
+            port = None
             if settings.port == VIRTUAL:
-                virtual = VirtualCounterDisplay(config.printer.virtual_dir / "displays", settings.counter)
+                virtual, path = start_virtual_display(settings, config.printer.virtual_dir / "displays")
                 self.virtual_displays.append(virtual)
-                settings = settings.model_copy(update={"port": str(virtual.link)})
-            self.displays[settings.counter] = CounterDisplay(settings)
+                port = str(path)
+            self.displays[settings.counter] = CounterDisplay(settings, port)
         self.announcer = self._announcer()
 
     def _announcer(self) -> Announcer | None:
@@ -86,8 +87,10 @@ class BranchOutputs:
             display.start()
 
     def add_state_listener(self, listener: Callable[[str, dict], None]) -> None:
-        self.printer.add_listener(listener)
-        listener(self.printer.id, self.printer.state_payload())
+        """`listener(device_id, payload)` now and on every change of the printer or a display."""
+        for device in (self.printer, *self.displays.values()):
+            device.add_listener(listener)
+            listener(device.id, device.state_payload())
 
     def print_ticket(self, answer: dict, lang: str, on_done: Callable[[PrintOutcome], None]) -> None:
         # The ticket is printed in both languages whatever the customer chose on screen.

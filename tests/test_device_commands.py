@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from edge_agent.devices.counter_display import VirtualCounterDisplay
+from edge_agent.devices.virtual_display import VirtualCounterDisplay
 from edge_agent.devices.virtual_printer import VirtualPrinter
 
 
@@ -21,6 +21,7 @@ def hardware_toml(branch_toml, tmp_path):
     printer = VirtualPrinter(tmp_path / "hw")
     printer.start()
     display = VirtualCounterDisplay(tmp_path / "hw", "3")
+    display.start()
     text = branch_toml.read_text(encoding="utf-8").replace('port = "virtual"', f'port = "{printer.link}"', 1)
     text = text.replace('counter = "3"\nport = "virtual"', f'counter = "3"\nport = "{display.link}"')
     text = text.replace('[[displays]]\ncounter = "1"\nport = "virtual"\n', "")

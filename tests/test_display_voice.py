@@ -1,56 +1,16 @@
-"""Counter displays over real ptys, and spoken calls built from a real espeak-ng voice pack."""
+"""Spoken calls built from a real espeak-ng voice pack (the counter displays are in test_display.py)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
 import wave
 from pathlib import Path
 
 import pytest
 
-from edge_agent.devices.counter_display import CounterDisplay, VirtualCounterDisplay, fit, frame, serving_lines
-from edge_agent.devices.settings import CounterDisplaySettings, VoiceSettings
+from edge_agent.devices.settings import VoiceSettings
 from edge_agent.devices.voice import Announcer, VoicePack, VoicePackError, build_default_pack, call_tokens, chinese_number, parse_phrase
-
-
-def test_display_frame_bytes():
-    assert frame("A023", "Now serving A023", "ascii") == (
-        b"\x0c" + b"\x1f\x24\x01\x01" + b"A023" + b" " * 16 + b"\x1f\x24\x01\x02" + b"Now serving A023" + b" " * 4
-    )
-    assert fit("请 A023 号到三号窗口，谢谢您的耐心", "gb18030") == "请 A023 号到三号窗口"  # exactly 20 columns, CJK = 2
-    assert fit("请 A023 号", "ascii").strip() == "A023"
-
-
-def test_virtual_display_shows_what_the_driver_sends(tmp_path, artifacts_root):
-    virtual = VirtualCounterDisplay(tmp_path, "3")
-    display = CounterDisplay(CounterDisplaySettings(counter="3", port=str(virtual.link)))
-    display.start()
-    try:
-        assert display.show(*serving_lines("A023"))
-        deadline = time.monotonic() + 3
-        while virtual.lines[1].strip() != "Now serving A023":
-            assert time.monotonic() < deadline, virtual.lines
-            time.sleep(0.02)
-        assert virtual.lines[0].strip() == "请 A023 号"
-        (artifacts_root / "display").mkdir(exist_ok=True)
-        virtual.render(artifacts_root / "display" / "counter-3.png")
-        assert display.clear()
-        deadline = time.monotonic() + 3
-        while virtual.lines[0].strip():
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-    finally:
-        display.stop()
-        virtual.stop()
-
-
-def test_display_that_is_gone_does_not_raise(tmp_path):
-    display = CounterDisplay(CounterDisplaySettings(counter="9", port=str(tmp_path / "nothing")))
-    display.start()
-    assert display.show("x", "y") is False
-    display.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,28 @@
-"""The ticket as bytes (exactly) and as content (decoded back), and the status replies."""
+"""The ticket as bytes (exactly) and as content (decoded back), and the printer's status replies."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import qrcode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.devices.escpos_decoder import Cut, EscPosDecoder, NvLogo, QrCode, TextLine
+from edge_agent.devices.escpos_decoder import Cut, EscPosDecoder, Feed, NvLogo, QrCode, RasterImage, TextLine
 from edge_agent.devices.printer_status import PrinterCondition, encode_status, parse_status
 from edge_agent.devices.settings import PrinterSettings
-from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
+from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket, columns_of, wrap
 
-JOB = TicketPrintJob(
-    "测试支行", "Test", "个人现金", "Cash", "A007", 2, 3, 9, datetime(2026, 11, 23, 9, 5, tzinfo=ZoneInfo("Asia/Shanghai")), "20261123-A007"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+JOB = TicketPrintJob("测试支行", "个人现金", "Cash", "A007", 2, 3, 9, datetime(2026, 11, 23, 9, 5, tzinfo=SHANGHAI), "20261123-A007")
+VIP_JOB = replace(
+    JOB, branch_name="浦东陆家嘴支行", branch_name_en="Lujiazui Sub-branch", service_zh="理财贵宾", service_en="Wealth & Premier",
+    label="V012", vip_line="王先生，您的客户经理已收到通知",
 )
-TM_T88V = PrinterProfile("TM-T88V", 42, True, True)
+TM_T88V = PrinterProfile.from_settings(PrinterSettings(profile="TM-T88V"))
 
 
 def gb(text: str) -> bytes:
@@ -29,105 +34,188 @@ def test_ticket_bytes_exactly():
         b"\x1b@"  # ESC @ initialise
         + b"\x1c&"  # FS & Chinese mode
         + b"\x1ba\x01"  # centred
-        + b"\x1bE\x01" + gb("测试支行") + b"\n" + b"\x1bE\x00" + b"Test\n"
-        + b"\x1d!\x01" + gb("个人现金  Cash") + b"\n"  # double height
-        + b"\x1d!\x33" + b"\x1bE\x01" + b"A007\n"  # 4x4, bold: the number
-        + b"\x1d!\x00" + b"\x1bE\x00"
-        + gb("您前面还有2人") + b"\n" + b"2 people ahead of you\n"
-        + gb("预计等候：3～9分钟") + b"\n" + b"Wait: 3-9 min\n" + b"2026-11-23 09:05\n"
-        + b"\x1ba\x01"
-        + b"\x1d(k\x04\x001A2\x00" + b"\x1d(k\x03\x001C\x05" + b"\x1d(k\x03\x001E0"  # QR model 2, size 5, EC L
-        + b"\x1d(k\x10\x001P0" + b"20261123-A007" + b"\x1d(k\x03\x001Q0"  # store and print
+        + b"\x1bE\x01" + gb("测试支行") + b"\n" + b"\x1bE\x00"  # bold branch name
+        + b"\x1d!\x11" + gb("个人现金") + b"\n"  # GS ! 2x2
+        + b"\x1d!\x00" + b"Cash\n"
+        + b"\x1d!\x33" + b"\x1bE\x01" + b"A007\n" + b"\x1bE\x00"  # GS ! 4x4, bold: the number
+        + b"\x1d!\x00" + gb("您前面还有2人") + b"\n" + b"2 people ahead of you\n"
+        + gb("预计等候：3～9分钟") + b"\n" + b"Estimated wait: 3-9 min\n"
+        + b"2026-11-23 09:05\n"
+        + b"\x1d(k\x04\x001A2\x00" + b"\x1d(k\x03\x001C\x06" + b"\x1d(k\x03\x001E1"  # QR model 2, 6 dots, EC M
+        + b"\x1d(k\x10\x001P0" + b"20261123-A007" + b"\x1d(k\x03\x001Q0"  # store, print
         + gb("请留意叫号，过号请重新取号。") + b"\n" + b"Please listen for your number.\n"
-        + b"\x1bd\x06" + b"\x1dV\x00"  # feed, full cut
+        + b"\x1bd\x06" + b"\x1dV\x00"  # feed past the cutter, full cut
     )
     assert build_ticket(JOB, TM_T88V) == expected
 
 
 def decode(data: bytes, chunk: int = 5) -> list:
+    """What the virtual printer understands of these bytes, fed in awkward pieces."""
     decoder, elements = EscPosDecoder(), []
-    for start in range(0, len(data), chunk):  # any chunking of the stream
+    for start in range(0, len(data), chunk):
         elements += decoder.feed(data[start : start + chunk])
     return elements
 
 
 def test_ticket_content_reads_back():
-    job = TicketPrintJob(**{**JOB.__dict__, "vip_line_zh": "王先生，您的客户经理已收到通知", "vip_line_en": "Your RM has been told"})
-    elements = decode(build_ticket(job, TM_T88V, logo_nv_key="LG"))
+    elements = decode(build_ticket(VIP_JOB, TM_T88V, logo_nv_key="LG"))
     lines = [e for e in elements if isinstance(e, TextLine)]
     assert elements[0] == NvLogo("LG")
     assert [line.text for line in lines] == [
-        "测试支行", "Test", "个人现金  Cash", "A007", "您前面还有2人", "2 people ahead of you", "预计等候：3～9分钟",
-        "Wait: 3-9 min", "2026-11-23 09:05", "王先生，您的客户经理已收到通知", "Your RM has been told",
-        "请留意叫号，过号请重新取号。", "Please listen for your number.",
+        "浦东陆家嘴支行", "Lujiazui Sub-branch", "理财贵宾", "Wealth & Premier", "V012",
+        "您前面还有2人", "2 people ahead of you", "预计等候：3～9分钟", "Estimated wait: 3-9 min",
+        "王先生，您的客户经理已收到通知", "2026-11-23 09:05", "请留意叫号，过号请重新取号。", "Please listen for your number.",
     ]
-    number = lines[3]
-    assert (number.width, number.height, number.bold, number.align) == (4, 4, True, "center")
-    assert QrCode("20261123-A007", 5) in elements
-    assert isinstance(elements[-1], Cut)
+    sizes = {line.text: (line.width, line.height, line.bold) for line in lines}
+    assert sizes["V012"] == (4, 4, True)
+    assert sizes["理财贵宾"] == (2, 2, False)
+    assert sizes["浦东陆家嘴支行"] == (1, 1, True) and sizes["王先生，您的客户经理已收到通知"] == (1, 1, True)
+    assert sizes["2 people ahead of you"] == (1, 1, False)
+    assert {line.align for line in lines} == {"center"}
+    assert [e for e in elements if isinstance(e, QrCode)] == [QrCode("20261123-A007", 6, "M")]
+    assert elements[-2:] == [Feed(6), Cut(partial=False)]
 
 
 def test_full_width_digits_and_punctuation_survive():
-    job = TicketPrintJob(**{**JOB.__dict__, "courtesy_zh": "全角数字１２３，标点：“你好”！"})
-    lines = [e.text for e in decode(build_ticket(job, TM_T88V)) if isinstance(e, TextLine)]
-    assert "全角数字１２３，标点：“你好”！" in lines
-    assert b"?" not in build_ticket(job, TM_T88V).replace(b"20261123-A007", b"")
+    courtesy = "全角数字１２３，标点：“你好”！（）"
+    data = build_ticket(replace(JOB, courtesy_zh=courtesy), TM_T88V)
+    assert courtesy in [e.text for e in decode(data) if isinstance(e, TextLine)]
+    assert gb(courtesy) in data and b"?" not in data
+
+
+def test_without_chinese_mode_a_printer_would_print_gibberish():
+    data = build_ticket(JOB, TM_T88V).replace(b"\x1c&", b"", 1)
+    assert "测试支行" not in [e.text for e in decode(data) if isinstance(e, TextLine)]
 
 
 def test_ticket_is_small():
-    long_job = TicketPrintJob(**{**JOB.__dict__, "branch_name": "浦东陆家嘴支行", "branch_name_en": "Lujiazui Sub-branch", "vip_line_zh": "王先生，您的客户经理已收到通知", "vip_line_en": "Your relationship manager has been told"})
-    assert len(build_ticket(long_job, TM_T88V, logo_nv_key="LG")) < 400
+    sizes = [len(build_ticket(VIP_JOB, TM_T88V, logo_nv_key=key)) for key in (None, "LG", "1")]
+    assert max(sizes) < 400, sizes
+
+
+def test_nv_logo_by_key_or_by_number():
+    assert b"\x1d(L\x06\x000ELG\x01\x01" in build_ticket(JOB, TM_T88V, logo_nv_key="LG")
+    data = build_ticket(JOB, TM_T88V, logo_nv_key="7")
+    assert b"\x1cp\x07\x00" in data and decode(data)[0] == NvLogo("7")
+
+
+def test_reprint_is_marked():
+    data = build_ticket(JOB, TM_T88V, reprinted_at=datetime(2026, 11, 23, 9, 30, 12, tzinfo=SHANGHAI))
+    assert "补打 Reprint 09:30:12" in [e.text for e in decode(data) if isinstance(e, TextLine)]
 
 
 def test_profiles_from_escpos_and_from_config():
-    assert PrinterProfile.from_settings(PrinterSettings(profile="TM-T88V")) == PrinterProfile("TM-T88V", 42, True, True)
-    custom = PrinterProfile.from_settings(PrinterSettings(profile="custom", columns=32, cutter=False, native_qr=False))
+    assert TM_T88V == PrinterProfile("TM-T88V", 42, True, True, 512)
+    assert PrinterProfile.from_settings(PrinterSettings(profile="TM-T20II", columns=42)).columns == 42
+    custom = PrinterProfile.from_settings(PrinterSettings(profile="custom", columns=32, cutter=False, native_qr=True))
     data = build_ticket(JOB, custom)
-    assert b"\x1dV" not in data and b"\x1d(k" not in data  # no cutter, no native QR: neither command sent
-    with pytest.raises(ValueError, match="unknown"):
+    assert b"\x1dV" not in data and data.endswith(b"\x1bd\x06")  # no cutter: feed to tear off
+    assert QrCode("20261123-A007", 6, "M") in decode(data)
+
+
+def test_model_without_native_qr_gets_a_raster_of_the_same_code():
+    profile = PrinterProfile.from_settings(PrinterSettings(profile="ZJ-5870"))
+    assert (profile.native_qr, profile.cutter, profile.columns) == (False, False, 32)
+    data = build_ticket(JOB, profile)
+    assert b"\x1d(k" not in data
+    (raster,) = [e for e in decode(data, chunk=64) if isinstance(e, RasterImage)]
+    assert raster.align == "center"
+    # Read the modules back from the dots and compare with the code the ticket id makes.
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data("20261123-A007")
+    matrix = code.get_matrix()
+    module, quiet = 4, 4  # 4 dots per module, one module of quiet zone
+    seen = [[raster.pixel(quiet + x * module + 1, quiet + y * module + 1) for x in range(len(matrix))] for y in range(len(matrix))]
+    assert seen == matrix
+
+
+def test_narrow_paper_wraps_lines_inside_the_columns():
+    profile = PrinterProfile("default", 24, True, True, 288)
+    long_job = replace(VIP_JOB, courtesy_en="Please listen for your number; if you miss it, take a new ticket.")
+    lines = [e for e in decode(build_ticket(long_job, profile)) if isinstance(e, TextLine)]
+    assert all(columns_of(line.text) * line.width <= 24 for line in lines)
+    assert "Please listen for your" in [line.text for line in lines]
+
+
+def test_job_refuses_naive_time():
+    with pytest.raises(ValueError, match="time zone"):
+        replace(JOB, issued_at=datetime(2026, 11, 23, 9, 5))
+
+
+def test_wait_and_ahead_wording():
+    def texts(job):
+        return [e.text for e in decode(build_ticket(job, TM_T88V)) if isinstance(e, TextLine)]
+
+    assert "You will be called shortly" in texts(replace(JOB, wait_low_min=0, wait_high_min=1))
+    assert "Wait: once a counter opens" in texts(replace(JOB, wait_low_min=None, wait_high_min=None))
+    assert {"您前面没有人等候", "You are next"} <= set(texts(replace(JOB, ahead=0)))
+    assert "1 person ahead of you" in texts(replace(JOB, ahead=1))
+
+
+def test_settings_explain_mistakes():
+    with pytest.raises(ValueError, match="unknown; use one of"):
         PrinterSettings(profile="TM-NOPE")
-    with pytest.raises(ValueError, match="custom"):
+    with pytest.raises(ValueError, match="Customer Display|unknown"):
+        PrinterSettings(profile="AF-240")  # a customer display, not a printer
+    with pytest.raises(ValueError, match='"custom" printer profile needs columns, cutter, native_qr'):
         PrinterSettings(profile="custom")
+    with pytest.raises(ValueError, match="not a rate ticket printers use"):
+        PrinterSettings(baudrate=38000)
+    with pytest.raises(ValueError, match="not a device path"):
+        PrinterSettings(port="COM3")
+    with pytest.raises(ValueError, match="NV graphics key"):
+        PrinterSettings(logo_nv_key="LOGO")
+    with pytest.raises(ValueError, match="Extra inputs"):
+        PrinterSettings(paper="80mm")
 
 
-def test_wait_range_wording():
-    soon = TicketPrintJob(**{**JOB.__dict__, "wait_low_min": 0, "wait_high_min": 1})
-    unknown = TicketPrintJob(**{**JOB.__dict__, "wait_low_min": None, "wait_high_min": None})
-    assert "Wait: you will be called shortly" in [e.text for e in decode(build_ticket(soon, TM_T88V)) if isinstance(e, TextLine)]
-    assert "Wait: once a counter opens" in [e.text for e in decode(build_ticket(unknown, TM_T88V)) if isinstance(e, TextLine)]
+# ---- status replies ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "faults, condition",
+    "faults, condition, words",
     [
-        ({}, PrinterCondition.OK),
-        ({"near_end": True}, PrinterCondition.PAPER_NEAR_END),
-        ({"paper_out": True}, PrinterCondition.PAPER_OUT),
-        ({"cover_open": True}, PrinterCondition.COVER_OPEN),
-        ({"cutter_error": True}, PrinterCondition.ERROR),
-        ({"error": True}, PrinterCondition.ERROR),
-        ({"cover_open": True, "paper_out": True}, PrinterCondition.COVER_OPEN),
+        ({}, PrinterCondition.OK, "is ready"),
+        ({"near_end": True}, PrinterCondition.PAPER_NEAR_END, "nearly used up"),
+        ({"paper_out": True}, PrinterCondition.PAPER_OUT, "out of paper"),
+        ({"cover_open": True}, PrinterCondition.COVER_OPEN, "cover is open"),
+        ({"cutter_error": True}, PrinterCondition.ERROR, "cutter is jammed"),
+        ({"unrecoverable": True}, PrinterCondition.ERROR, "unrecoverable"),
+        ({"offline": True}, PrinterCondition.OFFLINE, "says it is offline"),
+        ({"cover_open": True, "paper_out": True}, PrinterCondition.COVER_OPEN, "cover is open"),
     ],
 )
-def test_status_replies(faults, condition):
-    assert parse_status(encode_status(**faults)).condition is condition
+def test_status_replies(faults, condition, words):
+    status = parse_status(encode_status(**faults))
+    assert status.condition is condition and words in status.detail
+    assert status.message_zh and status.message_en
 
 
-def test_no_reply_is_offline_never_paper_ok():
-    assert parse_status(b"").condition is PrinterCondition.OFFLINE
-    assert parse_status(encode_status()[:3]).condition is PrinterCondition.OFFLINE
-    assert "not an ESC/POS status" in parse_status(b"\xff\x00\x12\x12").detail
-    assert parse_status(b"\x12\x12\x12\x12").message_en == "Printing normally"
-    assert "cutter" in parse_status(encode_status(cutter_error=True)).detail
+def test_silence_and_garbage_are_never_paper_ok():
+    silent = parse_status(b"")
+    assert silent.condition is PrinterCondition.OFFLINE and "does not answer" in silent.detail
+    short = parse_status(encode_status()[:3])
+    assert short.condition is PrinterCondition.OFFLINE and "3 byte(s) instead of 4" in short.detail
+    garbled = parse_status(b"\xff\x12\x12\x00")
+    assert garbled.condition is PrinterCondition.OFFLINE
+    assert "printer 0xff is not a status byte" in garbled.detail and "paper 0x00" in garbled.detail
+    assert "check the baud rate" in garbled.detail
 
 
-@given(st.binary(min_size=0, max_size=8))
+@given(st.binary(max_size=8))
 def test_any_reply_is_understood_or_refused(reply):
     status = parse_status(reply)
     valid = len(reply) == 4 and all(b & 0x93 == 0x12 for b in reply)
-    assert status.condition is not PrinterCondition.OK or valid
+    assert valid or status.condition is PrinterCondition.OFFLINE
 
 
-@given(st.binary(max_size=300))
-def test_decoder_never_crashes_on_garbage(data):
-    decode(data, chunk=7)
+@given(st.binary(max_size=400), st.integers(1, 9))
+def test_decoder_never_crashes_on_garbage(data, chunk):
+    decode(data, chunk=chunk)
+
+
+@given(st.text(alphabet=st.sampled_from("ab 中文，１2 "), max_size=80), st.integers(4, 42))
+def test_wrap_fits_and_keeps_every_word(text, columns):
+    pieces = wrap(text, columns)
+    assert all(columns_of(piece) <= columns for piece in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")

@@ -1,128 +1,231 @@
-"""The printer driver against the virtual printer over real pseudo-terminals: every fault."""
+"""The ticket printer against the virtual printer over real pseudo-terminals: every fault."""
 
 from __future__ import annotations
 
 import shutil
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from edge_agent.devices.escpos_decoder import Cut, QrCode, TextLine
 from edge_agent.devices.printer_status import PrinterCondition
-from edge_agent.devices.serial_link import LinkState
+from edge_agent.devices.serial_transport import LinkState
 from edge_agent.devices.settings import PrinterSettings
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import TicketPrinter
-from edge_agent.devices.virtual_printer import VirtualPrinter, control
+from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer, virtual_printer_control
 
 JOB = TicketPrintJob(
-    "浦东陆家嘴支行", "Lujiazui Sub-branch", "理财贵宾", "Wealth & Premier", "V012", 3, 4, 11,
-    datetime(2026, 11, 23, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")), "20261123-V012",
-    vip_line_zh="王先生，您的客户经理已收到通知", vip_line_en="Your relationship manager has been told",
+    branch_name="浦东陆家嘴支行", branch_name_en="Lujiazui Sub-branch", service_zh="理财贵宾", service_en="Wealth & Premier",
+    label="V012", ahead=3, wait_low_min=4, wait_high_min=11,
+    issued_at=datetime(2026, 11, 23, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")), ticket_id="20261123-V012",
+    vip_line="王先生，您的客户经理已收到通知",
 )
+STATUS_TIMEOUT_S = 0.3
+
+
+@pytest.fixture
+def artifacts(artifacts_root):
+    target = artifacts_root / "printer"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 @pytest.fixture
 def virtual(tmp_path):
-    printer = VirtualPrinter(tmp_path / "vp", baudrate=115200)
+    printer = VirtualPrinter(tmp_path / "vp", paper_dots=512, baudrate=115200)
     printer.start()
     yield printer
     printer.stop()
 
 
+class Published:
+    """What the agent would publish on devices/<id>/state."""
+
+    def __init__(self):
+        self.payloads: list[dict] = []
+
+    def __call__(self, device_id: str, payload: dict) -> None:
+        assert device_id == "printer-1"
+        self.payloads.append(payload)
+
+    def wait_for(self, predicate, timeout: float = 8) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [p for p in list(self.payloads) if predicate(p)]
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        raise AssertionError(f"not published within {timeout} s; published: {self.payloads}")
+
+
 @pytest.fixture
 def printer(virtual):
-    driver = TicketPrinter(PrinterSettings(port=str(virtual.link), status_timeout_s=0.3, write_timeout_s=0.5))
-    states: list[tuple[str, str]] = []
-    driver.link.add_listener(lambda state, detail: states.append((state.value, detail)))
+    driver = TicketPrinter(
+        PrinterSettings(port=str(virtual.link), baudrate=115200, status_timeout_s=STATUS_TIMEOUT_S, write_timeout_s=0.5)
+    )
+    driver.published = Published()
+    driver.add_listener(driver.published)
     driver.start()
-    driver.states = states
     yield driver
     driver.stop()
 
 
-def test_prints_a_chinese_ticket_and_renders_it(printer, virtual, artifacts_root):
+def texts(elements) -> list[str]:
+    return [e.text for e in elements if isinstance(e, TextLine)]
+
+
+def test_prints_a_chinese_ticket_the_printer_understands_and_draws(printer, virtual, artifacts):
     outcome = printer.print_ticket(JOB)
-    assert outcome.printed and outcome.status.condition is PrinterCondition.OK
+    assert outcome.printed and outcome.status is PrinterCondition.OK and outcome.bytes_sent < 400
+    assert outcome.for_kiosk() == {"status": "ok", "message_zh": "打印正常", "message_en": "Printing normally"}
     assert virtual.wait_for_tickets(1)
-    target = artifacts_root / "printer"
-    target.mkdir(exist_ok=True)
-    shutil.copy(virtual.tickets[0], target / "ticket-vip-zh.png")
+    received = virtual.printed[0]
+    assert texts(received)[:5] == ["浦东陆家嘴支行", "Lujiazui Sub-branch", "理财贵宾", "Wealth & Premier", "V012"]
+    assert "王先生，您的客户经理已收到通知" in texts(received) and "预计等候：4～11分钟" in texts(received)
+    assert QrCode("20261123-V012", 6, "M") in received and isinstance(received[-1], Cut)
+    shutil.copy(virtual.tickets[0], artifacts / "ticket-vip-zh.png")
     assert virtual.tickets[0].stat().st_size > 5000
 
 
 @pytest.mark.parametrize(
-    "fault, condition, words",
+    "fault, condition, words, message_en",
     [
-        ("paper_out", PrinterCondition.PAPER_OUT, "out of paper"),
-        ("cover_open", PrinterCondition.COVER_OPEN, "cover is open"),
-        ("cutter_error", PrinterCondition.ERROR, "cutter is jammed"),
-        ("garbage", PrinterCondition.OFFLINE, "not an ESC/POS status"),
+        ("paper_out", PrinterCondition.PAPER_OUT, "out of paper", "The printer is out of paper; staff have been told"),
+        ("cover_open", PrinterCondition.COVER_OPEN, "cover is open", "The printer cover is open; staff have been told"),
+        ("cutter_error", PrinterCondition.ERROR, "cutter is jammed", "The printer has a fault; staff have been told"),
+        ("unrecoverable", PrinterCondition.ERROR, "unrecoverable error", "The printer has a fault; staff have been told"),
+        ("offline", PrinterCondition.OFFLINE, "says it is offline", "The printer is not available; staff have been told"),
+        ("no_answer", PrinterCondition.OFFLINE, "does not answer", "The printer is not available; staff have been told"),
+        ("garbage", PrinterCondition.OFFLINE, "not an ESC/POS status", "The printer is not available; staff have been told"),
     ],
 )
-def test_faults_stop_printing_with_words(printer, virtual, fault, condition, words):
-    published: list[dict] = []
-    printer.add_listener(lambda device, payload: published.append(payload))
+def test_faults_stop_printing_with_words(printer, virtual, fault, condition, words, message_en):
     virtual.command(fault)
+    started = time.monotonic()
     outcome = printer.print_ticket(JOB)
-    assert not outcome.printed
-    assert outcome.status.condition is condition and words in outcome.status.detail
-    assert outcome.for_kiosk()["message_zh"] and outcome.for_kiosk()["message_en"]
-    assert published[-1]["status"] == condition.value and published[-1]["kind"] == "printer"
-    assert virtual.tickets == []
+    assert time.monotonic() - started < 3 * STATUS_TIMEOUT_S + 1
+    assert not outcome.printed and outcome.status is condition and words in outcome.detail
+    assert outcome.message_en == message_en and outcome.message_zh
+    published = printer.published.payloads[-1]
+    assert (published["kind"], published["status"], published["connection"]) == ("printer", condition.value, "degraded")
+    assert words in published["detail"]
+    assert virtual.received <= 24  # status queries only: the ticket was never sent
     virtual.command("ok")
     assert printer.print_ticket(JOB).printed  # refilled / closed / cleared: prints again
-    assert published[-1]["status"] == "ok"
+    assert printer.published.payloads[-1]["status"] == "ok"
+    assert virtual.wait_for_tickets(1) and len(virtual.tickets) == 1
 
 
 def test_paper_near_end_still_prints(printer, virtual):
     virtual.command("near_end")
     outcome = printer.print_ticket(JOB)
-    assert outcome.printed and outcome.status.condition is PrinterCondition.PAPER_NEAR_END
-    assert "nearly used up" in printer.last_status.detail
+    assert outcome.printed and outcome.status is PrinterCondition.PAPER_NEAR_END
+    assert outcome.message_en == "Printing normally"
+    published = printer.published.payloads[-1]
+    assert published["status"] == "paper_near_end" and published["connection"] == "ready"
+    assert "have a new roll ready" in published["detail"]
+    assert virtual.wait_for_tickets(1)
 
 
-def test_stalled_printer_times_out_then_recovers(printer, virtual):
+def test_refill_shows_without_anyone_printing(printer, virtual):
+    virtual.command("paper_out")
+    assert printer.status().condition is PrinterCondition.PAPER_OUT
+    virtual.command("ok")
+    # The worker asks every few seconds while idle.
+    assert printer.published.wait_for(lambda p: p["status"] == "ok" and p["connection"] == "ready")
+
+
+def test_stalled_printer_is_reported_fast_then_recovers(printer, virtual):
     virtual.command("stall")
-    time.sleep(0.1)
     started = time.monotonic()
-    outcome = printer.print_bytes(b"\x1b@" + b"x" * 300_000)  # more than the pty can buffer
-    took = time.monotonic() - started
-    assert not outcome.printed and outcome.status.condition is PrinterCondition.OFFLINE
-    assert took < 3, "a stalled printer must never hold the agent"
-    assert any(state == "degraded" for state, _ in printer.states)
+    outcome = printer.print_ticket(JOB)
+    assert time.monotonic() - started < STATUS_TIMEOUT_S + 1, "a stalled printer must never hold the agent"
+    assert not outcome.printed and outcome.status is PrinterCondition.OFFLINE and "does not answer" in outcome.detail
+    assert printer.transport.state is LinkState.DEGRADED
     virtual.command("unstall")
-    deadline = time.monotonic() + 5
-    while not printer.print_ticket(JOB).printed:
-        assert time.monotonic() < deadline, printer.last_status
-    assert printer.link.state is LinkState.READY
+    assert printer.print_ticket(JOB).printed
+    assert printer.transport.state is LinkState.READY
+
+
+def test_printer_that_hangs_mid_ticket(printer, virtual):
+    virtual.stall_after(12 + 40)  # answers the status query, takes 40 bytes of the ticket, then hangs
+    started = time.monotonic()
+    outcome = printer.print_ticket(JOB)
+    assert time.monotonic() - started < 2 * STATUS_TIMEOUT_S + 1
+    assert not outcome.printed and outcome.bytes_sent > 300 and "does not answer" in outcome.detail
+    virtual.command("unstall")
+    assert printer.print_ticket(JOB).printed
 
 
 def test_unplugged_and_replugged_port_reconnects_without_restart(printer, virtual):
     virtual.command("unplug")
+    lost = printer.published.wait_for(lambda p: p["connection"] == "error")
+    assert lost["status"] == "offline" and "not connected" in lost["detail"]
     outcome = printer.print_ticket(JOB)
-    assert not outcome.printed and outcome.status.condition is PrinterCondition.OFFLINE
+    assert not outcome.printed and outcome.status is PrinterCondition.OFFLINE
+    assert outcome.message_en == "The printer is not available; staff have been told"
     virtual.command("replug")
-    deadline = time.monotonic() + 10
-    while printer.link.state is not LinkState.READY:
-        assert time.monotonic() < deadline, printer.link.detail
-        time.sleep(0.05)
+    printer.published.wait_for(lambda p: p["connection"] == "ready" and p is printer.published.payloads[-1])
     assert printer.print_ticket(JOB).printed
-    states = [state for state, _ in printer.states]
-    assert "error" in states and states.index("error") < len(states) - 1 - states[::-1].index("ready")
+    sequence = [(p["connection"], p["status"]) for p in printer.published.payloads]
+    assert sequence == [
+        ("connecting", "offline"), ("ready", "ok"),  # started
+        ("error", "offline"),  # unplugged
+        ("connecting", "offline"), ("ready", "ok"),  # plugged back: asked its status, ready
+    ]
 
 
-def test_submit_runs_on_the_printer_thread(printer, virtual):
+def test_submit_runs_in_order_on_the_printer_thread(printer, virtual):
     done = threading.Event()
-    results = []
-    printer.submit(JOB, lambda outcome: (results.append((outcome, threading.current_thread().name)), done.set()))
-    assert done.wait(5)
-    assert results[0][0].printed and results[0][1].startswith("printer-")
+    results: list[tuple[str, bool, str]] = []
+
+    def on_done(label):
+        def record(outcome):
+            results.append((label, outcome.printed, threading.current_thread().name))
+            if len(results) == 3:
+                done.set()
+        return record
+
+    for label in ("A001", "A002", "A003"):
+        printer.submit(replace(JOB, label=label), on_done(label))
+    assert done.wait(10)
+    assert results == [(label, True, "printer-printer-1") for label in ("A001", "A002", "A003")]
 
 
-def test_control_socket_for_technicians(virtual):
-    assert control(virtual.directory, "paper_out").startswith("running; faults: paper_out")
-    assert "unknown command" in control(virtual.directory, "explode")
-    assert control(virtual.directory, "ok").endswith("tickets printed: 0")
+def test_reprint_is_marked_on_paper(printer, virtual):
+    assert printer.reprint(JOB).printed
+    assert virtual.wait_for_tickets(1)
+    assert any(text.startswith("补打 Reprint ") for text in texts(virtual.printed[0]))
+
+
+def test_printing_at_9600_baud_waits_for_the_line(tmp_path):
+    """At 9600 baud the ticket needs ~0.37 s on the line before the status query behind it arrives."""
+    settings = PrinterSettings(virtual_dir=tmp_path / "slow", baudrate=9600, status_timeout_s=STATUS_TIMEOUT_S)
+    virtual, port = start_virtual_printer(settings)
+    driver = TicketPrinter(settings, str(port))
+    driver.start()
+    try:
+        started = time.monotonic()
+        outcome = driver.print_ticket(JOB)
+        took = time.monotonic() - started
+        assert outcome.printed, outcome.detail
+        assert took >= outcome.bytes_sent * 10 / 9600  # the virtual printer takes bytes at the line's pace
+        assert virtual.wait_for_tickets(1)
+    finally:
+        driver.stop()
+        virtual.stop()
+
+
+def test_technician_steers_the_printer_while_the_agent_runs(printer, virtual):
+    answer = virtual_printer_control(virtual.directory, "paper_out")
+    assert answer == "running; faults: paper_out; tickets printed: 0"
+    assert not printer.print_ticket(JOB).printed
+    assert virtual_printer_control(virtual.directory, "ok") == "running; faults: none; tickets printed: 0"
+    assert printer.print_ticket(JOB).printed
+    with pytest.raises(ValueError, match="unknown command 'explode'; commands: near_end"):
+        virtual_printer_control(virtual.directory, "explode")

@@ -1,140 +1,196 @@
-"""What a technician runs at the box: `edge-agent devices ...` and `edge-agent voice ...`.
+"""What a technician runs at the box: `edge-agent devices list|check|test-print|display-test`.
 
-Each function takes the branch configuration and returns (exit code, text to print).
-A device in use by the running agent cannot be opened a second time (ports are opened
-exclusively): stop the agent first, or use `devices virtual` to steer the virtual printer.
+Each function takes settings objects and returns the text to print. `check_devices` also
+says whether everything is fine; the others raise DeviceCommandError, whose message is the
+text to print, when the device did not do what was asked (the CLI then exits 1).
+Real ports are opened exclusively, so while the agent runs it holds them: stop the agent
+first, or read `devices/<id>/state`. A virtual printer is asked over its control socket.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from serial.tools import list_ports
+from serial.tools import list_ports as serial_ports
 
-from edge_agent.config import BranchConfig
 from edge_agent.devices.counter_display import CounterDisplay
-from edge_agent.devices.settings import VIRTUAL
+from edge_agent.devices.serial_transport import WORKING_STATUSES
+from edge_agent.devices.settings import VIRTUAL, CounterDisplaySettings, PrinterSettings
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import TicketPrinter
-from edge_agent.devices.virtual_printer import COMMANDS, control
-from edge_agent.devices.voice import Announcer, VoicePackError, build_default_pack, parse_phrase
+from edge_agent.devices.virtual_printer import STOPPING_FAULTS, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control
 
 BY_ID = Path("/dev/serial/by-id")
 
 
-def _configured_ports(config: BranchConfig) -> dict[str, str]:
-    """Real device path -> which configured device uses it."""
-    users = {config.printer.port: f"ticket printer {config.printer.id}"}
-    users |= {d.port: f"display of counter {d.counter}" for d in config.displays}
-    return {os.path.realpath(port): user for port, user in users.items() if port != VIRTUAL}
+class DeviceCommandError(Exception):
+    """The device did not do what was asked; the message says why, for the technician."""
 
 
-def list_devices(config: BranchConfig) -> tuple[int, str]:
-    by_id = {os.path.realpath(p): str(p) for p in BY_ID.glob("*")} if BY_ID.exists() else {}
-    used = _configured_ports(config)
-    lines = []
-    for port in sorted(list_ports.comports(), key=lambda p: p.device):
+def _who(device: PrinterSettings | CounterDisplaySettings) -> str:
+    return f"ticket printer {device.id}" if isinstance(device, PrinterSettings) else f"display of counter {device.counter}"
+
+
+def _unstable_name_tip(port: str) -> str:
+    if port.startswith("/dev/tty") and BY_ID.exists():
+        stable = [str(p) for p in BY_ID.iterdir() if os.path.realpath(p) == os.path.realpath(port)]
+        if stable:
+            return f"\n    tip: write {stable[0]} instead of {port}: ttyUSB numbers change when adapters are re-plugged"
+    return ""
+
+
+def list_ports(config_devices: Sequence[PrinterSettings | CounterDisplaySettings]) -> str:
+    """Serial ports with VID:PID, serial number and stable name, and which configured device uses which."""
+    by_id = {os.path.realpath(p): str(p) for p in BY_ID.iterdir()} if BY_ID.exists() else {}
+    users: dict[str, list[str]] = {}
+    for device in config_devices:
+        if device.port != VIRTUAL:
+            users.setdefault(os.path.realpath(device.port), []).append(_who(device))
+    lines, listed = [], set()
+    for port in sorted(serial_ports.comports(), key=lambda p: p.device):
+        real = os.path.realpath(port.device)
+        listed.add(real)
         ids = f"VID:PID {port.vid:04x}:{port.pid:04x}" if port.vid is not None else "no USB ids"
-        serial_number = f", serial {port.serial_number}" if port.serial_number else ""
-        stable = f"\n    stable name: {by_id[port.device]}" if port.device in by_id else ""
-        user = used.get(os.path.realpath(port.device), "not used by this branch")
-        lines.append(f"{port.device}: {port.description} ({ids}{serial_number}) — {user}{stable}")
+        serial_number = f", serial number {port.serial_number}" if port.serial_number else ""
+        user = ", ".join(users.get(real, [])) or "not used by this branch"
+        lines.append(f"{port.device}: {port.description} ({ids}{serial_number}) — {user}")
+        if real in by_id:
+            lines.append(f"    stable name: {by_id[real]}")
     if not lines:
         lines.append("no serial ports found (is the USB adapter plugged in? `dmesg | tail` shows what the kernel saw)")
-    missing = [f"{user} is configured on {path}, which does not exist" for path, user in used.items() if not os.path.exists(path)]
-    return (1 if missing else 0), "\n".join(lines + missing)
+    for device in config_devices:
+        if device.port == VIRTUAL:
+            lines.append(f"{_who(device)}: virtual (runs inside the agent)")
+        elif os.path.realpath(device.port) not in listed:
+            where = (
+                "present, but not a USB serial adapter (a built-in UART or a pseudo-terminal)"
+                if os.path.exists(device.port) else "MISSING: check the cable and the name"
+            )
+            lines.append(f"{_who(device)} is configured on {device.port}: {where}")
+    return "\n".join(lines)
 
 
-def check_devices(config: BranchConfig) -> tuple[int, str]:
-    if config.printer.port == VIRTUAL:
-        return 0, f"ticket printer {config.printer.id}: virtual (its state: `edge-agent devices virtual status`)"
-    printer = TicketPrinter(config.printer)
-    printer.link.open()
-    status = printer.status()
-    printer.link.close()
-    lines = [f"ticket printer {config.printer.id} on {config.printer.port}: {status.condition.value} — {status.detail}"]
-    failed = not status.condition.can_print
-    for settings in config.displays:
+def _check_virtual_printer(settings: PrinterSettings) -> tuple[bool, str]:
+    try:
+        answer = virtual_printer_control(settings.virtual_dir, "status")
+    except VirtualPrinterNotRunning as exc:
+        return False, f"ticket printer {settings.id}: virtual; {exc}"
+    # The answer reads "running; faults: paper_out, ...; tickets printed: N".
+    faults = answer.split("faults: ", 1)[-1].split(";", 1)[0].split(", ")
+    ok = answer.startswith("running") and not set(faults) & set(STOPPING_FAULTS)
+    return ok, f"ticket printer {settings.id}: virtual, {answer}"
+
+
+def check_devices(printer_settings: PrinterSettings, display_settings: Sequence[CounterDisplaySettings]) -> tuple[bool, str]:
+    """Open each configured device and say how it is, in words. (all fine?, report)"""
+    if printer_settings.port == VIRTUAL:
+        ok, line = _check_virtual_printer(printer_settings)
+        lines = [line]
+    else:
+        printer = TicketPrinter(printer_settings)
+        printer.transport.start()  # opens the port and asks the printer's status
+        state = printer.state_payload()
+        printer.transport.stop()
+        ok = state["status"] in WORKING_STATUSES
+        lines = [
+            f"ticket printer {printer_settings.id} on {printer_settings.port}: {state['status']} — {state['detail']}"
+            + _unstable_name_tip(printer_settings.port)
+        ]
+    for settings in display_settings:
         if settings.port == VIRTUAL:
-            lines.append(f"display of counter {settings.counter}: virtual")
+            lines.append(f"display of counter {settings.counter}: virtual (drawn by the running agent)")
             continue
         display = CounterDisplay(settings)
-        opened = display.link.open()
-        display.stop()
-        lines.append(f"display of counter {settings.counter} on {settings.port}: {'opens' if opened else display.link.detail}")
-        failed |= not opened
-    return (1 if failed else 0), "\n".join(lines)
+        display.transport.start()  # opens the port and initialises the display
+        state = display.state_payload()
+        display.transport.stop()
+        ok &= state["status"] == "ok"
+        lines.append(
+            f"display of counter {settings.counter} on {settings.port}: {state['status']} — {state['detail']}"
+            + _unstable_name_tip(settings.port)
+        )
+    return ok, "\n".join(lines)
 
 
-def test_print(config: BranchConfig, printer_id: str | None = None) -> tuple[int, str]:
-    if printer_id not in (None, config.printer.id):
-        return 2, f"no printer '{printer_id}' in this branch; the configured printer is '{config.printer.id}'"
-    if config.printer.port == VIRTUAL:
-        return 1, "the printer is virtual: the running agent owns it; its tickets are PNGs in " + str(config.printer.virtual_dir)
-    printer = TicketPrinter(config.printer)
-    printer.link.open()
-    now = datetime.now(config.branch.zone)
-    job = TicketPrintJob(
-        config.branch.name, config.branch.name_en, "测试打印", "Test print", "T000", 0, 1, 2, now, f"test-{now:%Y%m%d%H%M%S}",
-        courtesy_zh="打印测试：中文、全角数字１２３、标点，。", courtesy_en="Printer test: if you can read this, it works.",
+def _test_job(branch_name: str) -> TicketPrintJob:
+    now = datetime.now().astimezone()
+    return TicketPrintJob(
+        branch_name=branch_name, service_zh="测试打印", service_en="Test print", label="T000", ahead=0,
+        wait_low_min=None, wait_high_min=None, issued_at=now, ticket_id=f"test-{now:%Y%m%d%H%M%S}",
+        vip_line="全角数字１２３，标点：“测试”！",
+        courtesy_zh="中文、二维码、切纸都正常，即可使用。", courtesy_en="Chinese, QR code and cut all right: ready for customers.",
     )
-    outcome = printer.print_ticket(job)
-    printer.link.close()
-    if outcome.printed:
-        return 0, f"printed a test ticket ({outcome.bytes_sent} bytes); check that Chinese, the QR code and the cut look right"
-    return 1, f"not printed: {outcome.status.detail}"
 
 
-def display_test(config: BranchConfig) -> tuple[int, str]:
-    if not config.displays:
-        return 1, "no [[displays]] configured"
+def test_print(printer_settings: PrinterSettings, branch_name: str) -> str:
+    """Print a test ticket: Chinese, full-width digits and punctuation, the QR code, the cut."""
+    if printer_settings.port == VIRTUAL:
+        return _test_print_virtual(printer_settings, branch_name)
+    printer = TicketPrinter(printer_settings)
+    printer.transport.start()
+    try:
+        outcome = printer.print_ticket(_test_job(branch_name))
+    finally:
+        printer.transport.stop()
+    if not outcome.printed:
+        raise DeviceCommandError(f"ticket printer {printer_settings.id}: not printed — {outcome.detail}")
+    return (
+        f"ticket printer {printer_settings.id}: printed a test ticket ({outcome.bytes_sent} bytes); check that the Chinese "
+        "text, the full-width digits １２３, the QR code and the cut look right"
+    )
+
+
+def _test_print_virtual(settings: PrinterSettings, branch_name: str) -> str:
+    try:
+        virtual_printer_control(settings.virtual_dir, "status")
+    except VirtualPrinterNotRunning:
+        pass
+    else:
+        raise DeviceCommandError(
+            f"the agent is running and owns the virtual printer; its tickets are PNGs in {settings.virtual_dir}"
+        )
+    home = Path(tempfile.mkdtemp(prefix="lobby-test-print-"))
+    virtual, port = start_virtual_printer(settings.model_copy(update={"virtual_dir": home}))
+    printer = TicketPrinter(settings, str(port))
+    printer.transport.start()
+    try:
+        outcome = printer.print_ticket(_test_job(branch_name))
+        drawn = virtual.wait_for_tickets(1, timeout=10)
+    finally:
+        printer.transport.stop()
+        virtual.stop()
+    if not (outcome.printed and drawn):
+        raise DeviceCommandError(f"virtual printer: not printed — {outcome.detail}")
+    return f"virtual printer: test ticket ({outcome.bytes_sent} bytes) drawn to {virtual.tickets[0]}"
+
+
+test_print.__test__ = False  # a technician's command, not a pytest test, wherever it is imported
+
+
+def display_test(display_settings: Sequence[CounterDisplaySettings]) -> str:
+    """Test text on every configured counter display."""
+    if not display_settings:
+        raise DeviceCommandError("no [[displays]] are configured")
     lines, failed = [], False
-    for settings in config.displays:
+    for settings in display_settings:
         if settings.port == VIRTUAL:
-            lines.append(f"counter {settings.counter}: virtual display (shown by the running agent)")
+            lines.append(f"counter {settings.counter}: virtual display (drawn by the running agent)")
             continue
         display = CounterDisplay(settings)
         display.start()
-        ok = display.show(f"{settings.counter}号窗口 测试", f"Counter {settings.counter} test")
+        display.show(f"{settings.counter}号窗口 测试", f"Counter {settings.counter} test")
+        shown = display.wait_idle(5)
+        detail = display.state_payload()["detail"]
         display.stop()
-        lines.append(f"counter {settings.counter}: {'test text sent: check both lines' if ok else display.link.detail}")
-        failed |= not ok
-    return (1 if failed else 0), "\n".join(lines)
-
-
-def virtual(config: BranchConfig, word: str) -> tuple[int, str]:
-    if word not in COMMANDS:
-        return 2, f"unknown command '{word}'; commands: {', '.join(COMMANDS)}"
-    try:
-        return 0, control(config.printer.virtual_dir, word)
-    except (ConnectionError, OSError) as exc:
-        return 1, f"{exc} (start the agent with [printer] port = \"virtual\")"
-
-
-def voice_say(config: BranchConfig, text: str) -> tuple[int, str]:
-    try:
-        label, counter = parse_phrase(text)
-    except ValueError as exc:
-        return 2, str(exc)
-    try:
-        announcer = Announcer(config.voice)
-    except VoicePackError as exc:
-        return 1, str(exc)
-    announcer.announce_call(label, counter)
-    announcer.wait_idle()
-    announcer.stop()
-    if not announcer.played:
-        return 1, "the announcement failed; see the messages above"
-    where = "played on the sound card" if announcer.mode == "aplay" else f"written to {announcer.played[-1]}"
-    return 0, f"{label} to counter {counter}: {where}"
-
-
-def voice_build_pack(config: BranchConfig) -> tuple[int, str]:
-    try:
-        pack = build_default_pack(config.voice.pack_dir)
-    except VoicePackError as exc:
-        return 1, str(exc)
-    return 0, f"default voice pack written to {pack}; replace any clip with a recording in the same WAV format"
-
+        failed |= not shown
+        lines.append(
+            f"counter {settings.counter}: test text sent; check both lines on the display" if shown
+            else f"counter {settings.counter}: FAILED — {detail}"
+        )
+    if failed:
+        raise DeviceCommandError("\n".join(lines))
+    return "\n".join(lines)

@@ -1,168 +1,164 @@
-"""The 2x20 customer display above a counter, and its virtual twin on a pseudo-terminal.
+"""The 2x20 customer display above a counter.
 
-Command set: Epson ESC/POS customer display (DM-D series) in its standard mode:
-  ESC @          initialise          FF (0x0C)      clear the screen
-  US $ x y       move the cursor to column x (1-20), line y (1-2)
-  US X n         brightness 1-4      text           written at the cursor
-Chinese-capable displays take GB18030, where a Chinese character fills two columns.
+Command set: Epson's ESC/POS customer display commands (DM-D series, standard mode):
+  ESC @        initialise                 US 1 (1F 01)       overwrite mode (no scrolling)
+  FF (0C)      clear the screen           US $ x y           cursor to column x (1-20), line y (1-2)
+  US X n       brightness, n = 1-4        text               written at the cursor
+Lines are centred in 20 columns. Chinese-capable displays (`charset = "gb18030"`) get
+GB18030, where a Chinese character fills two columns; on ASCII-only displays only the Latin
+part of a line is shown ("请 A023 号" becomes "A023"), never bytes the display cannot draw.
+
+`show()`, `clear()` and `brightness()` never block the caller: they record what the screen
+should show and the display's own thread writes it. The latest text wins (a display that
+was stuck does not replay a backlog) and it is written again whenever the port reopens,
+so a display that was unplugged or switched off shows the current ticket when it is back.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import select
 import threading
-import time
-import tty
-import unicodedata
-from pathlib import Path
 
-from PIL import Image, ImageDraw
-
-from edge_agent.devices.serial_link import LinkDown, SerialLink
+from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
 from edge_agent.devices.settings import CounterDisplaySettings
-from edge_agent.devices.ticket_render import _font
+from edge_agent.devices.ticket_layout import columns_of
 
 log = logging.getLogger(__name__)
 
 COLUMNS = 20
-INIT, CLEAR = b"\x1b\x40", b"\x0c"
+INIT = b"\x1b\x40"
+OVERWRITE_MODE = b"\x1f\x01"
+CLEAR = b"\x0c"
 
 
-def _columns(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+def cursor(column: int, line: int) -> bytes:
+    return b"\x1f\x24" + bytes([column, line])
+
+
+def brightness_command(level: int) -> bytes:
+    return b"\x1f\x58" + bytes([level])
 
 
 def fit(text: str, charset: str) -> str:
-    """The text cut to 20 columns; Chinese dropped on ASCII-only displays."""
+    """The text cut to 20 columns and centred; on ASCII displays, its Latin part only."""
     if charset == "ascii":
-        text = "".join(c for c in text if ord(c) < 128)
-    out, used = "", 0
-    for char in text:
-        if used + _columns(char) > COLUMNS:
+        text = " ".join("".join(c for c in text if 0x20 <= ord(c) < 0x7F).split())
+    out = ""
+    for char in text.strip():
+        if columns_of(out + char) > COLUMNS:
             break
-        out, used = out + char, used + _columns(char)
-    return out + " " * (COLUMNS - used)
+        out += char
+    left = (COLUMNS - columns_of(out)) // 2
+    return " " * left + out + " " * (COLUMNS - left - columns_of(out))
 
 
 def frame(line1: str, line2: str, charset: str = "gb18030") -> bytes:
-    """The bytes that show two lines (pure; tested byte for byte)."""
+    """The bytes that put two lines on the screen (pure; tested byte for byte)."""
     encoding = "gb18030" if charset == "gb18030" else "ascii"
-    return (
-        CLEAR
-        + b"\x1f\x24\x01\x01" + fit(line1, charset).encode(encoding)
-        + b"\x1f\x24\x01\x02" + fit(line2, charset).encode(encoding)
-    )
+    return cursor(1, 1) + fit(line1, charset).encode(encoding) + cursor(1, 2) + fit(line2, charset).encode(encoding)
 
 
 def serving_lines(label: str) -> tuple[str, str]:
+    """What a counter's display shows while it serves a ticket."""
     return f"请 {label} 号", f"Now serving {label}"
 
 
 class CounterDisplay:
     kind = "counter_display"
 
-    def __init__(self, settings: CounterDisplaySettings):
+    def __init__(self, settings: CounterDisplaySettings, port: str | None = None):
+        """`port` overrides settings.port: the path a virtual display gave, for instance."""
         self.settings = settings
-        self.id = f"display-{settings.counter}"
-        self.link = SerialLink(f"display {settings.counter}", settings.port, settings.baudrate, 0.2, 1.0)
+        self.id = settings.id
+        self.transport = SerialTransport(
+            self.id, self.kind, f"The display of counter {settings.counter}", port or settings.port, settings.baudrate,
+            read_timeout_s=0.2, write_timeout_s=1.0, on_open=self._restore,
+        )
+        self._screen = CLEAR  # what the display should show
+        self._level = settings.brightness
+        self._changed = threading.Condition()
+        self._wanted = 0  # changes asked for
+        self._done = 0  # changes the worker has dealt with
+        self._last_ok = False
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+
+    def add_listener(self, listener: DeviceListener) -> None:
+        self.transport.add_listener(listener)
+
+    def state_payload(self) -> dict:
+        return self.transport.payload()
 
     def start(self) -> None:
-        self.link.start()
-        self._send(INIT + b"\x1f\x58" + bytes([self.settings.brightness]))
+        self.transport.start()
+        self._stopping = False
+        self._worker = threading.Thread(target=self._work, name=f"{self.id}-writer", daemon=True)
+        self._worker.start()
 
     def stop(self) -> None:
-        self.link.close()
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        if self._worker is not None:
+            self._worker.join(5)
+            self._worker = None
+        self.transport.stop()
 
-    def show(self, line1: str, line2: str) -> bool:
-        return self._send(frame(line1, line2, self.settings.charset))
+    # ---- what to show ----------------------------------------------------------------------
 
-    def clear(self) -> bool:
-        return self._send(CLEAR)
+    def show(self, line1: str, line2: str) -> None:
+        self._want(screen=frame(line1, line2, self.settings.charset))
 
-    def brightness(self, level: int) -> bool:
-        return self._send(b"\x1f\x58" + bytes([max(1, min(4, level))]))
+    def clear(self) -> None:
+        self._want(screen=CLEAR)
 
-    def _send(self, data: bytes) -> bool:
+    def brightness(self, level: int) -> None:
+        if not 1 <= level <= 4:
+            raise ValueError(f"brightness is 1 (dim) to 4 (brightest), not {level}")
+        self._want(level=level)
+
+    def wait_idle(self, timeout_s: float = 3.0) -> bool:
+        """Wait until what was asked is written; True if the last write reached the display."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._done >= self._wanted, timeout_s):
+                return False
+            return self._last_ok
+
+    def _want(self, *, screen: bytes | None = None, level: int | None = None) -> None:
+        with self._changed:
+            if screen is not None:
+                self._screen = screen
+            if level is not None:
+                self._level = level
+            self._wanted += 1
+            self._changed.notify_all()
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopping or self._done < self._wanted)
+                if self._stopping:
+                    return
+                wanted, data = self._wanted, brightness_command(self._level) + self._screen
+            ok = self._write(data)
+            with self._changed:
+                self._done, self._last_ok = wanted, ok
+                self._changed.notify_all()
+
+    def _write(self, data: bytes) -> bool:
         try:
-            self.link.write(data)
-            return True
-        except (LinkDown, Exception) as exc:  # a display must never stop a call
-            log.warning("counter display %s could not show its text: %s", self.settings.counter, exc)
+            self.transport.write(data)
+        except (WriteTimeout, PortUnavailable) as exc:
+            # The transport reports it and reopens the port; the text is written again then.
+            log.debug("%s: not written: %s", self.id, exc)
             return False
+        self.transport.report("ok", f"{self.transport.name} is working.")
+        return True
 
-
-class VirtualCounterDisplay:
-    """A 2x20 display on a pty that keeps its two lines and can draw them as a PNG."""
-
-    def __init__(self, directory: Path, counter: str):
-        self.directory = Path(directory)
-        self.counter = counter
-        self.link = self.directory / f"display-{counter}"
-        self.lines = [" " * COLUMNS, " " * COLUMNS]
-        self.brightness = 4
-        self._buffer = bytearray()
-        self._stop = threading.Event()
-        self._master, slave = os.openpty()
-        tty.setraw(slave)
-        self._slave = slave
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.link.unlink(missing_ok=True)
-        self.link.symlink_to(os.ttyname(slave))
-        self.changed = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True, name=f"virtual-display-{counter}")
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if ready:
-                try:
-                    self._buffer += os.read(self._master, 1024)
-                except OSError:
-                    time.sleep(0.05)
-                    continue
-                self._interpret()
-
-    def _interpret(self) -> None:
-        b, cursor_line, text = self._buffer, None, None
-        while b:
-            if b[:2] == INIT:
-                del b[:2]
-            elif b[0] == 0x0C:
-                self.lines = [" " * COLUMNS, " " * COLUMNS]
-                del b[:1]
-            elif b[:2] == b"\x1f\x58" and len(b) >= 3:
-                self.brightness = b[2]
-                del b[:3]
-            elif b[:2] == b"\x1f\x24" and len(b) >= 4:
-                cursor_line = b[3] - 1
-                del b[:4]
-                end = next((i for i, ch in enumerate(b) if ch in (0x1F, 0x0C, 0x1B)), len(b))
-                text = bytes(b[:end]).decode("gb18030", errors="replace")
-                if 0 <= cursor_line < 2:
-                    self.lines[cursor_line] = text
-                del b[:end]
-            else:
-                if len(b) < 4 and b[0] in (0x1B, 0x1F):
-                    break  # wait for the rest of the command
-                del b[:1]
-        self.changed.set()
-
-    def render(self, path: Path) -> Path:
-        font = _font(30)
-        image = Image.new("RGB", (20 * 18 + 40, 2 * 40 + 30), (10, 25, 20))
-        draw = ImageDraw.Draw(image)
-        glow = (60, 255, 170) if self.brightness >= 3 else (40, 150, 100)
-        for row, text in enumerate(self.lines):
-            draw.text((20, 15 + row * 40), text, font=font, fill=glow)
-        image.save(path)
-        return path
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(1)
-        self.link.unlink(missing_ok=True)
-        os.close(self._master)
-        os.close(self._slave)
+    def _restore(self) -> None:
+        """After each (re)open: initialise the display and put back what it should show."""
+        with self._changed:
+            data = INIT + OVERWRITE_MODE + brightness_command(self._level) + self._screen
+        self._write(data)

@@ -1,9 +1,14 @@
 """The ticket printer: status before and after each ticket, bounded time, never blocking the queue.
 
-A ticket exists once the agent committed it; printing is a best effort reported back:
-`PrintOutcome.printed` is True only when the printer said it was fine before the ticket
-and still fine after it. Paper out, cover open, a stalled or unplugged printer all end in
-`printed=False` within the timeouts, with words for the kiosk and for the technician.
+A ticket exists once the agent committed it; printing is a best effort reported back.
+`PrintOutcome.printed` is True only when the printer said it could print before the ticket
+and still could after it. Paper out, cover open, a cutter jam, silence, a garbled answer,
+a stalled or unplugged printer all end in `printed=False` within the timeouts, with words
+for the kiosk (zh, en) and for the technician. Paper near end still prints.
+
+Threads: the transport's own thread reopens the port; this printer's worker thread runs
+`submit()`ted jobs in order and asks the printer's status every few seconds when idle, so
+a refilled roll or a pulled cable shows without anyone printing.
 """
 
 from __future__ import annotations
@@ -15,138 +20,147 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import serial
-
 from edge_agent.devices.printer_status import STATUS_QUERY, PrinterCondition, PrinterStatus, parse_status
-from edge_agent.devices.serial_link import LinkDown, LinkState, SerialLink
+from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
 from edge_agent.devices.settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
 
 log = logging.getLogger(__name__)
 
-DeviceListener = Callable[[str, dict], None]
-POLL_INTERVAL_S = 5.0
+IDLE_POLL_S = 3.0
 
 
 @dataclass(frozen=True)
 class PrintOutcome:
     printed: bool
-    status: PrinterStatus
+    status: PrinterCondition  # a str enum: "ok", "paper_out", ...
+    message_zh: str  # for the customer at the kiosk
+    message_en: str
+    detail: str = ""  # for the technician
     bytes_sent: int = 0
 
+    @classmethod
+    def of(cls, printed: bool, status: PrinterStatus, bytes_sent: int = 0) -> "PrintOutcome":
+        return cls(printed, status.condition, status.message_zh, status.message_en, status.detail, bytes_sent)
+
     def for_kiosk(self) -> dict:
-        return {"status": self.status.condition.value, "message_zh": self.status.message_zh, "message_en": self.status.message_en}
+        return {"status": self.status.value, "message_zh": self.message_zh, "message_en": self.message_en}
 
 
 class TicketPrinter:
     kind = "printer"
 
     def __init__(self, settings: PrinterSettings, port: str | None = None):
+        """`port` overrides settings.port: the path a virtual printer gave, for instance."""
         self.settings = settings
         self.id = settings.id
         self.profile = PrinterProfile.from_settings(settings)
-        self.link = SerialLink(
-            f"printer {settings.id}", port or settings.port, settings.baudrate, settings.status_timeout_s, settings.write_timeout_s
+        self.transport = SerialTransport(
+            settings.id, self.kind, "The ticket printer", port or settings.port, settings.baudrate,
+            read_timeout_s=settings.status_timeout_s, write_timeout_s=settings.write_timeout_s, on_open=self._ask_status,
         )
-        self.last_status = PrinterStatus(PrinterCondition.OFFLINE, "not checked yet")
-        self._since = datetime.now().astimezone()
-        self._listeners: list[DeviceListener] = []
-        self._jobs: queue.Queue[tuple[TicketPrintJob, Callable[[PrintOutcome], None]] | None] = queue.Queue()
-        self._stop = threading.Event()
+        self._jobs: queue.Queue[tuple[Callable[[], PrintOutcome], Callable[[PrintOutcome], None]] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
-        self.link.add_listener(self._on_link_state)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     def add_listener(self, listener: DeviceListener) -> None:
-        self._listeners.append(listener)
+        """`listener(device_id, payload)` on every state change; payload as `devices/<id>/state`."""
+        self.transport.add_listener(listener)
+
+    def state_payload(self) -> dict:
+        return self.transport.payload()
 
     def start(self) -> None:
-        self.link.start()
+        self.transport.start()
         self._worker = threading.Thread(target=self._work, name=f"printer-{self.id}", daemon=True)
         self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._jobs.put(None)
-        if self._worker:
-            self._worker.join(5)
-        self.link.close()
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join(30)
+            self._worker = None
+        self.transport.stop()
 
     # ---- status ----------------------------------------------------------------------------
 
     def status(self) -> PrinterStatus:
-        """Ask the printer now (DLE EOT 1-4 with a short timeout)."""
-        try:
-            reply = self.link.exchange(STATUS_QUERY, 4, self.settings.status_timeout_s)
-        except LinkDown as exc:
-            return self._record(PrinterStatus(PrinterCondition.OFFLINE, f"The ticket printer's port is not available: {exc}"))
-        except serial.SerialTimeoutException:
-            return self._record(PrinterStatus(PrinterCondition.OFFLINE, "The ticket printer stopped taking data: it may be jammed or switched off."))
-        status = parse_status(reply)
-        self.link.mark(status.condition is PrinterCondition.OK, status.detail)
-        return self._record(status)
+        """Ask the printer now (DLE EOT 1-4, short timeout) and publish what it said."""
+        return self._ask_status()
 
-    def _record(self, status: PrinterStatus) -> PrinterStatus:
-        if status != self.last_status:
-            log.log(logging.INFO if status.condition.can_print else logging.WARNING, "printer %s: %s", self.id, status.detail)
-            self.last_status, self._since = status, datetime.now().astimezone()
-            payload = self.state_payload()
-            for listener in self._listeners:
-                listener(self.id, payload)
+    def _ask_status(self, queued_bytes: int = 0) -> PrinterStatus:
+        # The query waits behind `queued_bytes` on the line, and the printer answers only
+        # when it arrives: at 9600 baud a 400-byte ticket takes 0.4 s to get there.
+        timeout = self.settings.status_timeout_s + self.transport.line_time_s(queued_bytes + len(STATUS_QUERY) + 4)
+        try:
+            reply = self.transport.exchange(STATUS_QUERY, 4, timeout)
+        except (PortUnavailable, WriteTimeout):
+            return self._current()
+        status = parse_status(reply)
+        self.transport.report(status.condition.value, status.detail)
         return status
 
-    def state_payload(self) -> dict:
-        return {"kind": self.kind, "status": self.last_status.condition.value, "detail": self.last_status.detail, "since": self._since.isoformat()}
-
-    def _on_link_state(self, state: LinkState, detail: str) -> None:
-        if state is LinkState.ERROR:  # DISCONNECTED is our own close(), not a fault
-            self._record(PrinterStatus(PrinterCondition.OFFLINE, f"The ticket printer is not connected ({detail}): check its cable."))
+    def _current(self) -> PrinterStatus:
+        """What the transport last said, when the printer could not be asked."""
+        payload = self.transport.payload()
+        return PrinterStatus(PrinterCondition(payload["status"]), payload["detail"])
 
     # ---- printing --------------------------------------------------------------------------
 
     def print_ticket(self, job: TicketPrintJob) -> PrintOutcome:
-        return self.print_bytes(build_ticket(job, self.profile, self.settings.logo_nv_key))
+        """Print now on the caller's thread; returns within a few timeouts, never hangs."""
+        return self._print(build_ticket(job, self.profile, self.settings.logo_nv_key), job.label)
 
-    reprint = print_ticket  # a reprint is the same ticket again; the store is not touched
+    def reprint(self, job: TicketPrintJob) -> PrintOutcome:
+        """The same ticket again, marked 补打 / Reprint with the time; the store is not touched."""
+        reprinted_at = datetime.now(job.issued_at.tzinfo)
+        log.info("printer %s: reprinting %s", self.id, job.label)
+        return self._print(build_ticket(job, self.profile, self.settings.logo_nv_key, reprinted_at), job.label)
 
-    def print_bytes(self, data: bytes) -> PrintOutcome:
-        before = self.status()
+    def _print(self, data: bytes, label: str) -> PrintOutcome:
+        before = self._ask_status()
         if not before.condition.can_print:
-            return PrintOutcome(False, before)
+            log.warning("printer %s: %s not printed: %s", self.id, label, before.detail)
+            return PrintOutcome.of(False, before)
         try:
-            self.link.write(data)
-        except serial.SerialTimeoutException:
-            # Do not let the ticket come out minutes later, after the customer has gone.
-            self.link.discard_output()
-            stalled = PrinterStatus(PrinterCondition.OFFLINE, "The ticket printer stopped taking data (write timeout): check it for a jam.")
-            return PrintOutcome(False, self._record(stalled))
-        except LinkDown as exc:
-            return PrintOutcome(False, self._record(PrinterStatus(PrinterCondition.OFFLINE, f"The ticket printer went away while printing: {exc}")))
-        after = self.status()
+            self.transport.write(data)
+        except (WriteTimeout, PortUnavailable):
+            return PrintOutcome.of(False, self._current())
+        after = self._ask_status(queued_bytes=len(data))
         if not after.condition.can_print:
             # Paper that ran out mid-ticket, a jam at the cut, a printer that stopped reading:
             # the customer may not have a ticket, and what is still queued must not come out later.
-            self.link.discard_output()
-        return PrintOutcome(after.condition.can_print, after, len(data))
+            self.transport.discard_output()
+            log.warning("printer %s: %s may not have printed: %s", self.id, label, after.detail)
+            return PrintOutcome.of(False, after, len(data))
+        return PrintOutcome.of(True, after, len(data))
 
-    def submit(self, job: TicketPrintJob, on_done: Callable[[PrintOutcome], None]) -> None:
-        """Print on the printer's own thread; `on_done` is called from that thread."""
-        self._jobs.put((job, on_done))
+    def submit(self, job: TicketPrintJob, on_done: Callable[[PrintOutcome], None], *, reprint: bool = False) -> None:
+        """Print on the printer's worker thread; `on_done(outcome)` is called from that thread."""
+        if self._worker is None:
+            raise RuntimeError(f"printer {self.id} is not started")
+        self._jobs.put(((lambda: self.reprint(job)) if reprint else (lambda: self.print_ticket(job)), on_done))
 
     def _work(self) -> None:
-        while not self._stop.is_set():
+        while True:
             try:
-                item = self._jobs.get(timeout=POLL_INTERVAL_S)
+                item = self._jobs.get(timeout=IDLE_POLL_S)
             except queue.Empty:
-                self.status()  # notice a refill or a pulled cable while nobody prints
+                if self.transport.is_open:
+                    self._ask_status()  # notice a refill or a cleared jam while nobody prints
                 continue
             if item is None:
                 return
-            job, on_done = item
+            run, on_done = item
             try:
-                outcome = self.print_ticket(job)
+                outcome = run()
             except Exception:
-                log.exception("printer %s: printing %s failed unexpectedly", self.id, job.label)
-                outcome = PrintOutcome(False, PrinterStatus(PrinterCondition.ERROR, "The printer driver failed; see the agent log."))
-            on_done(outcome)
+                log.exception("printer %s: printing failed unexpectedly", self.id)
+                outcome = PrintOutcome.of(
+                    False, PrinterStatus(PrinterCondition.ERROR, "The ticket printer's driver failed; see the agent log.")
+                )
+            try:
+                on_done(outcome)
+            except Exception:
+                log.exception("printer %s: the print callback failed", self.id)
