@@ -77,6 +77,9 @@ class Agent:
         )
         self.publisher = OutboxPublisher(self.branch.store, self.bus)
         self._local_cursor = _max_outbox_seq(self.branch)
+        # Ticket transactions issued but not yet printed: a kiosk's retry of one of them is
+        # answered when the print is done, not with the half-finished stored answer.
+        self._printing: set[str] = set()
         self._queue_dirty = True
         self._queue_published_at = 0.0
         self._housekeeping_at = 0.0
@@ -119,15 +122,21 @@ class Agent:
         handled = handle_request(op, payload, self.branch, self.config.mqtt.max_payload_bytes)
         if handled.response.status == "ok":
             self._queue_dirty = True
+        transaction = handled.response.transaction
         if handled.print_ticket is not None and self.outputs is not None:
             lang = handled.print_ticket.get("lang", "zh")
+            self._printing.add(transaction)
             self.outputs.print_ticket(
                 handled.print_ticket, lang, lambda report: self.jobs.put(lambda: self._printed(handled, report))
             )
             return
+        if handled.op == "ticket" and transaction in self._printing:
+            log.info("ticket request %s repeated while its ticket prints: answering once it has printed", transaction)
+            return
         self._respond(handled.op, handled.response)
 
     def _printed(self, handled: Handled, report: PrintReport) -> None:
+        self._printing.discard(handled.response.transaction)
         data = dict(handled.response.data or {})
         self.branch.record_print_outcome(data["ticket_id"], report.printed, handled.response.transaction)
         data.update(printed=report.printed, printer=report.for_kiosk())
@@ -224,16 +233,22 @@ def _max_outbox_seq(branch: Branch) -> int:
 
 def run_agent(config: BranchConfig) -> int:
     from edge_agent.outputs import BranchOutputs
-
-    from edge_agent.web.server import WebServer
+    from edge_agent.web.server import WebServerError, start_web_server
 
     outputs = BranchOutputs(config)
     outputs.start()
-    web = WebServer(config).start()
+    # Tickets matter more than the pages: a taken port or an unreadable certificate is
+    # logged for the technician and the queue runs on without the consoles.
+    try:
+        web = start_web_server(config)
+    except WebServerError as exc:
+        log.error("the manager, teller and display pages are not served: %s", exc)
+        web = None
     agent = Agent(config, outputs)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
     try:
         return agent.run()
     finally:
-        web.stop()
+        if web is not None:
+            web.stop()

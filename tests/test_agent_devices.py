@@ -66,3 +66,32 @@ def test_printer_failure_is_reported_and_the_branch_goes_on(broker, branch_toml,
     finally:
         agent.stop()
     assert "Traceback" not in agent.log()
+
+
+def test_a_retry_while_the_ticket_prints_gets_the_printed_answer(broker, branch_toml):
+    """The kiosk repeats its request when the answer is slow; it must not get `printed: null`."""
+    toml = write_config_for(broker, branch_toml)
+    agent = AgentProcess(toml)
+    agent.start()
+    try:
+        kiosk = RawClient(broker.config, broker.credentials["kiosk"])
+        kiosk.subscribe("response/ticket", "devices/+/state")
+        kiosk.wait_for(lambda m: any(t == "devices/printer-1/state" and p["status"] == "ok" for t, p, _ in m), timeout=20)
+        # A printer that stops reading makes the print slow (its status answer never comes).
+        subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "devices", "virtual", "stall"], check=True, timeout=30)
+        transaction = uuid.uuid4().hex
+        request = {"transaction": transaction, "service": "cash", "lang": "zh"}
+        kiosk.publish("request/ticket", request)
+        time.sleep(0.05)
+        kiosk.publish("request/ticket", request)  # the kiosk's one retry, same transaction
+        answer = kiosk.response("ticket", transaction, timeout=20)
+        time.sleep(1.0)  # room for a second, wrong answer to arrive
+        answers = [p for t, p, _ in kiosk.messages if t == "response/ticket" and p.get("transaction") == transaction]
+        assert len(answers) == 1
+        assert answer["data"]["ticket"] == "A001" and answer["data"]["printed"] is False
+        assert answer["data"]["printer"]["status"] != "ok"
+        subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "devices", "virtual", "unstall"], check=True, timeout=30)
+        kiosk.close()
+    finally:
+        agent.stop()
+    assert "repeated while its ticket prints" in agent.log()

@@ -1,141 +1,238 @@
-// The teller's counter console: every action is a request to the agent; the screen shows its answer.
-"use strict";
+// The teller's counter console. Every button is a request to the agent and the screen shows
+// the agent's answer, refusals in words. The keyboard does everything (tellers who never
+// touch the mouse): N call next, R recall, C complete, X no-show, T transfer, O open, Q close.
+import { current as branch, counter, loadBranch, service, tier } from "../shared/branch.js";
+import { Bus, FINAL_STATES } from "../shared/bus.js";
+import { explain } from "../shared/errors.js";
+import { BranchHealth } from "../shared/health.js";
+import { applyTexts, clockTime, duration, languageToggle, lang, named, onLang, setLang, t } from "../shared/i18n.js";
+import { loginScreen } from "../shared/login.js";
+import { connectionChip, endedWords } from "../shared/status.js";
 
-const T = {
-  title: ["柜员叫号", "Teller console"], login: ["登录", "Sign in"], user: ["用户名", "User name"], password: ["密码", "Password"],
-  sign_in: ["登录", "Sign in"], lang: ["English", "中文"], serving: ["正在服务", "Now serving"],
-  call_next: ["呼叫下一位", "Call next"], recall: ["重呼", "Recall"], complete: ["办结", "Complete"], no_show: ["过号", "No-show"],
-  transfer: ["转移", "Transfer"], open: ["开启窗口", "Open counter"], close: ["关闭窗口", "Close counter"],
-  waited: ["已等候 {m} 分钟", "waited {m} min"], counter_open: ["窗口已开启", "Counter open"], counter_closed: ["窗口已关闭", "Counter closed"],
-  done_call_next: ["已呼叫 {ticket}", "Called {ticket}"], done_recall: ["已重呼 {ticket}", "Recalled {ticket}"],
-  done_complete: ["{ticket} 已办结", "{ticket} completed"], done_no_show: ["{ticket} 已标记过号", "{ticket} marked no-show"],
-  done_transfer: ["{ticket} 已转至 {service}", "{ticket} moved to {service}"], done_counter_open: ["窗口已开启", "Counter opened"],
-  done_counter_close: ["窗口已关闭", "Counter closed"], timeout: ["取号系统没有响应，请重试", "No answer from the ticket system; try again"],
-  waiting_n: ["{service}", "{service}"], agent_offline: ["取号系统离线", "Ticket system offline"],
+const TEXTS = {
+  title: ["柜员叫号", "Teller console"], sign_out: ["退出", "Sign out"], counter: ["窗口", "Counter"],
+  now_serving: ["正在服务", "Now serving"], call_next: ["呼叫下一位", "Call next"], recall: ["重呼", "Recall"],
+  complete: ["办结", "Complete"], no_show: ["过号", "No-show"], transfer: ["转移", "Transfer"], transfer_to: ["转至业务", "Transfer to"],
+  open: ["开启窗口", "Open counter"], close: ["关闭窗口", "Close counter"],
+  waiting_here: ["本窗口排队", "Waiting for this counter"],
+  keys: ["快捷键：N 呼叫下一位 · R 重呼 · C 办结 · X 过号 · T 转移 · O 开启窗口 · Q 关闭窗口",
+         "Keys: N call next · R recall · C complete · X no-show · T transfer · O open counter · Q close counter"],
+};
+const WORDS = {
+  open: ["已开启", "Open"], closed: ["已关闭", "Closed"], idle: ["空闲", "Free"],
+  idle_hint: ["按 N 呼叫下一位客户", "Press N to call the next customer"], closed_hint: ["按 O 开启窗口", "Press O to open the counter"],
+  waited: ["已等候 {wait}", "Waited {wait}"], called_at: ["{time} 叫号", "Called {time}"],
+  waiting_n: ["{n} 人", "{n}"], longest: ["最长 {wait}", "longest {wait}"], nobody: ["无人等候", "Nobody waiting"],
+  call_next: ["已呼叫 {ticket}，请客户到{counter}", "Called {ticket} to {counter}"], recall: ["已重呼 {ticket}", "Recalled {ticket}"],
+  complete: ["{ticket} 已办结", "{ticket} completed"], no_show: ["{ticket} 已标记过号", "{ticket} marked as no-show"],
+  transfer: ["{ticket} 已转至{service}，前面 {ahead} 人", "{ticket} moved to {service}, {ahead} ahead"],
+  counter_open: ["窗口已开启", "Counter opened"], counter_close: ["窗口已关闭", "Counter closed"],
+  choose_service: ["请先选择要转至的业务", "Choose the service to transfer to first"],
+  choose: ["选择业务…", "Choose a service…"],
 };
 const KEYS = { n: "call_next", r: "recall", c: "complete", x: "no_show", t: "transfer", o: "counter_open", q: "counter_close" };
+const TOPICS = ["queue/state", "agent/state", "events/called", ...Object.values(KEYS).map((op) => `response/${op}`)];
 
-let client = null, queueState = null, agentState = "online";
-let serving = null;  // the last answer about the ticket at this counter
+const $ = (id) => document.getElementById(id);
+let bus = null, login = null, queueState = null, working = false;
 
-function counter() { return document.getElementById("counter").value; }
+function counterId() { return $("counter").value; }
+function counterState() { return queueState && queueState.counters[counterId()]; }
 
-function applyTexts() {
-  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = Lobby.t(T[el.dataset.t]); });
-  document.getElementById("lang").textContent = Lobby.t(T.lang);
-  const cfg = Lobby.config;
-  document.getElementById("branch").textContent = Lobby.lang === "zh" ? cfg.branch.name : (cfg.branch.name_en || cfg.branch.name);
-  const select = document.getElementById("counter"), keep = select.value || localStorage.getItem("lobby.counter");
-  select.innerHTML = cfg.counters.map((c) => `<option value="${c.id}">${Lobby.name(c)}</option>`).join("");
-  if (keep) select.value = keep;
-  const to = document.getElementById("to_service"), keepTo = to.value;
-  to.innerHTML = cfg.services.map((s) => `<option value="${s.id}">${Lobby.name(s)}</option>`).join("");
-  if (keepTo) to.value = keepTo;
-  render();
+// What the agent last told us about the ticket at this counter (tier, service, wait),
+// kept per tab so a reload still shows who is at the counter.
+function known() {
+  try { return JSON.parse(sessionStorage.getItem(`lobby.teller.serving.${counterId()}`)); } catch { return null; }
+}
+function remember(ticket) {
+  const key = `lobby.teller.serving.${counterId()}`;
+  if (ticket) sessionStorage.setItem(key, JSON.stringify(ticket)); else sessionStorage.removeItem(key);
 }
 
 function render() {
-  const number = document.getElementById("number"), details = document.getElementById("details");
-  const state = queueState && queueState.counters[counter()];
+  const state = counterState();
   const label = state ? state.serving : null;
-  number.textContent = label || Lobby.t(["空闲", "Idle"]);
+  const details = known();
+  $("counter-name").textContent = named(counter(counterId()));
+  const stateEl = $("counter-state");
+  stateEl.textContent = state ? t(state.open ? WORDS.open : WORDS.closed) : "";
+  stateEl.className = "counter-state" + (state ? (state.open ? " is-open" : " is-closed") : "");
+  const number = $("number");
+  number.textContent = label || t(WORDS.idle);
   number.classList.toggle("idle", !label);
-  details.innerHTML = "";
-  if (serving && label === serving.ticket) {
-    const tier = Lobby.config.tiers[serving.tier] || { name_zh: serving.tier, name_en: serving.tier };
-    details.innerHTML = `<span class="pill ${serving.tier === "vip" ? "vip" : ""}"></span><span></span><span class="muted"></span>`;
-    details.children[0].textContent = Lobby.name(tier);
-    details.children[1].textContent = Lobby.name(Lobby.service(serving.service));
-    details.children[2].textContent = Lobby.t(T.waited, { m: Lobby.minutes(serving.waited_s) });
+  const box = $("details");
+  box.replaceChildren();
+  if (label && details && details.ticket === label) {
+    const badge = document.createElement("span");
+    badge.className = `tier tier-${details.tier}`;
+    badge.textContent = named(tier(details.tier));
+    box.append(badge, span(named(service(details.service))), span(t(WORDS.waited, { wait: duration(details.waited_s) }), "muted"));
+    if (details.called_at) box.append(span(t(WORDS.called_at, { time: clockTime(new Date(details.called_at)) }), "muted"));
+  } else if (!label) {
+    box.append(span(t(state && !state.open ? WORDS.closed_hint : WORDS.idle_hint), "muted"));
   }
-  document.getElementById("counter-state").textContent = state ? Lobby.t(state.open ? T.counter_open : T.counter_closed) : "";
-  const waiting = document.getElementById("waiting");
-  if (queueState && state) {
-    waiting.innerHTML = "";
-    for (const id of state.services) {
-      const s = queueState.services[id];
-      const div = document.createElement("div");
-      div.textContent = Lobby.name(Lobby.service(id));
-      const b = document.createElement("b");
-      b.textContent = s ? s.waiting : 0;
-      div.appendChild(b);
-      waiting.appendChild(div);
-    }
-  }
-  const banner = document.getElementById("banner");
-  banner.textContent = agentState === "online" ? "" : Lobby.t(T.agent_offline);
-  banner.className = "banner" + (agentState === "online" ? "" : " show");
+  document.querySelector("[data-op=counter_open]").classList.toggle("hidden", Boolean(state && state.open));
+  document.querySelector("[data-op=counter_close]").classList.toggle("hidden", Boolean(state && !state.open));
+  renderWaiting(state);
 }
 
-function say(text, kind) {
-  const el = document.getElementById("message");
+function span(text, className = "") {
+  const el = document.createElement("span");
   el.textContent = text;
-  el.className = "card message " + kind;
+  if (className) el.className = className;
+  return el;
+}
+
+function renderWaiting(state) {
+  const list = $("waiting");
+  const ids = state ? state.services : counter(counterId()).services;
+  list.replaceChildren(...ids.map((id) => {
+    const s = queueState && queueState.services[id];
+    const row = document.createElement("div");
+    row.className = "waiting-row";
+    row.innerHTML = "<span class=\"w-name\"></span><b class=\"w-n num\"></b><span class=\"w-longest muted\"></span>";
+    row.children[0].textContent = named(service(id));
+    row.children[1].textContent = s ? t(WORDS.waiting_n, { n: s.waiting }) : "—";
+    row.children[2].textContent = s && s.waiting ? t(WORDS.longest, { wait: duration(s.longest_wait_s) }) : t(WORDS.nobody);
+    row.classList.toggle("late", Boolean(s && s.target_wait_s && s.longest_wait_s > s.target_wait_s));
+    return row;
+  }));
+}
+
+// The last answer, kept as a function of the language so the toggle translates it too.
+let lastMessage = { words: () => "", kind: "" };
+function say(words, kind) {
+  lastMessage = { words, kind };
+  const message = $("message");
+  message.textContent = words();
+  message.className = `message message-${kind}`;
+}
+
+function fieldsFor(op) {
+  const here = counterId();
+  const showing = counterState() ? counterState().serving : null;
+  if (op === "transfer") return { ticket: showing || "", to_service: $("to-service").value, counter: here };
+  if (op === "counter_open" || op === "counter_close" || op === "call_next") return { counter: here };
+  // The ticket this screen shows guards against acting on a ticket that changed meanwhile.
+  return showing ? { counter: here, ticket: showing } : { counter: here };
 }
 
 async function act(op) {
-  const fields = op === "transfer"
-    ? { ticket: (queueState && queueState.counters[counter()] || {}).serving || "", to_service: document.getElementById("to_service").value, counter: counter() }
-    : { counter: counter() };
-  if (["recall", "complete", "no_show"].includes(op) && serving) fields.ticket = serving.ticket;  // guard against a stale screen
-  document.querySelectorAll(".actions button").forEach((b) => (b.disabled = true));
-  try {
-    const answer = await Lobby.request(client, op, fields);
-    if (answer.status === "ok") {
-      const data = answer.data || {};
-      if (op === "call_next" || op === "recall") serving = data;
-      if (["complete", "no_show", "transfer"].includes(op)) serving = null;
-      say(Lobby.t(T["done_" + op], { ticket: data.ticket || "", service: data.service ? Lobby.name(Lobby.service(data.service)) : "" }), "ok");
-    } else {
-      say(answer.error, "error");  // the agent's own sentence, e.g. "Counter 3 is closed: open it before calling a ticket."
+  if (working || !bus) return;
+  if (op === "transfer" && !$("to-service").value) { say(() => t(WORDS.choose_service), "error"); $("to-service").focus(); return; }
+  working = true;
+  document.querySelectorAll(".act").forEach((b) => { b.disabled = true; });
+  document.querySelector(`[data-op=${op}]`).classList.add("pressed");
+  const answer = await bus.request(op, fieldsFor(op));
+  working = false;
+  document.querySelectorAll(".act").forEach((b) => { b.disabled = false; b.classList.remove("pressed"); });
+  if (answer.status === "ok") {
+    const data = answer.data || {};
+    if (op === "call_next" || op === "recall") remember({ ...data, called_at: new Date().toISOString() });
+    if (op === "complete" || op === "no_show" || op === "transfer") remember(null);
+    if (op === "transfer") $("to-service").value = "";  // the next transfer is a new decision
+    // The answer is the truth until the next queue/state confirms it.
+    if (queueState && queueState.counters[counterId()]) {
+      const c = queueState.counters[counterId()];
+      if (op === "call_next" || op === "recall") c.serving = data.ticket;
+      if (op === "complete" || op === "no_show" || op === "transfer") c.serving = null;
+      if (op === "counter_open" || op === "counter_close") c.open = op === "counter_open";
     }
-  } catch {
-    say(Lobby.t(T.timeout), "error");
-  } finally {
-    document.querySelectorAll(".actions button").forEach((b) => (b.disabled = false));
+    const at = counterId();
+    say(() => t(WORDS[op], {
+      ticket: data.ticket || "", counter: named(counter(at)),
+      service: data.service ? named(service(data.service)) : "", ahead: data.ahead ?? 0,
+    }), "ok");
+  } else {
+    say(() => explain(answer), "error");
+  }
+  render();
+}
+
+function onMessage(topic, data) {
+  if (health.handle(topic, data)) return;
+  if (topic === "queue/state") { queueState = data; render(); }
+  else if (topic === "events/called" && data.counter === counterId() && bus.firstTime(data.event_id)) {
+    // Called from elsewhere (head office, another console on this counter): learn who it is.
+    if (!known() || known().ticket !== data.ticket) remember({ ...data, called_at: data.at });
     render();
   }
 }
 
-function start(username, password) {
-  const conn = document.getElementById("conn");
-  client = Lobby.connect({
-    username, password,
-    onState: (state) => {
-      Lobby.showConnection(conn, state);
+const showConnection = connectionChip($("conn"));
+const health = new BranchHealth($("banners"), { devices: false });
+
+function connect(credentials) {
+  if (bus) bus.close();
+  bus = new Bus({
+    username: credentials.username, password: credentials.password, topics: TOPICS, onMessage,
+    onState: (state, which) => {
+      if (which !== bus) return;
+      showConnection(state, which);
+      document.body.dataset.connection = state;
       if (state === "connected") {
-        document.getElementById("login").classList.add("hidden");
-        document.getElementById("main").classList.remove("hidden");
+        login.succeeded(credentials);
+        showConsole(true);
+      } else if (FINAL_STATES.has(state) && state !== "closed") {
+        showConsole(false);
+        login.show(() => endedWords(state, "teller"));
       }
-      if (state === "refused") document.getElementById("login-error").textContent = Lobby.t(["用户名或密码错误", "Wrong user name or password"]);
     },
   });
-  client.on("connect", () => client.subscribe([Lobby.topic("queue/state"), Lobby.topic("agent/state")], { qos: 1 }));
-  client.on("message", (topic, message) => {
-    const data = Lobby.json(message);
-    if (!data) return;
-    const rel = topic.slice(Lobby.config.root.length);
-    if (rel === "queue/state") { queueState = data; render(); }
-    else if (rel === "agent/state") { agentState = data.state; render(); }
-  });
+  window.lobby = { bus };
 }
 
-(async () => {
-  await Lobby.loadConfig();
-  Lobby.onLang(applyTexts);
-  Lobby.setLang(Lobby.lang);
-  document.getElementById("lang").addEventListener("click", () => Lobby.setLang(Lobby.lang === "zh" ? "en" : "zh"));
-  document.getElementById("counter").addEventListener("change", () => { localStorage.setItem("lobby.counter", counter()); serving = null; render(); });
-  for (const op of Object.values(KEYS)) document.getElementById(op).addEventListener("click", () => act(op));
-  document.addEventListener("keydown", (e) => {
-    if (!client || e.target.tagName === "INPUT" || e.ctrlKey || e.metaKey || e.altKey) return;
-    const op = KEYS[e.key.toLowerCase()];
-    if (op) { e.preventDefault(); act(op); }
+function showConsole(on) {
+  for (const id of ["main", "sign-out", "counter-pick"]) $(id).classList.toggle("hidden", !on);
+}
+
+function fillSelects() {
+  const select = $("counter");
+  const keep = select.value || localStorage.getItem("lobby.teller.counter") || branch().counters[0].id;
+  select.replaceChildren(...branch().counters.map((c) => new Option(named(c), c.id)));
+  select.value = keep;
+  // No service is preselected: a transfer is a decision, not a default.
+  const to = $("to-service");
+  const keepTo = to.value;
+  to.replaceChildren(new Option(t(WORDS.choose), ""), ...branch().services.map((s) => new Option(named(s), s.id)));
+  to.value = keepTo;
+}
+
+function texts() {
+  applyTexts(TEXTS);
+  $("branch-name").textContent = t([branch().branch.name, branch().branch.name_en]);
+  document.title = `${t(TEXTS.title)} · ${t([branch().branch.name, branch().branch.name_en])}`;
+  fillSelects();
+  render();
+  say(lastMessage.words, lastMessage.kind);
+}
+
+async function main() {
+  await loadBranch();
+  languageToggle($("lang"));
+  login = loginScreen({ role: "teller", container: $("login"), onSubmit: connect });
+  onLang(texts);
+  setLang(lang());
+  $("counter").addEventListener("change", () => {
+    localStorage.setItem("lobby.teller.counter", counterId());
+    $("counter").blur();  // give the keys back to the console
+    say(() => "", "");
+    render();
   });
-  Lobby.showConnection(document.getElementById("conn"), "offline");
-  document.getElementById("login-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    if (client) client.end(true);
-    start(document.getElementById("user").value.trim(), document.getElementById("password").value);
+  $("to-service").addEventListener("change", () => {
+    $("to-service").blur();
+    if (lastMessage.kind === "error") say(() => "", "");
   });
-})();
+  for (const button of document.querySelectorAll(".act")) button.addEventListener("click", () => act(button.dataset.op));
+  document.addEventListener("keydown", (event) => {
+    if (!bus || bus.state !== "connected" || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName)) return;
+    const op = KEYS[event.key.toLowerCase()];
+    if (op) { event.preventDefault(); act(op); }
+  });
+  $("sign-out").addEventListener("click", () => { bus.close(); showConsole(false); login.show(); });
+  const saved = login.saved();
+  if (saved) { showConsole(true); connect(saved); } else login.show();
+}
+
+main();

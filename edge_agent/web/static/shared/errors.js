@@ -1,0 +1,40 @@
+// Every refusal in words for the person at the screen. The agent writes its own sentence
+// in English (`error`); in Chinese we say the same by its stable `code` (docs/mqtt.md).
+import { lang, t } from "./i18n.js";
+
+const WORDS = {
+  // Local: the request never reached the agent, or its answer never came back.
+  not_connected: ["未连接到叫号系统，请等待连接恢复后再试", "Not connected to the queue system: wait for the connection to return, then try again"],
+  timeout: ["叫号系统没有应答，请稍后再试；如仍无应答请联系技术人员", "No answer from the queue system: try again shortly, and call the technician if it persists"],
+  not_allowed: ["此账号无权执行该操作，请用正确的岗位账号登录", "This account may not do that: sign in with your role's account"],
+  not_sent: ["请求未能发出，请重试", "The request could not be sent: try again"],
+  // The agent's refusals.
+  counter_closed: ["窗口未开启：请先开启窗口再叫号", "The counter is closed: open it before calling a ticket"],
+  counter_busy: ["窗口仍在服务当前客户：请先办结、过号或转移", "The counter is still serving a customer: complete, mark no-show or transfer first"],
+  counter_already_open: ["窗口已经是开启状态", "The counter is already open"],
+  counter_already_closed: ["窗口已经是关闭状态", "The counter is already closed"],
+  unknown_counter: ["没有这个窗口，请重新选择窗口", "There is no such counter: choose the counter again"],
+  queue_empty: ["当前没有等候的客户", "Nobody is waiting for this counter"],
+  nothing_to_recall: ["没有可重呼的号码：请先叫号", "Nothing to recall: call a ticket first"],
+  nothing_to_complete: ["没有正在办理的号码", "No ticket is being served here"],
+  nothing_to_mark_no_show: ["没有可标记过号的号码", "No ticket to mark as no-show"],
+  nothing_to_transfer: ["没有可转移的号码", "No ticket to transfer"],
+  not_called: ["该号码不在窗口办理中，只能转移已叫到的号码", "That ticket is not at a counter: only a called ticket can be transferred"],
+  same_service: ["已经是这个业务，请选择其他业务", "The ticket is already in that service: choose another one"],
+  stale_ticket: ["屏幕信息已过期：窗口正在服务其他号码，请核对后重试", "This screen was out of date: the counter is serving another ticket; check and try again"],
+  unknown_ticket: ["找不到这个号码", "There is no such ticket"],
+  unknown_service: ["没有这个业务", "There is no such service"],
+  service_not_offered: ["该客户不能办理此业务", "That service is not offered to this customer"],
+  service_not_served: ["本网点没有窗口办理此业务", "No counter in this branch serves that service"],
+  unknown_alert: ["找不到这条提醒，可能属于其他网点", "There is no such alert; it may belong to another branch"],
+  alert_already_acknowledged: ["这条提醒已由其他同事处理", "A colleague has already answered this alert"],
+  invalid: ["请求内容有误", "The request was not valid"],
+  internal: ["叫号系统内部错误，请联系技术人员", "The queue system failed: call the technician"],
+};
+
+export function explain(answer) {
+  const words = WORDS[answer.code];
+  if (lang() === "en" && answer.error) return answer.error;
+  if (words) return t(words);
+  return answer.error || t(["操作未完成（{code}）", "Not done ({code})"], { code: answer.code || "?" });
+}
