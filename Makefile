@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON := /usr/bin/python3
 APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-clients \
-	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium openssl cage
+	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium openssl cage xwayland
 APT_STAMP := $(VENV)/.apt-ok
 PIP_STAMP := $(VENV)/.pip-ok
 

@@ -3,8 +3,10 @@
 It writes a demo branch into `demo-output/`, sets up and starts a private Mosquitto on free
 ports with generated users, starts the real agent, imports a few demo customers, and plays
 a short morning: counters open, customers take tickets (one of them a VIP with a card),
-tellers call, transfer and complete. What each role would see is printed and saved in
-`demo-output/`. With DEMO_KEEP=1 it keeps running until Ctrl-C so you can connect to it
+tellers call, transfer and complete. Then the real kiosk walks a scripted customer journey
+(a ticket, a VIP swipe, a diversion, a paper-out) in a window where there is a display and
+offscreen otherwise. What each role would see is printed and saved in `demo-output/`,
+with a screenshot of every kiosk screen and the printed tickets in `demo-output/kiosk/`. With DEMO_KEEP=1 it keeps running until Ctrl-C so you can connect to it
 (the credentials are in demo-output/broker/credentials.json).
 """
 
@@ -68,7 +70,13 @@ def main() -> int:
     agent_log = open(OUT / "agent.log", "wb")
     agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "run"], stdout=agent_log, stderr=agent_log, env=env)
     try:
-        return play_morning(config, config_path, broker)
+        code = play_morning(config, config_path, broker)
+        if code == 0:
+            from kiosk.journey import run_journey
+
+            print("\nthe kiosk: a scripted customer journey on the real touchscreen app")
+            code = run_journey(config_path, OUT / "kiosk")
+        return code
     finally:
         if os.environ.get("DEMO_KEEP") == "1":
             print("DEMO_KEEP=1: the lobby keeps running; Ctrl-C to stop")

@@ -1,7 +1,8 @@
-"""The kiosk's side of the MQTT contract: retained state in, `request/ticket` out.
+"""The kiosk's side of the MQTT contract: retained state in, `request/identify` and
+`request/ticket` out.
 
 It logs in as the branch's `kiosk` user, follows `agent/state`, `queue/state` and
-`devices/+/state`, and asks for tickets on a worker thread (the touchscreen must never
+`devices/+/state`, and sends requests from a worker thread (the touchscreen must never
 wait on the network). Everything it learns is handed to `deliver`, which the app sets to
 "run this on the UI thread" (Kivy's Clock); this module itself knows nothing of Kivy.
 
@@ -79,12 +80,30 @@ class TicketAnswer(Lenient):
     printer: PrinterReport | None = None
 
 
-# ---- what a ticket request can end in ----------------------------------------------------
+class CardholderAnswer(Lenient):
+    """The `identify` answer: who swiped, and which services their tier is offered."""
+
+    known: bool
+    display_name: str | None = None
+    tier: str
+    tier_name_zh: str
+    tier_name_en: str
+    manager_alerted_on_ticket: bool = False
+    services: list[str]
+    masked_pan: str
+
+
+# ---- what a request can end in -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Issued:
     answer: TicketAnswer
+
+
+@dataclass(frozen=True)
+class Identified:
+    answer: CardholderAnswer
 
 
 @dataclass(frozen=True)
@@ -99,6 +118,7 @@ class Unreachable:
 
 
 TicketOutcome = Issued | Refused | Unreachable
+IdentifyOutcome = Identified | Refused | Unreachable
 
 
 class AgentListener(Protocol):
@@ -191,42 +211,67 @@ class AgentLink:
     def stop(self) -> None:
         self._jobs.put(None)
         self.bus.stop()
-        self._worker.join(timeout=2 * self.config.kiosk.request_timeout_s + 1)
+        if self._worker.is_alive():
+            self._worker.join(timeout=2 * self.config.kiosk.request_timeout_s + 1)
 
-    # ---- tickets ------------------------------------------------------------------------
+    # ---- requests (answers run on the UI thread through `deliver`) ----------------------------
 
     def request_ticket(
         self, service: str, card: CardIdentity | None, lang: str, done: Callable[[TicketOutcome], None]
     ) -> None:
-        """Ask for a ticket off the UI thread; `done` runs on the UI thread with the outcome."""
         fields: dict = {"service": service, "lang": lang, "kiosk": self.kiosk}
         if card is not None:
             fields["card"] = card.model_dump()
-        self._jobs.put(lambda: self._ticket(fields, done))
+        self._jobs.put(lambda: self._answer(done, lambda: self.ticket_now(fields)))
 
-    def _ticket(self, fields: dict, done: Callable[[TicketOutcome], None]) -> None:
-        outcome = self.ticket_now(fields)
+    def request_identify(self, card: CardIdentity, done: Callable[[IdentifyOutcome], None]) -> None:
+        self._jobs.put(lambda: self._answer(done, lambda: self.identify_now(card)))
+
+    def _answer(self, done: Callable, ask: Callable[[], TicketOutcome | IdentifyOutcome]) -> None:
+        try:
+            outcome = ask()
+        except Exception as exc:  # the screen waits for an answer: it must get one, whatever happened
+            log.exception("a request to the agent failed")
+            outcome = Unreachable(f"the request failed: {exc}")
         self.deliver(lambda: done(outcome))
 
     def ticket_now(self, fields: dict) -> TicketOutcome:
-        """The blocking request (worker thread, benches): one retry with the same transaction."""
+        """Blocking (worker thread, benches): one retry with the same transaction."""
+        result = self._request("ticket", fields)
+        if not isinstance(result, dict):
+            return result
+        try:
+            return Issued(TicketAnswer.model_validate(result))
+        except ValidationError as exc:
+            log.error("the agent's ticket answer does not match the contract: %s", exc)
+            return Refused("bad_answer", "the agent's answer could not be read")
+
+    def identify_now(self, card: CardIdentity) -> IdentifyOutcome:
+        result = self._request("identify", {"card": card.model_dump()})
+        if not isinstance(result, dict):
+            return result
+        try:
+            return Identified(CardholderAnswer.model_validate(result))
+        except ValidationError as exc:
+            log.error("the agent's identify answer does not match the contract: %s", exc)
+            return Refused("bad_answer", "the agent's answer could not be read")
+
+    def _request(self, op: str, fields: dict) -> dict | Refused | Unreachable:
+        """The answer's data, or why there is none. Never logs the card (only its masked number exists here)."""
         timeout = self.config.kiosk.request_timeout_s
         try:
-            answer = self.requester.request("ticket", fields, timeout=timeout, retries=1)
+            answer = self.requester.request(op, fields, timeout=timeout, retries=1)
         except AgentUnreachable as exc:
-            log.warning("the agent did not answer a ticket request (%s): showing the out-of-service screen", exc)
+            log.warning("the agent did not answer %s (%s): showing the out-of-service screen", op, exc)
             with self._lock:
                 self.availability.on_unanswered()
             self._report_availability()
             return Unreachable(str(exc))
         if answer.get("status") != "ok":
-            log.info("the agent refused a ticket for %s: %s (%s)", fields["service"], answer.get("error"), answer.get("code"))
+            log.info("the agent refused %s: %s (%s)", op, answer.get("error"), answer.get("code"))
             return Refused(str(answer.get("code") or "error"), str(answer.get("error") or ""))
-        try:
-            return Issued(TicketAnswer.model_validate(answer.get("data")))
-        except ValidationError as exc:
-            log.error("the agent's ticket answer does not match the contract: %s", exc)
-            return Refused("bad_answer", "the agent's answer could not be read")
+        data = answer.get("data")
+        return data if isinstance(data, dict) else Refused("bad_answer", "the agent's answer has no data")
 
     # ---- retained state (paho's thread) ------------------------------------------------------
 
@@ -269,10 +314,7 @@ class AgentLink:
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
-            try:
-                job()
-            except Exception:  # one broken request must not stop the kiosk taking tickets
-                log.exception("a ticket request failed")
+            job()
 
 
 def _parse(model: type[BaseModel], topic: str, payload: bytes):

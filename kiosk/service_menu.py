@@ -1,7 +1,7 @@
 """What the kiosk offers and says, as pure code: no Kivy, no MQTT.
 
-- which services a customer sees (walk-ins never see services kept for some tiers; a card
-  holder sees them, because the agent only learns the tier when the ticket is asked for);
+- which services a customer sees: walk-ins never see services kept for some tiers; a
+  swiped card sees what the agent's `identify` answer says that customer's tier is offered;
 - the live line under each service ("4 waiting · about 10 min") from `queue/state`;
 - when to suggest self-service instead of a ticket (二次分流);
 - the people-ahead and wait lines of a ticket, rounded exactly as the printed ticket is.
@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from edge_agent.config import KioskSection, ServiceSection
@@ -40,11 +40,16 @@ def minutes(seconds: float) -> int:
     return max(1, round(seconds / 60)) if seconds > 0 else 0
 
 
-def offers(services: Sequence[ServiceSection], queue: QueueState | None, card_holder: bool) -> list[ServiceOffer]:
-    """The service buttons, in the order the branch configured them."""
+def offers(
+    services: Sequence[ServiceSection], queue: QueueState | None, offered: Collection[str] | None = None
+) -> list[ServiceOffer]:
+    """The service buttons, in the order the branch configured them.
+
+    `offered`: the service ids the agent offers an identified customer; None for a walk-in.
+    """
     shown = []
     for service in services:
-        if service.tiers and not card_holder:
+        if (service.id not in offered) if offered is not None else bool(service.tiers):
             continue
         live = queue.services.get(service.id) if queue is not None else None
         shown.append(

@@ -15,7 +15,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "elder_off": ("标准模式", "Standard text"),
     "done": ("完成", "Done"),
     "back": ("返回首页", "Back to start"),
-    "busy": ("正在为您取号…", "Getting your ticket…"),
+    "busy_ticket": ("正在为您取号…", "Getting your ticket…"),
+    "busy_identify": ("正在识别您的银行卡…", "Reading your card…"),
     # ---- home ----------------------------------------------------------------------------
     "home_title": ("您好，请选择业务", "Welcome. Please choose a service"),
     "swipe_title": ("刷银行卡，享专属服务", "Swipe your bank card for personal service"),
@@ -24,9 +25,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "waiting_eta": ("{waiting} 人等候 · 约 {minutes} 分钟", "{waiting} waiting · about {minutes} min"),
     "waiting_closed": ("{waiting} 人等候 · 窗口暂未开放", "{waiting} waiting · counters not open yet"),
     "waiting_unknown": ("正在获取排队人数", "Checking the queue"),
-    "notice_swipe_failed": (
-        "没能读取您的银行卡。请再刷一次，或直接选择下方业务。",
-        "We could not read your card. Please swipe it again, or choose a service below.",
+    "notice_unknown_card": (
+        "这张卡暂未登记专属服务，请直接选择下方业务。",
+        "We have no personal service on file for this card. Please choose a service below.",
     ),
     "notice_not_offered": (
         "该业务为贵宾客户专享。请选择其他业务，或咨询大堂经理。",
@@ -40,9 +41,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "号票暂时无法打印，取号后号码将显示在屏幕上。",
         "Tickets cannot be printed right now: your number will be shown on screen.",
     ),
-    # ---- identified (a card was swiped) ----------------------------------------------------
-    "card_title": ("已读取您的银行卡", "Your card has been read"),
-    "card_number": ("尾号 {last4}", "Card ending {last4}"),
+    # ---- identified (a known card was swiped) ----------------------------------------------
+    "card_number": ("银行卡尾号 {last4}", "Card ending {last4}"),
+    "rm_will_know": ("取号后，我们会通知您的客户经理", "When you take a ticket, we will let your relationship manager know"),
     "card_prompt": ("请选择您要办理的业务", "Please choose a service"),
     "card_restricted": ("贵宾专享", "Premier"),
     "card_not_mine": ("不是我的卡，返回", "Not my card, go back"),

@@ -1,0 +1,45 @@
+"""`make bench`: every measurement in the README, one after the other, with the README's arguments.
+
+Each bench prints its own table; this only runs them in turn and says which failed. The
+machines here are shared: compare figures from the same run only.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+# In the order the README shows them.
+RUNS = [
+    ("fairness.py", "--seed", "1", "--days", "20"),
+    ("wait_estimate.py", "--seed", "1", "--days", "20"),
+    ("printer_bench.py", "--runs", "10"),
+    ("web_alert_latency.py", "--samples", "40"),
+    ("kiosk_bench.py", "--tickets", "1000", "--starts", "5"),
+    ("bus_latency.py", "--branches", "4", "--rate", "5", "--seconds", "20"),
+    ("soak.py", "--minutes", "5"),
+]
+
+
+def main() -> int:
+    failed = []
+    for script, *args in RUNS:
+        command = [sys.executable, str(BENCH / script), *args]
+        print(f"\n=== {' '.join([f'bench/{script}', *args])}", flush=True)
+        started = time.monotonic()
+        if subprocess.run(command).returncode != 0:
+            failed.append(script)
+        print(f"=== {script}: {time.monotonic() - started:.0f} s", flush=True)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("\nall benches ran")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""A scripted customer journey through the real kiosk, with a screenshot of every screen.
+
+`make demo` calls `run_journey(config_path, out_dir)` with its agent and broker running:
+a walk-in ticket in Chinese and English, a VIP swiping a card through a (pseudo-terminal)
+serial card reader, a swipe that cannot be read, a long queue that suggests self-service,
+长辈模式, and the virtual printer running out of paper. The kiosk renders offscreen when
+there is no display, in a window when there is one.
+
+The finger and the card reader are kiosk.driver's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from edge_agent.bus.client import BusClient, Credentials
+from edge_agent.bus.requester import Requester
+from edge_agent.config import BranchConfig, load_config
+from edge_agent.contract import topic_root
+from edge_agent.demo import DEMO_CUSTOMERS
+from edge_agent.devices.settings import VIRTUAL
+from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from kiosk.driver import JourneyError, KioskDriver, SwipePort, run_script, track_line, with_serial_reader
+
+# ---- the queue behind the journey's diversion ---------------------------------------------------------
+
+
+class Lobby:
+    """The other people in the branch: a teller who opens a counter, customers ahead in the queue."""
+
+    def __init__(self, config: BranchConfig):
+        self.config = config
+        self.clients: list[BusClient] = []
+        self.teller = Requester(self._client("teller"))
+        self.kiosk = Requester(self._client("kiosk"))
+
+    def _client(self, role: str) -> BusClient:
+        client = BusClient(
+            host=self.config.mqtt.host, port=self.config.mqtt.port, root=topic_root(self.config.branch.id),
+            credentials=Credentials.for_role(self.config.mqtt.credentials_file, role),
+            client_id=f"journey-{role}-{os.getpid()}",
+        )
+        client.start()
+        if not client.wait_connected(10):
+            raise JourneyError(f"the journey's {role} could not connect to the broker at {self.config.mqtt.host}:{self.config.mqtt.port}")
+        self.clients.append(client)
+        return client
+
+    def open_counter_for(self, service_id: str) -> None:
+        counter = next(c.id for c in self.config.counters if service_id in c.services)
+        self.teller.request("counter_open", {"counter": counter})  # already open is fine too
+
+    def customer_ahead(self, service_id: str) -> None:
+        answer = self.kiosk.request("ticket", {"service": service_id, "kiosk": "journey"})
+        if answer["status"] != "ok":
+            raise JourneyError(f"a customer ahead could not take a {service_id} ticket: {answer.get('error')}")
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.stop()
+
+
+def make_queue_long(driver: KioskDriver, lobby: Lobby, service_id: str, minutes: float) -> None:
+    """Customers take tickets until the kiosk's live queue shows a wait of `minutes` or more."""
+    lobby.open_counter_for(service_id)
+
+    def eta() -> int | None:
+        return driver.ui(lambda: driver.app.state.offer(service_id).eta_s)
+
+    for _ in range(60):
+        value = eta()
+        if value is not None and value >= minutes * 60:
+            return
+        lobby.customer_ahead(service_id)
+        time.sleep(0.3)  # queue/state is coalesced to 4 a second
+    raise JourneyError(f"the {service_id} queue did not reach {minutes:g} min; the kiosk shows {eta()} s")
+
+
+# ---- the journey ---------------------------------------------------------------------------------------
+
+
+def diversion_service(config: BranchConfig) -> str:
+    return next(s.id for s in config.services if s.self_service_capable and not s.tiers)
+
+
+def plain_service(config: BranchConfig) -> str:
+    """A walk-in service the kiosk never diverts: the ticket is always issued at once."""
+    return next(s.id for s in config.services if not s.self_service_capable and not s.tiers)
+
+
+def customer_journey(driver: KioskDriver, config: BranchConfig, swipe_port: SwipePort) -> None:
+    app = driver.app
+    driver.shot("00-connecting-out-of-service")
+    app.link.start()
+    driver.wait_screen("home")
+    # An agent that has just started reports its printer once it has asked it (within 5 s).
+    driver.wait_for(lambda: app.state.printer_ok, "the printer to report ready", timeout=15)
+    driver.shot("01-home-zh")
+
+    # A walk-in, in English.
+    driver.tap_text(driver.text("switch_lang"))
+    driver.shot("02-home-en")
+    driver.tap_service(plain_service(config))
+    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "a ticket")
+    driver.settle()
+    driver.shot("03-ticket-en")
+    driver.tap_text(driver.text("done"))
+    driver.wait_screen("home")
+
+    # A VIP swipes the card (test card, in the demo's customer directory).
+    pan, name, _tier, _rm = DEMO_CUSTOMERS[0]
+    swipe_port.swipe(track_line(pan, "WANG/XIANSHENG"))
+    driver.wait_screen("identified")
+    driver.shot("04-identified-vip-zh")
+    vip_service = next((s.id for s in config.services if s.tiers), plain_service(config))
+    driver.tap_service(vip_service)
+    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "the VIP's ticket")
+    driver.settle()
+    driver.shot("05-ticket-vip-zh")
+    driver.tap_text(driver.text("done"))
+    driver.wait_screen("home")
+
+    # A swipe the reader could not read.
+    swipe_port.swipe("%E?;E?")
+    driver.wait_for(lambda: app.state.notice is not None, "the 'card not read' note")
+    driver.shot("06-home-swipe-failed-zh")
+
+    # A long queue for a service that self-service can do: 二次分流.
+    lobby = Lobby(config)
+    try:
+        service = diversion_service(config)
+        make_queue_long(driver, lobby, service, config.kiosk.diversion_min_wait_min)
+        driver.tap_service(service)
+        driver.wait_screen("diversion")
+        driver.shot("07-diversion-zh")
+        driver.tap_text(driver.text("divert_self_service"))
+        driver.shot("08-diverted-zh")
+        driver.tap_text(driver.text("done"))
+        driver.wait_screen("home")
+        driver.tap_service(service)
+        driver.wait_screen("diversion")
+        driver.tap_text(driver.text("divert_ticket"))
+        driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "a ticket after 'I still want a ticket'")
+        driver.tap_text(driver.text("done"))
+        driver.wait_screen("home")
+    finally:
+        lobby.close()
+
+    # 长辈模式: larger text, no self-service suggestions.
+    driver.tap_text(driver.text("elder_on"))
+    driver.shot("09-home-elder-zh")
+    driver.tap_service(plain_service(config))
+    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "the elder customer's ticket")
+    driver.settle()
+    driver.shot("10-ticket-elder-zh")
+    driver.tap_text(driver.text("done"))
+    driver.wait_screen("home")
+
+    # The printer runs out of paper: the number on screen instead.
+    if config.printer.port != VIRTUAL:
+        raise JourneyError("the paper-out step needs the virtual printer ([printer] port = \"virtual\")")
+    control(config.printer.virtual_dir, "paper_out")
+    try:
+        driver.wait_for(lambda: not app.state.printer_ok, "the printer's paper-out state")
+        driver.shot("11-home-printer-out-zh")
+        driver.tap_service(plain_service(config))
+        driver.wait_screen("printer_failure")
+        driver.shot("12-printer-failure-zh")
+        driver.tap_text(driver.text("switch_lang"))
+        driver.shot("13-printer-failure-en")
+        driver.tap_text(driver.text("done"))
+        driver.wait_screen("home")
+    finally:
+        control(config.printer.virtual_dir, "ok")
+
+
+def run_journey(config_path: Path, out_dir: Path) -> int:
+    """Walk the scripted journey against the running agent; screenshots into `out_dir`. Exit code."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = load_config(config_path)
+    swipe_port = SwipePort()
+    config = with_serial_reader(config, swipe_port.device)
+    from kiosk.app import prepare_kivy_environment
+
+    prepare_kivy_environment(config.kiosk, fullscreen=False)
+    from kiosk.touchscreen import KioskApp
+
+    printed_before = set(Path(config.printer.virtual_dir).glob("ticket-*.png"))
+    try:
+        driver = run_script(KioskApp(config, autoconnect=False), lambda d: customer_journey(d, config, swipe_port), out_dir)
+    except JourneyError as exc:
+        print(f"kiosk journey stopped: {exc}")
+        return 1
+    finally:
+        swipe_port.close()
+    printed = sorted(set(Path(config.printer.virtual_dir).glob("ticket-*.png")) - printed_before)
+    if printed:
+        (out_dir / "printed").mkdir(exist_ok=True)
+        for ticket in printed:
+            shutil.copy2(ticket, out_dir / "printed" / ticket.name)
+    print(f"kiosk journey: {len(driver.shots)} screenshots in {out_dir}, {len(printed)} printed tickets in {out_dir / 'printed'}")
+    return 0

@@ -1,0 +1,169 @@
+"""The kiosk's agent link against a real Mosquitto and a real agent (with its virtual printer).
+
+No Kivy here: `deliver` runs callbacks at once, on paho's or the worker's thread.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from edge_agent.config import load_config
+from edge_agent.contract import CardIdentity
+from edge_agent.demo import DEMO_CUSTOMERS
+from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from edge_agent.security import card_token, load_or_create_key, mask_pan
+from kiosk.agent_link import AgentLink, Identified, Issued, Refused, Unreachable
+from tests.bus_helpers import AgentProcess, write_config_for
+
+REPO = Path(__file__).resolve().parent.parent
+AGENT_ENV = {"LOBBY_VOICE__ENABLED": "false"}  # announcements are not what these tests are about
+
+
+def import_demo_customers(config_path: Path, folder: Path) -> None:
+    export = folder / "crm-export.csv"
+    export.write_text("card_number,display_name,tier,rm\n" + "".join(f"{p},{n},{t},{r}\n" for p, n, t, r in DEMO_CUSTOMERS), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "customers", "import", str(export)],
+                   check=True, cwd=REPO, capture_output=True)
+    export.unlink()
+
+
+@contextmanager
+def lobby(broker, branch_toml: Path, start_agent: bool = True, **settings):
+    """A branch on the private broker with the demo customers, its agent running (or not yet).
+
+    `settings` replace keys of the example branch; keys it lacks are added under [kiosk].
+    """
+    text = branch_toml.read_text(encoding="utf-8")
+    for key, value in settings.items():
+        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.M)
+        if not found:
+            text = text.replace("[kiosk]\n", f"[kiosk]\n{key} = {value}\n", 1)
+    branch_toml.write_text(text, encoding="utf-8")
+    config_path = write_config_for(broker, branch_toml)
+    import_demo_customers(config_path, branch_toml.parent)
+    agent = AgentProcess(config_path, env=AGENT_ENV)
+    if start_agent:
+        agent.start()
+    try:
+        yield config_path, agent
+    finally:
+        agent.stop()
+
+
+def demo_card(config, index: int = 0) -> CardIdentity:
+    pan = DEMO_CUSTOMERS[index][0]
+    return CardIdentity(token=card_token(load_or_create_key(config.security.key_file), pan), masked_pan=mask_pan(pan))
+
+
+class Recorder:
+    """An AgentListener that remembers what it was told."""
+
+    def __init__(self):
+        self.availability: list[bool] = []
+        self.queue = None
+        self.devices: dict[str, str] = {}
+        self.changed = threading.Condition()
+
+    def on_availability(self, available):
+        with self.changed:
+            self.availability.append(available)
+            self.changed.notify_all()
+
+    def on_queue_state(self, state):
+        with self.changed:
+            self.queue = state
+            self.changed.notify_all()
+
+    def on_device_state(self, device_id, state):
+        with self.changed:
+            self.devices[device_id] = state.status
+            self.changed.notify_all()
+
+    def wait(self, predicate, timeout=30, what="a change"):
+        with self.changed:
+            assert self.changed.wait_for(predicate, timeout), f"timed out waiting for {what}; availability {self.availability}"
+
+
+@pytest.fixture
+def link_in_lobby(broker, branch_toml):
+    # Above the agent's worst printing time (status 0.3 s + write 2 s + status 0.3 s): a retry
+    # while the ticket prints would be answered with the stored answer, printed not yet known.
+    with lobby(broker, branch_toml, request_timeout_s=3) as (config_path, agent):
+        config = load_config(config_path)
+        recorder = Recorder()
+        link = AgentLink(config, recorder, deliver=lambda callback: callback())
+        link.start()
+        try:
+            recorder.wait(lambda: recorder.availability[-1:] == [True], what="the agent to come online")
+            yield config, link, recorder, agent
+        finally:
+            link.stop()
+
+
+def test_walk_in_ticket_is_issued_and_printed(link_in_lobby):
+    config, link, recorder, _ = link_in_lobby
+    outcome = link.ticket_now({"service": "cash", "lang": "en", "kiosk": link.kiosk})
+    assert isinstance(outcome, Issued), outcome
+    answer = outcome.answer
+    assert answer.ticket == "A001" and answer.service_en == "Cash" and answer.customer is None
+    assert answer.printed is True and answer.printer.status == "ok"
+    recorder.wait(lambda: recorder.queue is not None and recorder.queue.services["cash"].waiting == 1, what="queue/state with the ticket")
+    recorder.wait(lambda: recorder.devices.get(config.printer.id) == "ok", what="the printer's state")
+
+
+def test_a_known_card_is_identified_then_greeted_with_its_ticket(link_in_lobby):
+    config, link, _, _ = link_in_lobby
+    card = demo_card(config)
+    who = link.identify_now(card)
+    assert isinstance(who, Identified) and who.answer.known
+    assert (who.answer.display_name, who.answer.tier, who.answer.tier_name_zh) == ("王先生", "vip", "中高端客户")
+    assert "wealth" in who.answer.services and who.answer.masked_pan == card.masked_pan
+    outcome = link.ticket_now({"service": "wealth", "lang": "zh", "kiosk": link.kiosk, "card": card.model_dump()})
+    assert isinstance(outcome, Issued), outcome
+    assert outcome.answer.customer.display_name == "王先生" and outcome.answer.customer.manager_alerted
+
+
+def test_an_unknown_card_is_not_known_and_a_walk_in_cannot_take_a_vip_service(link_in_lobby):
+    config, link, _, _ = link_in_lobby
+    stranger = CardIdentity(token="0" * 64, masked_pan="411111******1111")
+    who = link.identify_now(stranger)
+    assert isinstance(who, Identified) and not who.answer.known and "wealth" not in who.answer.services
+    refused = link.ticket_now({"service": "wealth", "lang": "zh", "kiosk": link.kiosk})
+    assert isinstance(refused, Refused) and refused.code == "service_not_offered"
+
+
+def test_paper_out_answers_not_printed_with_the_printers_words(link_in_lobby):
+    config, link, recorder, _ = link_in_lobby
+    control(config.printer.virtual_dir, "paper_out")
+    outcome = link.ticket_now({"service": "enquiry", "lang": "zh", "kiosk": link.kiosk})
+    assert isinstance(outcome, Issued) and outcome.answer.printed is False
+    assert outcome.answer.printer.status == "paper_out" and "缺纸" in outcome.answer.printer.message_zh
+    recorder.wait(lambda: recorder.devices.get(config.printer.id) == "paper_out", what="devices/<printer>/state paper_out")
+
+
+def test_an_agent_that_goes_away_makes_the_kiosk_unavailable_until_it_is_back(link_in_lobby):
+    config, link, recorder, agent = link_in_lobby
+    agent.kill()  # SIGKILL: no clean goodbye; the broker's last will says offline only ~22 s later
+    started = time.monotonic()
+    outcome = link.ticket_now({"service": "cash", "lang": "zh", "kiosk": link.kiosk})
+    waited = time.monotonic() - started
+    assert isinstance(outcome, Unreachable)
+    assert 5.9 <= waited < 8, f"one retry of a 3 s request should take about 6 s, took {waited:.1f} s"
+    assert recorder.availability[-1] is False  # out of service at once, not after the last will
+    agent.start()
+    recorder.wait(lambda: recorder.availability[-1] is True, timeout=30, what="the restarted agent")
+    assert isinstance(link.ticket_now({"service": "cash", "lang": "zh", "kiosk": link.kiosk}), Issued)
+
+
+def test_a_cleanly_stopped_agent_is_offline_at_once(link_in_lobby):
+    _, _, recorder, agent = link_in_lobby
+    agent.stop()
+    recorder.wait(lambda: recorder.availability[-1] is False, timeout=10, what="agent/state offline")
