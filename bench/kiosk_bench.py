@@ -153,6 +153,38 @@ def start_lobby(home: Path):
     return config_path, broker, agent
 
 
+def bare_requests(config_path: Path, broker, count: int) -> list[float]:
+    """The same ticket request from a plain MQTT client with the kiosk's user: the agent's share."""
+    import uuid
+
+    from edge_agent.bus.client import BusClient, Credentials
+    from edge_agent.bus.requester import Requester
+    from edge_agent.config import load_config
+    from edge_agent.contract import topic_root
+
+    config = load_config(config_path)
+    client = BusClient(
+        host="127.0.0.1", port=config.mqtt.port, root=topic_root(config.branch.id),
+        credentials=Credentials(**broker.credentials["kiosk"]), client_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
+    )
+    client.start()
+    if not client.wait_connected(10):
+        raise SystemExit("the bare client could not reach the broker")
+    requester = Requester(client)
+    services = [s.id for s in config.services if not s.tiers and not s.self_service_capable]
+    times = []
+    try:
+        for i in range(count):
+            started = time.perf_counter()
+            answer = requester.request("ticket", {"service": services[i % len(services)], "kiosk": "bench"}, timeout=10)
+            times.append((time.perf_counter() - started) * 1000)
+            if answer.get("status") != "ok" or not answer["data"].get("printed"):
+                raise SystemExit(f"the bare client's ticket was not issued and printed: {answer}")
+    finally:
+        client.stop()
+    return times
+
+
 def run_child(args: list[str], timeout: float) -> tuple[float, dict]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     launched = time.time()
@@ -186,6 +218,7 @@ def main() -> int:
             first.append((marks["first_frame"] - launched) * 1000)
             ready.append((marks["home"] - launched) * 1000)
         _, run = run_child(["--child", "tickets", str(config_path), str(args.tickets)], timeout=60 + args.tickets * 5)
+        bare = bare_requests(config_path, broker, max(50, args.tickets // 10))
     finally:
         agent.terminate()
         agent.wait(10)
@@ -204,6 +237,9 @@ def main() -> int:
           f"max {max(latency):7.1f} ms   ({run['not_printed']} not printed)")
     print(f"  of which the agent's answer median {statistics.median(answer):7.1f} ms   p99 {percentile(answer, 0.99):7.1f} ms   "
           "(request, store commit, printing at 38400 baud, printer status before and after)")
+    print(f"same request, bare client     median {statistics.median(bare):7.1f} ms   p99 {percentile(bare, 0.99):7.1f} ms   "
+          f"({len(bare)} tickets, no UI: the agent and printer alone)")
+    print(f"tap -> ticket screen / bare   {statistics.median(latency) / statistics.median(bare):7.2f}x (medians)")
     return 0
 
 

@@ -237,23 +237,20 @@ class AgentLink:
 
     def ticket_now(self, fields: dict) -> TicketOutcome:
         """Blocking (worker thread, benches): one retry with the same transaction."""
-        result = self._request("ticket", fields)
-        if not isinstance(result, dict):
-            return result
-        try:
-            return Issued(TicketAnswer.model_validate(result))
-        except ValidationError as exc:
-            log.error("the agent's ticket answer does not match the contract: %s", exc)
-            return Refused("bad_answer", "the agent's answer could not be read")
+        return self._read_answer("ticket", fields, TicketAnswer, Issued)
 
     def identify_now(self, card: CardIdentity) -> IdentifyOutcome:
-        result = self._request("identify", {"card": card.model_dump()})
+        return self._read_answer("identify", {"card": card.model_dump()}, CardholderAnswer, Identified)
+
+    def _read_answer(self, op: str, fields: dict, model, outcome):
+        """The agent's answer to `op` read as `model` and wrapped in `outcome`, or why there is none."""
+        result = self._request(op, fields)
         if not isinstance(result, dict):
             return result
         try:
-            return Identified(CardholderAnswer.model_validate(result))
+            return outcome(model.model_validate(result))
         except ValidationError as exc:
-            log.error("the agent's identify answer does not match the contract: %s", exc)
+            log.error("the agent's %s answer does not match the contract: %s", op, exc)
             return Refused("bad_answer", "the agent's answer could not be read")
 
     def _request(self, op: str, fields: dict) -> dict | Refused | Unreachable:

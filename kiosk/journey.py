@@ -91,6 +91,16 @@ def plain_service(config: BranchConfig) -> str:
     return next(s.id for s in config.services if not s.self_service_capable and not s.tiers)
 
 
+def take_ticket(driver: KioskDriver, service_id: str, shot: str) -> None:
+    """Tap a service, photograph the ticket screen (printed or not), and go back home."""
+    driver.tap_service(service_id)
+    driver.wait_for(lambda: driver.app.sm.current in ("ticket", "printer_failure"), f"a ticket for {service_id}")
+    driver.settle()
+    driver.shot(shot)
+    driver.tap_text(driver.text("done"))
+    driver.wait_screen("home")
+
+
 def customer_journey(driver: KioskDriver, config: BranchConfig, swipe_port: SwipePort) -> None:
     app = driver.app
     driver.shot("00-connecting-out-of-service")
@@ -103,12 +113,7 @@ def customer_journey(driver: KioskDriver, config: BranchConfig, swipe_port: Swip
     # A walk-in, in English.
     driver.tap_text(driver.text("switch_lang"))
     driver.shot("02-home-en")
-    driver.tap_service(plain_service(config))
-    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "a ticket")
-    driver.settle()
-    driver.shot("03-ticket-en")
-    driver.tap_text(driver.text("done"))
-    driver.wait_screen("home")
+    take_ticket(driver, plain_service(config), "03-ticket-en")
 
     # A VIP swipes the card (test card, in the demo's customer directory).
     pan, name, _tier, _rm = DEMO_CUSTOMERS[0]
@@ -116,12 +121,7 @@ def customer_journey(driver: KioskDriver, config: BranchConfig, swipe_port: Swip
     driver.wait_screen("identified")
     driver.shot("04-identified-vip-zh")
     vip_service = next((s.id for s in config.services if s.tiers), plain_service(config))
-    driver.tap_service(vip_service)
-    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "the VIP's ticket")
-    driver.settle()
-    driver.shot("05-ticket-vip-zh")
-    driver.tap_text(driver.text("done"))
-    driver.wait_screen("home")
+    take_ticket(driver, vip_service, "05-ticket-vip-zh")
 
     # A swipe the reader could not read.
     swipe_port.swipe("%E?;E?")
@@ -152,12 +152,7 @@ def customer_journey(driver: KioskDriver, config: BranchConfig, swipe_port: Swip
     # 长辈模式: larger text, no self-service suggestions.
     driver.tap_text(driver.text("elder_on"))
     driver.shot("09-home-elder-zh")
-    driver.tap_service(plain_service(config))
-    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure"), "the elder customer's ticket")
-    driver.settle()
-    driver.shot("10-ticket-elder-zh")
-    driver.tap_text(driver.text("done"))
-    driver.wait_screen("home")
+    take_ticket(driver, plain_service(config), "10-ticket-elder-zh")
 
     # The printer runs out of paper: the number on screen instead.
     if config.printer.port != VIRTUAL:

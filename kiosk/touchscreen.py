@@ -130,6 +130,7 @@ class KioskApp(App):
     def _flipped(self, *_) -> None:
         if self.first_frame_at is None:
             self.first_frame_at = time.perf_counter()
+            log.info("first frame drawn (%dx%d), showing %s", *Window.size, self.sm.current)
 
     def _on_ui_thread(self, callback) -> None:
         Clock.schedule_once(lambda _dt: callback(), 0)

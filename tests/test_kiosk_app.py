@@ -43,7 +43,7 @@ def test_missing_broker_credentials_are_reported_before_anything_is_shown(branch
 def test_kivy_environment_for_an_offscreen_kiosk(monkeypatch, branch_config):
     from kiosk.app import prepare_kivy_environment
 
-    for name in ("KIVY_HOME", "SDL_VIDEODRIVER", "KIVY_WINDOW", "DISPLAY", "WAYLAND_DISPLAY", "KCFG_INPUT_MOUSE"):
+    for name in ("KIVY_HOME", "SDL_VIDEODRIVER", "KIVY_WINDOW", "DISPLAY", "WAYLAND_DISPLAY", "KCFG_INPUT_MOUSE", "KCFG_GRAPHICS_MULTISAMPLES"):
         monkeypatch.delenv(name, raising=False)
     prepare_kivy_environment(branch_config.kiosk, fullscreen=True)
     env = os.environ
@@ -51,6 +51,7 @@ def test_kivy_environment_for_an_offscreen_kiosk(monkeypatch, branch_config):
     assert (env["KCFG_GRAPHICS_WIDTH"], env["KCFG_GRAPHICS_HEIGHT"]) == ("1080", "1920")
     assert env["KCFG_GRAPHICS_FULLSCREEN"] == "0"  # no display: nothing to fill
     assert env["KCFG_KIVY_EXIT_ON_ESCAPE"] == "0" and env["KIVY_NO_ARGS"] == "1"
+    assert env["KCFG_GRAPHICS_MULTISAMPLES"] == "0"  # see bench/kiosk_bench.py: a third of each software-GL frame
     assert Path(env["KIVY_HOME"]).is_dir()
 
 

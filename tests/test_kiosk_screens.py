@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from edge_agent.demo import DEMO_CUSTOMERS
+from edge_agent.security import mask_pan
+from tests.bus_helpers import RawClient
 from tests.test_kiosk_agent_link import AGENT_ENV, REPO, lobby
 
 MODES = {"zh": ("zh", False), "en": ("en", False), "elder": ("zh", True)}
@@ -45,6 +49,8 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
     # The kiosk's request timeout stays above the agent's worst printing time (1 + 2 + 1 s).
     settings = {"idle_timeout_s": 5, "request_timeout_s": 5, "status_timeout_s": 1.0, "write_timeout_s": 2.0}
     with lobby(broker, branch_toml, start_agent=False, **settings) as (config_path, _):
+        listener = RawClient(broker.config, broker.credentials["hq"])  # head office hears every topic of the branch
+        listener.subscribe("#")
         report_path = tmp_path / "report.json"
         env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_WINDOW": "sdl2", "PYTHONUNBUFFERED": "1"}
         env.pop("DISPLAY", None)
@@ -54,7 +60,22 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
             cwd=REPO, env=env, capture_output=True, text=True, timeout=400,
         )
         assert driver.returncode == 0, f"the kiosk driver failed:\n{driver.stdout[-3000:]}\n{driver.stderr[-6000:]}"
+        listener.close()
     report = json.loads(report_path.read_text())
+
+    # The cards swiped at the kiosk left no number behind: not in its output or the agent's,
+    # not on the bus, not in the store, the broker's files or anything else written.
+    assert any(t == "alerts/vip" for t, _, _ in listener.messages)
+    written = driver.stdout + driver.stderr + "".join(
+        t + (p.decode("latin-1") if isinstance(p, bytes) else json.dumps(p, ensure_ascii=False)) for t, p, _ in listener.messages
+    )
+    for folder in (tmp_path, broker.directory.parent, kiosk_artifacts):
+        written += "".join(p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file() and p.suffix != ".png")
+    assert mask_pan(DEMO_CUSTOMERS[0][0]) in written  # the search does reach what was sent and written
+    for pan in [p for p, *_ in DEMO_CUSTOMERS] + [UNKNOWN_CARD]:
+        assert pan not in written
+        assert not re.search(pan[:9], written.replace(pan[:6] + "*", "")), f"9+ consecutive digits of {mask_pan(pan)} leaked"
+        assert pan[-10:] not in written, f"the last 10 digits of {mask_pan(pan)} leaked"
 
     # Every screen was reached in every mode that has it, and every touch target was big enough.
     for mode in MODES:
