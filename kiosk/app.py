@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from edge_agent.bus.client import BusError
@@ -34,9 +33,10 @@ def prepare_kivy_environment(kiosk: KioskSection, fullscreen: bool, offscreen: b
     env.setdefault("KIVY_NO_FILELOG", "1")  # stderr goes to journald; no log files to fill the disk
     env.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging` and leaves stderr alone
     env.setdefault("SDL_AUDIODRIVER", "dummy")  # the kiosk makes no sound: announcements are the agent's
-    if "KIVY_HOME" not in env:
-        # Kivy writes a config.ini there at start; the service user has no home of its own.
-        env["KIVY_HOME"] = tempfile.mkdtemp(prefix="lobby-kivy-")
+    # Kivy neither reads nor writes a config.ini: every setting comes from branch.toml through
+    # the KCFG_ variables below, so a stray file cannot change a kiosk, nothing is written to
+    # disk, and a fresh box logs no "Older configuration version detected" warning.
+    env.setdefault("KIVY_NO_CONFIG", "1")
     if offscreen is None:
         offscreen = not has_display()
     if offscreen:

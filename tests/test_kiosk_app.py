@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run_kiosk_in_child(config: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_WINDOW": "sdl2", "KIVY_HOME": str(tmp_path / "kivy")}
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_WINDOW": "sdl2"}
     env.pop("DISPLAY", None)
     return subprocess.run(
         [sys.executable, "-c", f"import sys; from kiosk.app import run_kiosk; sys.exit(run_kiosk({str(config)!r}))"],
@@ -43,7 +43,7 @@ def test_missing_broker_credentials_are_reported_before_anything_is_shown(branch
 def test_kivy_environment_for_an_offscreen_kiosk(monkeypatch, branch_config):
     from kiosk.app import prepare_kivy_environment
 
-    for name in ("KIVY_HOME", "SDL_VIDEODRIVER", "KIVY_WINDOW", "DISPLAY", "WAYLAND_DISPLAY", "KCFG_INPUT_MOUSE", "KCFG_GRAPHICS_MULTISAMPLES"):
+    for name in ("KIVY_NO_CONFIG", "SDL_VIDEODRIVER", "KIVY_WINDOW", "DISPLAY", "WAYLAND_DISPLAY", "KCFG_INPUT_MOUSE", "KCFG_GRAPHICS_MULTISAMPLES"):
         monkeypatch.delenv(name, raising=False)
     prepare_kivy_environment(branch_config.kiosk, fullscreen=True)
     env = os.environ
@@ -52,7 +52,7 @@ def test_kivy_environment_for_an_offscreen_kiosk(monkeypatch, branch_config):
     assert env["KCFG_GRAPHICS_FULLSCREEN"] == "0"  # no display: nothing to fill
     assert env["KCFG_KIVY_EXIT_ON_ESCAPE"] == "0" and env["KIVY_NO_ARGS"] == "1"
     assert env["KCFG_GRAPHICS_MULTISAMPLES"] == "0"  # see bench/kiosk_bench.py: a third of each software-GL frame
-    assert Path(env["KIVY_HOME"]).is_dir()
+    assert env["KIVY_NO_CONFIG"] == "1"  # settings from branch.toml only; nothing written
 
 
 def test_kivy_environment_on_a_display_is_fullscreen(monkeypatch, branch_config):

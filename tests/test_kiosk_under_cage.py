@@ -71,8 +71,9 @@ def test_the_kiosk_comes_up_under_cage_as_the_unit_starts_it(agent, broker):
     command = [part.replace("/opt/lobby/venv/bin/", f"{Path(sys.executable).parent}/") for part in command]
     command = [str(toml) if part == "/etc/lobby/branch.toml" else part for part in command]
     env = {
-        "PATH": os.environ["PATH"], "XDG_RUNTIME_DIR": str(runtime), "KIVY_HOME": str(home / "kivy"),
-        **{k: v for k, v in unit_env.items() if k != "KIVY_HOME"},
+        # As under ProtectHome=yes, the user's home cannot be reached: the kiosk writes nothing.
+        "PATH": os.environ["PATH"], "XDG_RUNTIME_DIR": str(runtime), "HOME": str(home / "unreachable"),
+        **unit_env,
         # No seat or GPU here: cage draws into memory.
         "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
     }
@@ -90,7 +91,8 @@ def test_the_kiosk_comes_up_under_cage_as_the_unit_starts_it(agent, broker):
             assert kiosk.poll() is None, f"the kiosk stopped under cage:\n{text}"
             assert time.monotonic() < deadline, f"no frame drawn or the agent not reached:\n{text}"
             time.sleep(0.2)
-        assert "Traceback" not in text
+        assert "Traceback" not in text and "Config:" not in text  # no config.ini read, written or upgraded
+        assert not (home / "unreachable").exists()
     finally:
         kiosk.terminate()
         try:
