@@ -71,5 +71,5 @@ cat <<TXT
   - check it: $PREFIX/venv/bin/edge-agent config check /etc/lobby/branch.toml
   - after editing it, regenerate the broker: edge-agent broker setup --config /etc/lobby/branch.toml --out /etc/lobby/broker
   - import customers: edge-agent customers import crm-export.csv
-  - start: systemctl start lobby-broker lobby-agent   (kiosk box: apt-get install cage; systemctl enable --now lobby-kiosk)
+  - start: systemctl start lobby-broker lobby-agent   (kiosk box: apt-get install cage xwayland; systemctl enable --now lobby-kiosk)
 TXT
