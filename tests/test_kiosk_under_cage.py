@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,29 @@ def readable_by(uid: int, *files: Path) -> Path:
     for path in [home, *home.iterdir()]:
         os.chown(path, uid, uid)
     return home
+
+
+@contextmanager
+def passable_by_others(*paths: Path):
+    """Let other users pass through (not list) every folder above `paths`, for the test only.
+
+    The unit runs the kiosk from /opt/lobby, which `lobby` can reach. A test checkout may sit
+    in a private folder (`mktemp -d` makes it 0700), which the unprivileged user could not
+    enter: cage would then exit at once, saying only that it found no GPU. The modes are put
+    back afterwards.
+    """
+    changed: dict[Path, int] = {}
+    for path in paths:
+        for folder in [path, *path.parents]:
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            if not mode & stat.S_IXOTH and folder not in changed:
+                changed[folder] = mode
+                folder.chmod(mode | stat.S_IXOTH)
+    try:
+        yield
+    finally:
+        for folder, mode in changed.items():
+            folder.chmod(mode)
 
 
 @pytest.fixture
@@ -77,8 +102,15 @@ def test_the_kiosk_comes_up_under_cage_as_the_unit_starts_it(agent, broker):
         # No seat or GPU here: cage draws into memory.
         "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
     }
-    if as_root:
-        command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *command]
+    as_user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if as_root else []
+    with passable_by_others(REPO, Path(sys.prefix)):
+        # Said plainly here rather than as cage's silent exit further down.
+        reach = subprocess.run([*as_user, sys.executable, "-c", "import kiosk.app"], env=env, cwd=home, capture_output=True, text=True)
+        assert reach.returncode == 0, f"uid {uid} cannot run the kiosk from {REPO}:\n{reach.stderr}"
+        run_under_cage([*as_user, *command], env, home)
+
+
+def run_under_cage(command: list[str], env: dict[str, str], home: Path) -> None:
     log_path = home / "kiosk.log"
     with open(log_path, "wb") as log:
         kiosk = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home)
