@@ -19,7 +19,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -32,7 +31,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from edge_agent.bus.broker_setup import setup_broker  # noqa: E402
-from edge_agent.bus.private_broker import PrivateBroker, free_port  # noqa: E402
+from edge_agent.bus.private_broker import PrivateBroker, free_port, reachable_folder  # noqa: E402
 from edge_agent.config import load_config  # noqa: E402
 from edge_agent.contract import topic_root  # noqa: E402
 
@@ -125,8 +124,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="lobby-bench-"))
-    home.chmod(0o755)
+    home = reachable_folder("lobby-bench-")
     port, ws_port = free_port(), free_port()
     configs, credentials, broker_dir = build_branches(args.branches, home, port, ws_port)
     first = load_config(configs[0])

@@ -22,7 +22,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -207,8 +206,9 @@ def main() -> int:
             child_tickets(args.child[1], int(args.child[2]))
         return 0
 
-    home = Path(tempfile.mkdtemp(prefix="lobby-kiosk-bench-"))
-    home.chmod(0o755)  # Mosquitto, started as root, drops to its own user and must reach its files
+    from edge_agent.bus.private_broker import reachable_folder
+
+    home = reachable_folder("lobby-kiosk-bench-")
     config_path, broker, agent = start_lobby(home)
     try:
         time.sleep(2)  # the agent's first printer check

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from edge_agent.bus.client import BusClient, Credentials
-from edge_agent.bus.private_broker import PrivateBroker, free_port
+from edge_agent.bus.private_broker import PrivateBroker, free_port, reachable_folder
 from edge_agent.bus.requester import Requester
 from edge_agent.config import load_config
 from edge_agent.contract import CardIdentity, topic_root
@@ -56,13 +56,27 @@ def main() -> int:
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir()
-    # Mosquitto drops to user `mosquitto` when started as root: it must reach its folder.
-    OUT.chmod(0o755)
     config_path = write_demo_config(OUT, free_port(), free_port())
     config = load_config(config_path)
     print(f"demo branch {config.branch.id} ({config.branch.name}); configuration: {config_path}")
+    # The broker's files sit where user `mosquitto` can reach them whatever the checkout's
+    # folder allows, behind demo-output/broker while the demo runs, and are moved there after.
+    broker_folder = OUT / "broker"
+    broker_folder.symlink_to(reachable_folder("lobby-demo-broker-"))
+    try:
+        return run_lobby(config, config_path, PrivateBroker(config, broker_folder))
+    finally:
+        keep_in_place(broker_folder)
 
-    broker = PrivateBroker(config, OUT / "broker")
+
+def keep_in_place(link: Path) -> None:
+    """Replace the link with the folder it points to, so the demo leaves everything in demo-output."""
+    folder = link.resolve()
+    link.unlink()
+    shutil.move(folder, link)
+
+
+def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
     broker.start()
     print(f"private Mosquitto on 127.0.0.1:{config.mqtt.port} (websockets {config.mqtt.ws_port}); users in {OUT / 'broker' / 'credentials.json'}")
     print(f"pages: http://127.0.0.1:{config.web.port}/manager/  /teller/  /display/")

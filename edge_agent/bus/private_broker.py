@@ -84,12 +84,19 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def private_broker_for(config: BranchConfig) -> PrivateBroker:
-    """A broker for this branch on free ports, in a fresh folder under /tmp.
+def reachable_folder(prefix: str) -> Path:
+    """A fresh folder under /tmp that user `mosquitto` can enter, for a private broker's files.
 
-    Not under a test's tmp_path: pytest makes those 0700 for root, and Mosquitto, started
-    as root, drops to user `mosquitto`, which must reach its files.
+    Mosquitto, started as root, drops to user `mosquitto`, which must reach its password, ACL
+    and data files. A checkout may sit where that user cannot pass (a root clone in /root, a
+    `mktemp -d` folder, pytest's tmp_path: all 0700), so the broker's files never live there.
     """
-    home = Path(tempfile.mkdtemp(prefix="lobby-broker-"))
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     home.chmod(0o755)
+    return home
+
+
+def private_broker_for(config: BranchConfig) -> PrivateBroker:
+    """A broker for this branch on free ports, in a fresh folder under /tmp."""
+    home = reachable_folder("lobby-broker-")
     return PrivateBroker(with_private_ports(config, home), home / "broker")

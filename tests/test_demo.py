@@ -1,0 +1,61 @@
+"""`make demo` end to end, from a checkout in a private folder, as root meets it in /root.
+
+The demo's broker drops to user `mosquitto`, which cannot enter a 0700 folder: this is the
+first thing a new user runs, so it runs here the way they would, and what it leaves in
+demo-output/ is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+SOURCES = ("edge_agent", "kiosk", "config")
+
+
+@pytest.fixture
+def private_checkout():
+    """The project's sources in a folder only its owner can enter, as `mktemp -d` makes one.
+
+    Not pytest's tmp_path: its path is too long for the virtual printer's unix socket.
+    """
+    checkout = Path(tempfile.mkdtemp(prefix="lobby-kiosk-"))
+    assert stat.S_IMODE(checkout.stat().st_mode) == 0o700
+    for name in SOURCES:
+        shutil.copytree(REPO / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    if (REPO / "node_modules").exists():
+        (checkout / "node_modules").symlink_to(REPO / "node_modules")
+    yield checkout
+    shutil.rmtree(checkout, ignore_errors=True)
+
+
+def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout):
+    checkout = private_checkout
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "DEMO_KEEP")}
+    # `python -m` puts the working folder first on sys.path: the copy runs, not the checkout the venv points at.
+    run = subprocess.run([sys.executable, "-m", "edge_agent.demo"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"make demo failed:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+
+    out = checkout / "demo-output"
+    assert str(out / "branch.toml") in run.stdout  # the copy ran, and wrote its own demo-output
+    broker = out / "broker"
+    assert broker.is_dir() and not broker.is_symlink(), "the broker's files are left in demo-output, not behind a link"
+    assert "mosquitto version" in (broker / "mosquitto.log").read_text()
+    roles = json.loads((broker / "credentials.json").read_text())
+    assert {"agent", "kiosk", "teller", "manager", "display", "hq"} <= set(roles)
+
+    alerts = json.loads((out / "manager-saw.json").read_text(encoding="utf-8"))
+    assert any("王先生" in json.dumps(event, ensure_ascii=False) for event in alerts)
+    screenshots = sorted((out / "kiosk").glob("*.png"))
+    assert len(screenshots) == 14, [p.name for p in screenshots]
+    assert list((out / "kiosk" / "printed").glob("*.png")), "the virtual printer printed no ticket"
