@@ -42,7 +42,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup
-	$(PY) -m edge_agent.demo
+	$(PY) -m tools.demo
 
 bench: setup
 	$(PY) bench/run_all.py

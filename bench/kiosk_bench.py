@@ -49,7 +49,7 @@ def rss_mb() -> float:
 
 def child_first_frame(config_path: str) -> None:
     """Print when the first frame was drawn and when home showed, as wall-clock times."""
-    from edge_agent.config import load_config
+    from lobby.config import load_config
     from kiosk.app import prepare_kivy_environment
 
     config = load_config(config_path)
@@ -79,14 +79,14 @@ def child_first_frame(config_path: str) -> None:
 
 def child_tickets(config_path: str, tickets: int) -> None:
     """Take `tickets` tickets by touch; print RSS before/after and every tap-to-ticket latency."""
-    from edge_agent.config import load_config
+    from lobby.config import load_config
     from kiosk.app import prepare_kivy_environment
 
     config = load_config(config_path)
     prepare_kivy_environment(config.kiosk, fullscreen=False, offscreen=True)
     from kivy.core.window import Window
 
-    from kiosk.driver import run_script
+    from tools.kiosk_journey.driver import run_script
     from kiosk.touchscreen import KioskApp
 
     app = KioskApp(config, card_reader=False)
@@ -136,9 +136,9 @@ def child_tickets(config_path: str, tickets: int) -> None:
 
 
 def start_lobby(home: Path):
-    from edge_agent.bus.private_broker import PrivateBroker, free_port
-    from edge_agent.config import load_config
-    from edge_agent.demo import write_demo_config
+    from tools.private_broker import PrivateBroker, free_port
+    from lobby.config import load_config
+    from tools.demo import write_demo_config
 
     config_path = write_demo_config(home, free_port(), free_port())
     config = load_config(config_path)
@@ -156,10 +156,10 @@ def bare_requests(config_path: Path, broker, count: int) -> list[float]:
     """The same ticket request from a plain MQTT client with the kiosk's user: the agent's share."""
     import uuid
 
-    from edge_agent.bus.client import BusClient, Credentials
-    from edge_agent.bus.requester import Requester
-    from edge_agent.config import load_config
-    from edge_agent.contract import topic_root
+    from lobby.bus.client import BusClient, Credentials
+    from lobby.bus.requester import Requester
+    from lobby.config import load_config
+    from lobby.contract import topic_root
 
     config = load_config(config_path)
     client = BusClient(
@@ -206,7 +206,7 @@ def main() -> int:
             child_tickets(args.child[1], int(args.child[2]))
         return 0
 
-    from edge_agent.bus.private_broker import reachable_folder
+    from tools.private_broker import reachable_folder
 
     home = reachable_folder("lobby-kiosk-bench-")
     config_path, broker, agent = start_lobby(home)

@@ -39,7 +39,7 @@ from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from edge_agent.devices.printer_status import STATUS_QUERY  # noqa: E402
-from edge_agent.devices.settings import PrinterSettings  # noqa: E402
+from lobby.device_settings import PrinterSettings  # noqa: E402
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket  # noqa: E402
 from edge_agent.devices.ticket_printer import TicketPrinter  # noqa: E402
 from edge_agent.devices.ticket_render import PAPER_MARGIN  # noqa: E402

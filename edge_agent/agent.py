@@ -22,11 +22,11 @@ from typing import Protocol
 
 from edge_agent import __version__
 from edge_agent.branch import Branch
-from edge_agent.bus.client import BusClient, Credentials
+from lobby.bus.client import BusClient, Credentials
 from edge_agent.bus.outbox_publisher import OutboxPublisher
 from edge_agent.bus.requests import Handled, handle_request
-from edge_agent.config import BranchConfig
-from edge_agent.contract import REQUEST_MODELS, AgentState, Response, topic_root
+from lobby.config import BranchConfig
+from lobby.contract import REQUEST_MODELS, AgentState, Response, topic_root
 from edge_agent.lifecycle import close_day
 from edge_agent.store import outbox
 from edge_agent.watchdog import Watchdog

@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from edge_agent import events
-from edge_agent.config import BranchConfig
-from edge_agent.contract import CardIdentity, QueueState
+from lobby.config import BranchConfig
+from lobby.contract import CardIdentity, QueueState
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
 from edge_agent.store import outbox

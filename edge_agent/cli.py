@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from edge_agent.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
+from lobby.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
 
 Handler = Callable[[argparse.Namespace, BranchConfig], int]
 
@@ -71,7 +71,7 @@ def _config_check(args: argparse.Namespace, config: BranchConfig) -> int:
 
 def _customers_import(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.branch import tier_thresholds
-    from edge_agent.security import load_or_create_key
+    from lobby.card_key import load_or_create_key
     from edge_agent.store.db import Store
     from edge_agent.store.directory import import_customers
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from edge_agent.config import BranchConfig
-from edge_agent.contract import (
+from lobby.config import BranchConfig
+from lobby.contract import (
     AlertCustomer,
     ArrivalCustomer,
     ArrivalEvent,

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from edge_agent.config import BranchConfig
+from lobby.config import BranchConfig
 from edge_agent.devices.counter_display import CounterDisplay, serving_lines
-from edge_agent.devices.settings import VIRTUAL
+from lobby.device_settings import VIRTUAL
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import PrintOutcome, TicketPrinter
 from edge_agent.devices.virtual_display import VirtualCounterDisplay, start_virtual_display

@@ -28,10 +28,10 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from edge_agent.bus.client import BusClient, Credentials
-from edge_agent.bus.requester import AgentUnreachable, Requester
-from edge_agent.config import BranchConfig
-from edge_agent.contract import AgentState, CardIdentity, QueueState, topic_root
+from lobby.bus.client import BusClient, Credentials
+from lobby.bus.requester import AgentUnreachable, Requester
+from lobby.config import BranchConfig
+from lobby.contract import AgentState, CardIdentity, QueueState, topic_root
 
 log = logging.getLogger(__name__)
 

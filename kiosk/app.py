@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from edge_agent.bus.client import BusError
-from edge_agent.config import BranchConfig, ConfigError, KioskSection, load_config
+from lobby.bus.client import BusError
+from lobby.config import BranchConfig, ConfigError, KioskSection, load_config
 
 log = logging.getLogger(__name__)
 

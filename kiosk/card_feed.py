@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.devices.card_readers import Swipe, open_reader
-from kiosk.devices.settings import CardReaderSettings
-from edge_agent.security import KeyFileError, load_or_create_key
+from lobby.device_settings import CardReaderSettings
+from lobby.card_key import KeyFileError, load_or_create_key
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-from edge_agent.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
-from edge_agent.security import KeyFileError, load_or_create_key
+from lobby.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+from lobby.card_key import KeyFileError, load_or_create_key
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from edge_agent.config import KioskSection, ServiceSection
-from edge_agent.contract import QueueState
+from lobby.config import KioskSection, ServiceSection
+from lobby.contract import QueueState
 from kiosk.texts import text
 
 

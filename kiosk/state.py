@@ -13,8 +13,8 @@ from __future__ import annotations
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 
-from edge_agent.config import BranchConfig
-from edge_agent.contract import CardIdentity, QueueState
+from lobby.config import BranchConfig
+from lobby.contract import CardIdentity, QueueState
 from kiosk.agent_link import CardholderAnswer, DeviceState, TicketAnswer
 from kiosk.service_menu import ServiceOffer, offers
 from kiosk.texts import LANGS, TEXTS

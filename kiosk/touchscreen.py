@@ -27,8 +27,8 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from edge_agent.config import BranchConfig
-from edge_agent.contract import CardIdentity, QueueState
+from lobby.config import BranchConfig
+from lobby.contract import CardIdentity, QueueState
 from kiosk.agent_link import (
     AgentLink,
     DeviceState,

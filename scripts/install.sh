@@ -46,7 +46,7 @@ say "4/6 secrets: the card key and the broker's users (generated here, never shi
 "$PREFIX/venv/bin/python" - "$STATE/card.key" <<'PY'
 import sys
 from pathlib import Path
-from edge_agent.security import load_or_create_key
+from lobby.card_key import load_or_create_key
 load_or_create_key(Path(sys.argv[1]))
 PY
 chown "$uid:$gid" "$STATE/card.key"; chmod 0600 "$STATE/card.key"

@@ -18,8 +18,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge_agent.config import BranchConfig
-from edge_agent.contract import topic_root
+from lobby.config import BranchConfig
+from lobby.contract import topic_root
 
 
 class RawClient:
@@ -160,7 +160,7 @@ def write_config_for(broker, branch_toml: Path) -> Path:
     """The test branch's TOML pointed at the private broker's ports and credentials."""
     text = branch_toml.read_text(encoding="utf-8")
     mqtt_cfg = broker.config.mqtt
-    from edge_agent.bus.private_broker import free_port
+    from tools.private_broker import free_port
 
     text = text.replace("port = 1883", f"port = {mqtt_cfg.port}").replace("ws_port = 9001", f"ws_port = {mqtt_cfg.ws_port}")
     text = text.replace("port = 8080", f"port = {free_port()}")

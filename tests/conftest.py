@@ -33,7 +33,7 @@ def branch_toml(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def branch_config(branch_toml: Path):
-    from edge_agent.config import load_config
+    from lobby.config import load_config
 
     return load_config(branch_toml)
 
@@ -43,7 +43,7 @@ def broker(branch_config):
     """A real Mosquitto with the branch's generated users and ACLs, on free ports."""
     import shutil
 
-    from edge_agent.bus.private_broker import private_broker_for
+    from tools.private_broker import private_broker_for
 
     running = private_broker_for(branch_config)
     running.start()

@@ -7,7 +7,7 @@ import sys
 import time
 import uuid
 
-from edge_agent.config import load_config
+from lobby.config import load_config
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.branch import Branch, tier_thresholds
-from edge_agent.contract import CardIdentity
+from lobby.contract import CardIdentity
 from edge_agent.queue.engine import QueueError
-from edge_agent.security import card_token, load_or_create_key, mask_pan
+from lobby.card_key import card_token, load_or_create_key, mask_pan
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
 from edge_agent.store.directory import import_customers

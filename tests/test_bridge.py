@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from edge_agent.bus.private_broker import private_broker_for
-from edge_agent.contract import topic_root
+from tools.private_broker import private_broker_for
+from lobby.contract import topic_root
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 
 

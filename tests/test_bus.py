@@ -272,7 +272,7 @@ def test_websockets_listener_serves_browser_clients(broker, agent):
 def tls_broker(branch_config):
     import shutil
 
-    from edge_agent.bus.private_broker import private_broker_for
+    from tools.private_broker import private_broker_for
 
     secured = branch_config.model_copy(update={"mqtt": branch_config.mqtt.model_copy(update={"tls": True})})
     running = private_broker_for(secured)
@@ -312,7 +312,7 @@ def test_tls_requires_the_branch_ca(tls_broker):
 
 def import_customer(agent_toml, tmp_path, branch_config, pan: str, row: str) -> dict:
     """Import one CRM row with the CLI; return the card identity a reader would produce."""
-    from edge_agent.security import card_token, load_or_create_key, mask_pan
+    from lobby.card_key import card_token, load_or_create_key, mask_pan
 
     export = tmp_path / "crm.csv"
     export.write_text(f"card_number,display_name,tier,rm\n{pan},{row}\n", encoding="utf-8")

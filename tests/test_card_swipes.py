@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge_agent.contract import CardIdentity
-from edge_agent.security import card_token
+from lobby.contract import CardIdentity
+from lobby.card_key import card_token
 from kiosk.devices.card_readers import KEY_ENTER, KEY_LEFTSHIFT, KeystrokeDecoder, SerialReader, identify
-from kiosk.devices.settings import CardReaderSettings
+from lobby.device_settings import CardReaderSettings
 from kiosk.devices.tracks import SwipeError, luhn_ok, parse_swipe
 
 CORPUS = Path(__file__).parent / "corpus" / "swipes.txt"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.config import ConfigError, load_config
+from lobby.config import ConfigError, load_config
 from tests.conftest import EXAMPLE_CONFIG
 
 

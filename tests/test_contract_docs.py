@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from edge_agent.bus.broker_setup import role_access
-from edge_agent.contract import EVENT_TOPICS, REQUEST_MODELS, AgentState, QueueState
+from lobby.contract import EVENT_TOPICS, REQUEST_MODELS, AgentState, QueueState
 from tests.conftest import REPO
 
 DOC = (REPO / "docs" / "mqtt.md").read_text(encoding="utf-8")

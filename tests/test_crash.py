@@ -17,7 +17,7 @@ CHILD = textwrap.dedent(
     """
     import random, sys
     from edge_agent.branch import Branch
-    from edge_agent.config import load_config
+    from lobby.config import load_config
     from edge_agent.queue.engine import QueueError
 
     branch = Branch.open(load_config(sys.argv[1]))

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 
-SOURCES = ("edge_agent", "kiosk", "config")
+SOURCES = ("lobby", "edge_agent", "kiosk", "tools", "config")
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
     checkout = private_checkout
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "DEMO_KEEP")}
     # `python -m` puts the working folder first on sys.path: the copy runs, not the checkout the venv points at.
-    run = subprocess.run([sys.executable, "-m", "edge_agent.demo"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run([sys.executable, "-m", "tools.demo"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, f"make demo failed:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
 
     out = checkout / "demo-output"

@@ -13,7 +13,7 @@ import pytest
 
 from edge_agent.branch import tier_thresholds
 from edge_agent.queue.model import Tier
-from edge_agent.security import KeyFileError, card_token, load_or_create_key
+from lobby.card_key import KeyFileError, card_token, load_or_create_key
 from edge_agent.store.db import Store
 from edge_agent.store.directory import find_customer, import_customers
 

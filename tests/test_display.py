@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_agent.devices.counter_display import CounterDisplay, fit, frame, serving_lines
-from edge_agent.devices.settings import CounterDisplaySettings
+from lobby.device_settings import CounterDisplaySettings
 from edge_agent.devices.ticket_layout import columns_of
 from edge_agent.devices.virtual_display import VirtualCounterDisplay, start_virtual_display
 

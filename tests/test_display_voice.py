@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.devices.settings import VoiceSettings
+from lobby.device_settings import VoiceSettings
 from edge_agent.devices.voice import Announcer, VoicePack, VoicePackError, build_default_pack, call_tokens, chinese_number, parse_phrase
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.config import load_config
-from edge_agent.contract import CardIdentity
-from edge_agent.demo import DEMO_CUSTOMERS
+from lobby.config import load_config
+from lobby.contract import CardIdentity
+from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
 from edge_agent.devices.virtual_printer import virtual_printer_control as control
-from edge_agent.security import card_token, load_or_create_key, mask_pan
+from lobby.card_key import card_token, load_or_create_key, mask_pan
 from kiosk.agent_link import AgentLink, Identified, Issued, Refused, Unreachable
 from tests.bus_helpers import AgentProcess, write_config_for
 
@@ -29,7 +29,7 @@ AGENT_ENV = {"LOBBY_VOICE__ENABLED": "false"}  # announcements are not what thes
 
 def import_demo_customers(config_path: Path, folder: Path) -> None:
     export = folder / "crm-export.csv"
-    export.write_text("card_number,display_name,tier,rm\n" + "".join(f"{p},{n},{t},{r}\n" for p, n, t, r in DEMO_CUSTOMERS), encoding="utf-8")
+    write_crm_export(export)
     subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "customers", "import", str(export)],
                    check=True, cwd=REPO, capture_output=True)
     export.unlink()

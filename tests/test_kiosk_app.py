@@ -9,12 +9,12 @@ import sys
 import threading
 from pathlib import Path
 
-from edge_agent.contract import CardIdentity
-from edge_agent.demo import DEMO_CUSTOMERS
+from lobby.contract import CardIdentity
+from tools.demo_customers import DEMO_CUSTOMERS
 from kiosk.card_feed import CardFeed
-from kiosk.devices.settings import CardReaderSettings
+from lobby.device_settings import CardReaderSettings
 from kiosk.devices.tracks import SwipeError
-from kiosk.driver import SwipePort, track_line
+from tools.kiosk_journey.driver import SwipePort, track_line
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.config import KioskSection, load_config
-from edge_agent.contract import QueueState
+from lobby.config import KioskSection, load_config
+from lobby.contract import QueueState
 from edge_agent.outputs import print_job_for
 from kiosk.agent_link import Availability
 from kiosk.line_breaks import NO_LINE_END, NO_LINE_START, break_lines, units

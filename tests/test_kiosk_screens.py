@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.demo import DEMO_CUSTOMERS
-from edge_agent.security import mask_pan
+from tools.demo_customers import DEMO_CUSTOMERS
+from lobby.card_key import mask_pan
 from tests.bus_helpers import RawClient
 from tests.test_kiosk_agent_link import AGENT_ENV, REPO, lobby
 
@@ -103,7 +103,7 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
 
 def undersized_targets(driver, min_px: float) -> list[str]:
     """Visible, enabled tappable widgets smaller than `min_px` in either direction."""
-    from kiosk.driver import tappable
+    from tools.kiosk_journey.driver import tappable
 
     def shown(widget) -> bool:
         while widget is not None and widget is not widget.parent:
@@ -146,10 +146,10 @@ def overflowing(driver) -> list[str]:
 
 
 def walk_every_screen(d, config, swipe_port, agent, report) -> None:
-    from edge_agent.demo import DEMO_CUSTOMERS
+    from tools.demo_customers import DEMO_CUSTOMERS
     from edge_agent.devices.virtual_printer import virtual_printer_control as control
-    from kiosk.driver import JourneyError, track_line
-    from kiosk.journey import Lobby, diversion_service, make_queue_long, plain_service
+    from tools.kiosk_journey.driver import JourneyError, track_line
+    from tools.kiosk_journey.journey import Lobby, diversion_service, make_queue_long, plain_service
     from kiosk.screens.theme import ELDER_TARGET_MM, MIN_TARGET_MM, target_px
     from kiosk.texts import text
 
@@ -292,9 +292,9 @@ def main(config_path: str, out_dir: str, report_path: str) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from edge_agent.config import load_config
+    from lobby.config import load_config
     from kiosk.app import prepare_kivy_environment
-    from kiosk.driver import SwipePort, run_script, with_serial_reader
+    from tools.kiosk_journey.driver import SwipePort, run_script, with_serial_reader
     from tests.bus_helpers import AgentProcess
 
     config = load_config(config_path)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from edge_agent.devices.escpos_decoder import Cut, EscPosDecoder, Feed, NvLogo, QrCode, RasterImage, TextLine
 from edge_agent.devices.printer_status import PrinterCondition, encode_status, parse_status
-from edge_agent.devices.settings import PrinterSettings
+from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket, columns_of, wrap
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ import pytest
 from edge_agent.devices.escpos_decoder import Cut, QrCode, TextLine
 from edge_agent.devices.printer_status import PrinterCondition
 from edge_agent.devices.serial_transport import LinkState
-from edge_agent.devices.settings import PrinterSettings
+from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import TicketPrinter
 from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer, virtual_printer_control

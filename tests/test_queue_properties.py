@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from edge_agent.queue import policy, simulate
+from edge_agent.queue import policy
+from tools.branch_sim import engine_day as simulate
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
 

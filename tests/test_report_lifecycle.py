@@ -13,7 +13,7 @@ import pytest
 
 from edge_agent.lifecycle import close_day
 from edge_agent.reports.report import make_report
-from edge_agent.simulated_day import simulate_day
+from tools.branch_sim.branch_day import simulate_day
 from edge_agent.store.db import Store
 
 DAY = date(2026, 11, 23)
@@ -21,7 +21,7 @@ DAY = date(2026, 11, 23)
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
-    from edge_agent.config import load_config
+    from lobby.config import load_config
     from tests.conftest import EXAMPLE_CONFIG
 
     home = tmp_path_factory.mktemp("day")
@@ -73,7 +73,7 @@ def test_report_command_and_a_range(simulated, tmp_path):
 
 def test_daily_close_erases_identities_and_keeps_statistics(branch_config):
     from edge_agent.branch import Branch
-    from edge_agent.contract import CardIdentity
+    from lobby.contract import CardIdentity
 
     branch = Branch.open(branch_config)
     branch.issue_ticket("cash", card=CardIdentity(token="ab" * 32, masked_pan="411111******1111"))

@@ -13,7 +13,7 @@ import serial
 
 from edge_agent.devices.escpos_decoder import Cut, NvLogo, RasterImage, TextLine
 from edge_agent.devices.printer_status import STATUS_QUERY, encode_status
-from edge_agent.devices.settings import PrinterSettings
+from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
 from edge_agent.devices.virtual_printer import (
     VirtualPrinter, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control,

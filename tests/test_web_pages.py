@@ -15,7 +15,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from edge_agent.config import load_config
+from lobby.config import load_config
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 from tests.test_bus import import_customer
 

@@ -21,8 +21,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_agent.config import BranchConfig
-from edge_agent.contract import REQUEST_MODELS, topic_root
+from lobby.config import BranchConfig
+from lobby.contract import REQUEST_MODELS, topic_root
 
 ROLES = ("agent", "kiosk", "teller", "manager", "display", "hq")
 TELLER_OPS = ("call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close")

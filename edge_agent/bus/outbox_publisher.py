@@ -14,7 +14,7 @@ import queue
 import time
 from datetime import datetime, timedelta
 
-from edge_agent.bus.client import BusClient
+from lobby.bus.client import BusClient
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from edge_agent.branch import Branch
-from edge_agent.contract import REQUEST_MODELS, Response
+from lobby.contract import REQUEST_MODELS, Response
 from edge_agent.queue.engine import QueueError
 
 log = logging.getLogger(__name__)

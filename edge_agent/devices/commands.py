@@ -19,7 +19,7 @@ from serial.tools import list_ports as serial_ports
 
 from edge_agent.devices.counter_display import CounterDisplay
 from edge_agent.devices.serial_transport import WORKING_STATUSES
-from edge_agent.devices.settings import VIRTUAL, CounterDisplaySettings, PrinterSettings
+from lobby.device_settings import VIRTUAL, CounterDisplaySettings, PrinterSettings
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import TicketPrinter
 from edge_agent.devices.virtual_printer import STOPPING_FAULTS, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control

@@ -20,7 +20,7 @@ import logging
 import threading
 
 from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
-from edge_agent.devices.settings import CounterDisplaySettings
+from lobby.device_settings import CounterDisplaySettings
 from edge_agent.devices.ticket_layout import columns_of
 
 log = logging.getLogger(__name__)

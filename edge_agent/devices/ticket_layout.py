@@ -18,7 +18,7 @@ from escpos.capabilities import get_profile
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
-from edge_agent.devices.settings import PrinterSettings
+from lobby.device_settings import PrinterSettings
 
 CHINESE_MODE_ON = b"\x1c\x26"  # FS &
 QR_MODULE_DOTS = 6  # about 2 cm wide for a ticket id: easy for a phone or a counter scanner

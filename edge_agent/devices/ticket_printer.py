@@ -22,7 +22,7 @@ from datetime import datetime
 
 from edge_agent.devices.printer_status import STATUS_QUERY, PrinterCondition, PrinterStatus, parse_status
 from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
-from edge_agent.devices.settings import PrinterSettings
+from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
 
 log = logging.getLogger(__name__)

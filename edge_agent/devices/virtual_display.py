@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from edge_agent.devices.counter_display import COLUMNS
-from edge_agent.devices.settings import CounterDisplaySettings
+from lobby.device_settings import CounterDisplaySettings
 from edge_agent.devices.ticket_layout import columns_of
 from edge_agent.devices.ticket_render import cjk_font
 from edge_agent.devices.virtual_port import VirtualPort

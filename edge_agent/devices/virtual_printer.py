@@ -33,7 +33,7 @@ from pathlib import Path
 
 from edge_agent.devices.escpos_decoder import PRINTED, Cut, EscPosDecoder, Feed, StatusRequest, TextLine, Unknown
 from edge_agent.devices.printer_status import encode_status
-from edge_agent.devices.settings import PrinterSettings
+from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile
 from edge_agent.devices.ticket_render import render_ticket
 from edge_agent.devices.virtual_port import VirtualPort

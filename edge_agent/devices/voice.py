@@ -22,7 +22,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_agent.devices.settings import VoiceSettings
+from lobby.device_settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-
-class Tier(StrEnum):
-    """Customer tiers from the branch service manuals; the names are configuration keys."""
-
-    VIP = "vip"
-    POTENTIAL = "potential"
-    MASS = "mass"
-    PROSPECT = "prospect"
+from lobby.tiers import Tier
 
 
 class TicketState(StrEnum):

@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # no screen on a branch box
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from edge_agent.config import BranchConfig  # noqa: E402
+from lobby.config import BranchConfig  # noqa: E402
 from edge_agent.reports.figures import AlertRow, Figures, TicketRow, compute  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
 

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from edge_agent.contract import EVENT_TOPICS, Event
+from lobby.contract import EVENT_TOPICS, Event
 from edge_agent.store.db import Store
 
 log = logging.getLogger(__name__)

@@ -33,8 +33,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from edge_agent import __version__
-from edge_agent.config import BranchConfig
-from edge_agent.contract import topic_root
+from lobby.config import BranchConfig
+from lobby.contract import topic_root
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from edge_agent.contract import CardIdentity
-from edge_agent.security import card_token, mask_pan
-from kiosk.devices.settings import CardReaderSettings
+from lobby.contract import CardIdentity
+from lobby.card_key import card_token, mask_pan
+from lobby.device_settings import CardReaderSettings
 from kiosk.devices.tracks import SwipeError, parse_swipe
 
 Swipe = CardIdentity | SwipeError

@@ -10,9 +10,9 @@ import json
 import sys
 from typing import TextIO
 
-from edge_agent.contract import CardIdentity
+from lobby.contract import CardIdentity
 from kiosk.devices.card_readers import LineReader, open_reader
-from kiosk.devices.settings import CardReaderSettings
+from lobby.device_settings import CardReaderSettings
 
 
 def run_card_test(settings: CardReaderSettings, key: bytes, stdin: TextIO | None, out: TextIO = sys.stdout) -> int:

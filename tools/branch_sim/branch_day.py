@@ -13,10 +13,10 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from edge_agent.branch import Branch
-from edge_agent.config import BranchConfig
-from edge_agent.contract import CardIdentity
+from lobby.config import BranchConfig
+from lobby.contract import CardIdentity
 from edge_agent.queue.engine import QueueError
-from edge_agent.security import card_token, load_or_create_key, mask_pan
+from lobby.card_key import card_token, load_or_create_key, mask_pan
 from edge_agent.store.db import Store
 
 STEP = timedelta(seconds=20)

@@ -139,3 +139,14 @@ class VoiceSettings(DeviceSection):
     english: bool = False
     gap_ms: int = Field(60, ge=0, le=1000)
     recall_repeats: int = Field(2, ge=1, le=4)
+
+
+class CardReaderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["wedge", "serial", "none"] = "none"
+    # /dev/input/by-id/...-event-kbd for a keyboard wedge, /dev/serial/by-id/... for serial.
+    device: str = ""
+    baudrate: int = 9600
+    # Characters of one swipe arrive in a burst; a longer silence drops a partial swipe.
+    swipe_timeout_ms: int = Field(300, ge=50, le=5000)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from edge_agent.bus.broker_setup import BrokerSetupError, setup_broker
-from edge_agent.config import BranchConfig
+from lobby.config import BranchConfig
 
 
 def free_port() -> int:

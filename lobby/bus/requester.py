@@ -11,7 +11,7 @@ import json
 import threading
 import uuid
 
-from edge_agent.bus.client import BusClient
+from lobby.bus.client import BusClient
 
 
 class AgentUnreachable(Exception):

@@ -6,7 +6,7 @@ serial card reader, a swipe that cannot be read, a long queue that suggests self
 长辈模式, and the virtual printer running out of paper. The kiosk renders offscreen when
 there is no display, in a window when there is one.
 
-The finger and the card reader are kiosk.driver's.
+The finger and the card reader are tools.kiosk_journey.driver's.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import shutil
 import time
 from pathlib import Path
 
-from edge_agent.bus.client import BusClient, Credentials
-from edge_agent.bus.requester import Requester
-from edge_agent.config import BranchConfig, load_config
-from edge_agent.contract import topic_root
-from edge_agent.demo import DEMO_CUSTOMERS
-from edge_agent.devices.settings import VIRTUAL
+from lobby.bus.client import BusClient, Credentials
+from lobby.bus.requester import Requester
+from lobby.config import BranchConfig, load_config
+from lobby.contract import topic_root
+from tools.demo_customers import DEMO_CUSTOMERS
+from lobby.device_settings import VIRTUAL
 from edge_agent.devices.virtual_printer import virtual_printer_control as control
-from kiosk.driver import JourneyError, KioskDriver, SwipePort, run_script, track_line, with_serial_reader
+from tools.kiosk_journey.driver import JourneyError, KioskDriver, SwipePort, run_script, track_line, with_serial_reader
 
 # ---- the queue behind the journey's diversion ---------------------------------------------------------
 

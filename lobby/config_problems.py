@@ -6,11 +6,13 @@ import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+import typing
 from typing import Any
 
-import typing
-
 from pydantic import BaseModel, ValidationError
+
+# The error type under which the configuration's cross-section checks hand over their problems.
+CROSS_REFERENCE = "cross_reference"
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,9 @@ def _env_name(prefix: str, loc: tuple[Any, ...]) -> str | None:
     return name if name in {key.upper() for key in os.environ} else None
 
 
-def _unknown_key_message(loc: tuple[Any, ...]) -> str:
-    from edge_agent.config import BranchConfig  # late import: config imports this module
-
+def _unknown_key_message(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     message = f"unknown key '{loc[-1]}'"
-    known = _known_keys(BranchConfig, loc[:-1])
+    known = _known_keys(root, loc[:-1])
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     if close:
         message += f"; did you mean '{close[0]}'?"
@@ -91,20 +91,18 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
 
 
-def problems_from_validation_error(exc: ValidationError, env_prefix: str) -> list[ConfigProblem]:
+def problems_from_validation_error(exc: ValidationError, env_prefix: str, root: type[BaseModel]) -> list[ConfigProblem]:
+    """One problem per pydantic error; `root` is the model validated, for "did you mean" hints."""
     problems: list[ConfigProblem] = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         kind = error["type"]
         if kind == "extra_forbidden":
-            message = _unknown_key_message(loc)
+            message = _unknown_key_message(root, loc)
         elif kind == "missing":
             message = f"required key '{loc[-1]}' is missing"
-        elif kind == "value_error" and not loc:
-            # Cross-reference problems arrive together, one per line.
-            for line in str(error["ctx"]["error"]).splitlines():
-                path, _, text = line.partition(": ")
-                problems.append(ConfigProblem(path, text))
+        elif kind == CROSS_REFERENCE:
+            problems.extend(error["ctx"]["problems"])
             continue
         else:
             text = error["msg"].removeprefix("Value error, ")

@@ -13,16 +13,16 @@ import re
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from edge_agent.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
-from edge_agent.devices.settings import CounterDisplaySettings, PrinterSettings, VoiceSettings
-from kiosk.devices.settings import CardReaderSettings
-from edge_agent.queue.model import Tier
+from lobby.config_problems import CROSS_REFERENCE, ConfigError, ConfigProblem, problems_from_validation_error
+from lobby.device_settings import CardReaderSettings, CounterDisplaySettings, PrinterSettings, VoiceSettings
+from lobby.tiers import Tier
 
 DEFAULT_CONFIG_PATH = Path("/etc/lobby/branch.toml")
 ENV_PREFIX = "LOBBY_"
@@ -249,7 +249,8 @@ class BranchConfig(BaseSettings):
     def _cross_references(self) -> "BranchConfig":
         problems = cross_reference_problems(self)
         if problems:
-            raise ValueError("\n".join(f"{path}: {message}" for path, message in problems))
+            # Carried as data to problems_from_validation_error, one ConfigProblem each.
+            raise PydanticCustomError(CROSS_REFERENCE, "the sections do not agree", {"problems": problems})
         return self
 
     def service(self, service_id: str) -> ServiceSection:
@@ -260,20 +261,20 @@ class BranchConfig(BaseSettings):
         return frozenset(tier for tier, rule in self.tiers.items() if rule.alert)
 
 
-def cross_reference_problems(config: BranchConfig) -> list[tuple[str, str]]:
+def cross_reference_problems(config: BranchConfig) -> list[ConfigProblem]:
     """Mistakes that only show when sections are read together."""
-    problems: list[tuple[str, str]] = []
+    problems: list[ConfigProblem] = []
     service_ids = [s.id for s in config.services]
     for kind, ids in (("service", service_ids), ("counter", [c.id for c in config.counters])):
         for index, ident in enumerate(ids):
             if ident in ids[:index]:
-                problems.append((f"{kind}s[{index}].id", f"the {kind} id '{ident}' is used twice"))
+                problems.append(ConfigProblem(f"{kind}s[{index}].id", f"the {kind} id '{ident}' is used twice"))
     prefixes = [(i, s.prefix) for i, s in enumerate(config.services)]
     for i, prefix in prefixes:
         for j, other in prefixes[:i]:
             if prefix.startswith(other) or other.startswith(prefix):
                 problems.append(
-                    (
+                    ConfigProblem(
                         f"services[{i}].prefix",
                         f"prefix '{prefix}' overlaps '{other}' of services[{j}] ({config.services[j].id}); "
                         "tickets like "
@@ -284,7 +285,7 @@ def cross_reference_problems(config: BranchConfig) -> list[tuple[str, str]]:
         for k, service in enumerate(counter.services):
             if service not in service_ids:
                 problems.append(
-                    (
+                    ConfigProblem(
                         f"counters[{i}].services[{k}]",
                         f"counter '{counter.id}' serves '{service}', which is not a service defined under [[services]] "
                         f"(defined: {', '.join(service_ids)})",
@@ -292,7 +293,7 @@ def cross_reference_problems(config: BranchConfig) -> list[tuple[str, str]]:
                 )
         if counter.profile not in config.profiles:
             problems.append(
-                (
+                ConfigProblem(
                     f"counters[{i}].profile",
                     f"counter '{counter.id}' uses work profile '{counter.profile}', which is not defined under [profiles] "
                     f"(defined: {', '.join(config.profiles) or 'none'})",
@@ -301,7 +302,12 @@ def cross_reference_problems(config: BranchConfig) -> list[tuple[str, str]]:
     counter_ids = [c.id for c in config.counters]
     for i, display in enumerate(config.displays):
         if display.counter not in counter_ids:
-            problems.append((f"displays[{i}].counter", f"display for counter '{display.counter}', which is not a counter (counters: {', '.join(counter_ids)})"))
+            problems.append(
+                ConfigProblem(
+                    f"displays[{i}].counter",
+                    f"display for counter '{display.counter}', which is not a counter (counters: {', '.join(counter_ids)})",
+                )
+            )
     return problems
 
 
@@ -321,7 +327,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> BranchConfig:
     try:
         return BranchConfig(**raw)
     except ValidationError as exc:
-        raise ConfigError(path, problems_from_validation_error(exc, ENV_PREFIX)) from None
+        raise ConfigError(path, problems_from_validation_error(exc, ENV_PREFIX, BranchConfig)) from None
 
 
 def config_summary(config: BranchConfig) -> str:
@@ -330,7 +336,3 @@ def config_summary(config: BranchConfig) -> str:
         f"branch {config.branch.id} ({config.branch.name}), {len(config.services)} services, "
         f"{len(config.counters)} counters, time zone {config.branch.timezone}"
     )
-
-
-def dump_for_log(config: BranchConfig) -> dict[str, Any]:
-    return config.model_dump(mode="json")

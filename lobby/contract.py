@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from edge_agent.queue.model import Tier
+from lobby.tiers import Tier
 
 CONTRACT_VERSION = "v1"
 

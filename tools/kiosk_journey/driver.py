@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from edge_agent.config import BranchConfig
-from kiosk.devices.settings import CardReaderSettings
+from lobby.config import BranchConfig
+from lobby.device_settings import CardReaderSettings
 
 log = logging.getLogger(__name__)
 

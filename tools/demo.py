@@ -23,22 +23,16 @@ import time
 import uuid
 from pathlib import Path
 
-from edge_agent.bus.client import BusClient, Credentials
-from edge_agent.bus.private_broker import PrivateBroker, free_port, reachable_folder
-from edge_agent.bus.requester import Requester
-from edge_agent.config import load_config
-from edge_agent.contract import CardIdentity, topic_root
-from edge_agent.security import card_token, load_or_create_key, mask_pan
+from lobby.bus.client import BusClient, Credentials
+from tools.private_broker import PrivateBroker, free_port, reachable_folder
+from lobby.bus.requester import Requester
+from lobby.config import load_config
+from lobby.contract import CardIdentity, topic_root
+from lobby.card_key import card_token, load_or_create_key, mask_pan
+from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "demo-output"
-
-# Test card numbers (not real cards): what a CRM export of this branch might hold.
-DEMO_CUSTOMERS = [
-    ("6222021234567890128", "王先生", "vip", "李经理"),
-    ("4111111111111111", "陈女士", "potential", "赵经理"),
-]
-
 
 def write_demo_config(home: Path, mqtt_port: int, ws_port: int) -> Path:
     text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8")
@@ -86,7 +80,7 @@ def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
     try:
         code = play_morning(config, config_path, broker)
         if code == 0:
-            from kiosk.journey import run_journey
+            from tools.kiosk_journey.journey import run_journey
 
             print("\nthe kiosk: a scripted customer journey on the real touchscreen app")
             code = run_journey(config_path, OUT / "kiosk")
@@ -118,7 +112,7 @@ def role_client(config, broker: PrivateBroker, role: str) -> BusClient:
 
 def import_demo_customers(config, config_path: Path) -> dict[str, CardIdentity]:
     export = OUT / "crm-export.csv"
-    export.write_text("card_number,display_name,tier,rm\n" + "".join(f"{p},{n},{t},{r}\n" for p, n, t, r in DEMO_CUSTOMERS), encoding="utf-8")
+    write_crm_export(export)
     subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "customers", "import", str(export)], check=True)
     export.unlink()  # the demo's stand-in for a CRM file: do not leave card numbers lying around
     key = load_or_create_key(config.security.key_file)
