@@ -10,7 +10,7 @@ APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-
 APT_STAMP := $(VENV)/.apt-ok
 PIP_STAMP := $(VENV)/.pip-ok
 
-.PHONY: test demo setup clean bench install uninstall
+.PHONY: test lint demo setup clean bench install uninstall
 
 setup: $(PIP_STAMP)
 
@@ -38,8 +38,13 @@ $(NPM_STAMP): package.json package-lock.json | $(APT_STAMP)
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (with import sorting) and mypy over the Python, as CI runs them; both must be clean.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 demo: setup
 	$(PY) -m tools.demo

@@ -31,9 +31,9 @@ import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from edge_agent.bus.broker_setup import setup_broker  # noqa: E402
-from tools.private_broker import PrivateBroker, free_port, reachable_folder  # noqa: E402
 from lobby.config import load_config  # noqa: E402
 from lobby.contract import topic_root  # noqa: E402
+from tools.private_broker import PrivateBroker, free_port, reachable_folder  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -49,8 +49,8 @@ def rss_mb() -> float:
 
 def child_first_frame(config_path: str) -> None:
     """Print when the first frame was drawn and when home showed, as wall-clock times."""
-    from lobby.config import load_config
     from kiosk.app import prepare_kivy_environment
+    from lobby.config import load_config
 
     config = load_config(config_path)
     prepare_kivy_environment(config.kiosk, fullscreen=False, offscreen=True)
@@ -64,7 +64,7 @@ def child_first_frame(config_path: str) -> None:
     def watch(_dt):
         if "first_frame" not in marks and app.first_frame_at is not None:
             marks["first_frame"] = time.time() - (time.perf_counter() - app.first_frame_at)
-        if app.sm is not None and app.sm.current == "home" and "home" not in marks:
+        if app.sm.current == "home" and "home" not in marks:
             marks["home"] = time.time()
         if len(marks) == 2:
             print(json.dumps(marks), flush=True)
@@ -79,15 +79,15 @@ def child_first_frame(config_path: str) -> None:
 
 def child_tickets(config_path: str, tickets: int) -> None:
     """Take `tickets` tickets by touch; print RSS before/after and every tap-to-ticket latency."""
-    from lobby.config import load_config
     from kiosk.app import prepare_kivy_environment
+    from lobby.config import load_config
 
     config = load_config(config_path)
     prepare_kivy_environment(config.kiosk, fullscreen=False, offscreen=True)
     from kivy.core.window import Window
 
-    from tools.kiosk_journey.driver import run_script
     from kiosk.touchscreen import KioskApp
+    from tools.kiosk_journey.driver import run_script
 
     app = KioskApp(config, card_reader=False)
     services = [s.id for s in config.services if not s.tiers and not s.self_service_capable]
@@ -136,9 +136,9 @@ def child_tickets(config_path: str, tickets: int) -> None:
 
 
 def start_lobby(home: Path):
-    from tools.private_broker import PrivateBroker, free_port
     from lobby.config import load_config
     from tools.demo import write_demo_config
+    from tools.private_broker import PrivateBroker, free_port
 
     config_path = write_demo_config(home, free_port(), free_port())
     config = load_config(config_path)

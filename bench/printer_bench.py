@@ -39,11 +39,11 @@ from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from edge_agent.devices.printer_status import STATUS_QUERY  # noqa: E402
-from lobby.device_settings import PrinterSettings  # noqa: E402
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket  # noqa: E402
 from edge_agent.devices.ticket_printer import TicketPrinter  # noqa: E402
 from edge_agent.devices.ticket_render import PAPER_MARGIN  # noqa: E402
 from edge_agent.devices.virtual_printer import VirtualPrinter  # noqa: E402
+from lobby.device_settings import PrinterSettings  # noqa: E402
 
 JOB = TicketPrintJob(
     branch_name="浦东陆家嘴支行", branch_name_en="Lujiazui Sub-branch", service_zh="个人现金", service_en="Cash",

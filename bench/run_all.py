@@ -21,6 +21,7 @@ RUNS = [
     ("web_alert_latency.py", "--samples", "40"),
     ("kiosk_bench.py", "--tickets", "1000", "--starts", "5"),
     ("bus_latency.py", "--branches", "4", "--rate", "5", "--seconds", "20"),
+    ("idle_ticket.py", "--tickets", "200"),
     ("soak.py", "--minutes", "5"),
 ]
 

@@ -31,12 +31,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tools.private_broker import free_port, private_broker_for  # noqa: E402
-from lobby.config import load_config  # noqa: E402
 from edge_agent.devices.virtual_printer import virtual_printer_control as control  # noqa: E402
-from edge_agent.reports.report import load  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
+from edge_agent.store.report_rows import load  # noqa: E402
+from lobby.config import load_config  # noqa: E402
 from tests.bus_helpers import RawClient  # noqa: E402
+from tools.private_broker import free_port, private_broker_for  # noqa: E402
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a plain checkout
 
-from tools.branch_sim import engine_day as simulate  # noqa: E402
 from edge_agent.queue.engine import QueueEngine  # noqa: E402
 from edge_agent.queue.model import Tier  # noqa: E402
+from tools.branch_sim import engine_day as simulate  # noqa: E402
 
 
 def errors_min(visits: list[simulate.Visit], guess) -> tuple[float, float, float]:

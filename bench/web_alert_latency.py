@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tools.private_broker import free_port, private_broker_for  # noqa: E402
-from lobby.config import load_config  # noqa: E402
 from lobby.card_key import card_token, load_or_create_key, mask_pan  # noqa: E402
+from lobby.config import load_config  # noqa: E402
 from tests.bus_helpers import RawClient  # noqa: E402
+from tools.private_broker import free_port, private_broker_for  # noqa: E402
 
 PAN = "6222021234567890128"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

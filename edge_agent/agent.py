@@ -22,14 +22,15 @@ from typing import Protocol
 
 from edge_agent import __version__
 from edge_agent.branch import Branch
-from lobby.bus.client import BusClient, Credentials
 from edge_agent.bus.outbox_publisher import OutboxPublisher
 from edge_agent.bus.requests import Handled, handle_request
-from lobby.config import BranchConfig
-from lobby.contract import REQUEST_MODELS, AgentState, Response, topic_root
-from edge_agent.lifecycle import close_day
+from edge_agent.devices.ticket_printer import PrintOutcome
 from edge_agent.store import outbox
+from edge_agent.store.retention import close_day
 from edge_agent.watchdog import Watchdog
+from lobby.bus.client import BusClient, Credentials
+from lobby.config import BranchConfig
+from lobby.contract import OPERATIONS, AgentState, Response, TicketAnswer, topic_root
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +40,16 @@ HOUSEKEEPING_INTERVAL_S = 60
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # connected, yet an event waits this long: something is wrong
 
 
-class PrintReport(Protocol):
-    printed: bool
-
-    def for_kiosk(self) -> dict: ...
-
-
 class Outputs(Protocol):
     """The agent's output devices, as the main loop sees them (see edge_agent/outputs.py)."""
 
-    def print_ticket(self, answer: dict, lang: str, on_done: Callable[[PrintReport], None]) -> None: ...
+    def print_ticket(self, answer: TicketAnswer, on_done: Callable[[PrintOutcome], None]) -> None: ...
 
     def on_event(self, topic: str, payload: dict) -> None: ...
 
     def add_state_listener(self, listener: Callable[[str, dict], None]) -> None: ...
+
+    def device_states(self) -> dict[str, dict]: ...
 
     def stop(self) -> None: ...
 
@@ -76,7 +73,8 @@ class Agent:
             will=("agent/state", self._agent_state("offline").model_dump_json()),
         )
         self.publisher = OutboxPublisher(self.branch.store, self.bus)
-        self._local_cursor = _max_outbox_seq(self.branch)
+        # Events already in the outbox at start-up were shown before the restart (or are stale).
+        self._local_cursor = outbox.last_seq(self.branch.store)
         # Ticket transactions issued but not yet printed: a kiosk's retry of one of them is
         # answered when the print is done, not with the half-finished stored answer.
         self._printing: set[str] = set()
@@ -106,6 +104,11 @@ class Agent:
 
     def _announce_online(self) -> None:
         self.bus.publish("agent/state", self._agent_state("online").model_dump_json(), retain=True)
+        # The devices' retained states again, as they are now: whatever the broker kept
+        # (from before a restart, or queued while it was away) may be out of date.
+        if self.outputs is not None:
+            for device_id, state in self.outputs.device_states().items():
+                self._publish_device(device_id, state)
         self._queue_dirty = True
 
     def _on_request(self, topic: str, payload: bytes) -> None:
@@ -123,28 +126,25 @@ class Agent:
         if handled.response.status == "ok":
             self._queue_dirty = True
         transaction = handled.response.transaction
-        if handled.print_ticket is not None and self.outputs is not None:
-            lang = handled.print_ticket.get("lang", "zh")
+        if handled.print_ticket is not None and self.outputs is not None and transaction is not None:
             self._printing.add(transaction)
-            self.outputs.print_ticket(
-                handled.print_ticket, lang, lambda report: self.jobs.put(lambda: self._printed(handled, report))
-            )
+            self.outputs.print_ticket(handled.print_ticket, lambda report: self.jobs.put(lambda: self._printed(handled, report)))
             return
         if handled.op == "ticket" and transaction in self._printing:
             log.info("ticket request %s repeated while its ticket prints: answering once it has printed", transaction)
             return
         self._respond(handled.op, handled.response)
 
-    def _printed(self, handled: Handled, report: PrintReport) -> None:
+    def _printed(self, handled: Handled, report: PrintOutcome) -> None:
+        assert handled.print_ticket is not None and handled.response.transaction is not None
         self._printing.discard(handled.response.transaction)
-        data = dict(handled.response.data or {})
-        self.branch.record_print_outcome(data["ticket_id"], report.printed, handled.response.transaction)
-        data.update(printed=report.printed, printer=report.for_kiosk())
-        self._respond(handled.op, handled.response.model_copy(update={"data": data}))
+        self.branch.record_print_outcome(handled.print_ticket.ticket_id, report.printed, handled.response.transaction)
+        answer = handled.print_ticket.model_copy(update={"printed": report.printed, "printer": report.for_kiosk()})
+        self._respond(handled.op, handled.response.model_copy(update={"data": answer.model_dump(mode="json")}))
 
     def _respond(self, op: str, response: Response) -> None:
         # Unknown ops are answered on response/<op> too, but never on a topic with wildcards.
-        topic_op = op if op in REQUEST_MODELS or op.isidentifier() else "invalid"
+        topic_op = op if op in OPERATIONS or op.isidentifier() else "invalid"
         self.bus.publish(f"response/{topic_op}", response.model_dump_json(exclude_none=True), qos=1)
 
     # ---- the loop --------------------------------------------------------------------------
@@ -170,7 +170,7 @@ class Agent:
 
     def _health(self) -> tuple[bool, str]:
         try:
-            self.branch.store.conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone()
+            outbox.count(self.branch.store)
         except sqlite3.Error as exc:
             return False, f"the store does not answer: {exc}"
         stalled = time.monotonic() - self.publisher.last_progress
@@ -226,16 +226,18 @@ class Agent:
         self.branch.close()
 
 
-def _max_outbox_seq(branch: Branch) -> int:
-    """Events already in the outbox at start-up were shown before the restart (or are stale)."""
-    return branch.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
-
-
 def run_agent(config: BranchConfig) -> int:
     from edge_agent.outputs import BranchOutputs
     from edge_agent.web.server import WebServerError, start_web_server
 
     outputs = BranchOutputs(config)
+    try:
+        # The store and the broker credentials first: if either cannot be used the agent
+        # says so and stops before any device or page is opened.
+        agent = Agent(config, outputs)
+    except BaseException:
+        outputs.stop()
+        raise
     outputs.start()
     # Tickets matter more than the pages: a taken port or an unreadable certificate is
     # logged for the technician and the queue runs on without the consoles.
@@ -244,7 +246,6 @@ def run_agent(config: BranchConfig) -> int:
     except WebServerError as exc:
         log.error("the manager, teller and display pages are not served: %s", exc)
         web = None
-    agent = Agent(config, outputs)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
     try:

@@ -11,26 +11,40 @@ Nobody is told anything before step 4 commits: the outbox is published afterward
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from edge_agent import events
-from lobby.config import BranchConfig
-from lobby.contract import CardIdentity, QueueState
 from edge_agent.queue.engine import QueueEngine, QueueError
-from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
-from edge_agent.store import outbox
+from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.store import alerts, outbox, transactions
 from edge_agent.store import tickets as rows
 from edge_agent.store.db import Store
 from edge_agent.store.directory import Customer, TierThresholds, find_customer
+from lobby.config import BranchConfig
+from lobby.contract import (
+    OPERATIONS,
+    AlertAckAnswer,
+    Answer,
+    CalledAnswer,
+    CardholderAnswer,
+    CardIdentity,
+    CounterAnswer,
+    Event,
+    QueueState,
+    TicketAnswer,
+    TicketSummary,
+    TransferAnswer,
+)
+from lobby.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+A = TypeVar("A", bound=Answer)
 
 
 def tier_thresholds(config: BranchConfig) -> TierThresholds:
@@ -51,7 +65,7 @@ def build_engine(config: BranchConfig, store: Store) -> QueueEngine:
     counters = [CounterSpec(c.id, tuple(c.services), c.profile, name=c.name_en) for c in config.counters]
     profiles = [
         WorkProfile(
-            id=pid, kind=p.kind, priority_tiers=frozenset(p.priority_tiers), ratio=tuple(p.ratio),
+            id=pid, kind=ProfileKind(p.kind), priority_tiers=frozenset(p.priority_tiers), ratio=p.ratio,
             tier_rates=dict(p.tier_rates), cap_past_target_s=p.cap_past_target_min * 60,
         )
         for pid, p in config.profiles.items()
@@ -80,7 +94,7 @@ class Branch:
         self._stale = False
 
     @classmethod
-    def open(cls, config: BranchConfig, clock: Clock | None = None) -> "Branch":
+    def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:
         return cls(config, Store(config.store.path), clock)
 
     def close(self) -> None:
@@ -88,29 +102,24 @@ class Branch:
 
     # ---- the transaction every operation goes through ----------------------------------
 
-    def _perform(self, op: str, transaction: str | None, action: Callable[[sqlite3.Connection, datetime], dict]) -> dict:
+    def _perform(self, op: str, transaction: str | None, action: Callable[[sqlite3.Connection, datetime], A]) -> A:
         now = self.clock()
         refusal: QueueError | None = None
         try:
             with self.store.write() as conn:
                 if transaction is not None:
-                    first = conn.execute(
-                        "SELECT op, response FROM transactions WHERE transaction_id = ?", (transaction,)
-                    ).fetchone()
+                    first = transactions.find_answer(conn, transaction)
                     if first is not None:
-                        return _replay(op, transaction, first["op"], json.loads(first["response"]))
+                        return _replay(op, transaction, first)
                 self._sync()
                 try:
                     data = action(conn, now)
-                    answer: dict[str, Any] = {"status": "ok", "data": data}
+                    answer: dict[str, Any] = {"status": "ok", "data": data.model_dump(mode="json")}
                 except QueueError as exc:  # the engine refused and changed nothing
                     refusal = exc
-                    answer = {"status": "error", "code": exc.code, "error": exc.message}
+                    answer = {"status": "error", "code": exc.code.value, "error": exc.message}
                 if transaction is not None:
-                    conn.execute(
-                        "INSERT INTO transactions (transaction_id, op, response, created_at) VALUES (?, ?, ?, ?)",
-                        (transaction, op, json.dumps(answer, ensure_ascii=False), now.isoformat()),
-                    )
+                    transactions.save_answer(conn, transaction, op, answer, now)
         except BaseException:
             # The engine may be ahead of what was committed: rebuild it before the next use.
             self._stale = True
@@ -136,10 +145,10 @@ class Branch:
         lang: str = "zh",
         kiosk: str | None = None,
         transaction: str | None = None,
-    ) -> dict:
+    ) -> TicketAnswer:
         """`tier` is for a technician's test tickets; with a card, the directory decides."""
 
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+        def action(conn: sqlite3.Connection, now: datetime) -> TicketAnswer:
             customer: Customer | None = find_customer(self.store, card.token) if card else None
             ticket_tier = customer.tier if customer else (Tier.MASS if card else Tier(tier))
             self._check_offered(service, ticket_tier)
@@ -156,95 +165,80 @@ class Branch:
             if customer and customer.tier in self.config.alert_tiers and card:
                 alert = events.vip_alert(ticket, customer, card)
                 outbox.enqueue(conn, alert, now)
-                conn.execute(
-                    "INSERT INTO alerts (alert_id, ticket_id, tier, raised_at) VALUES (?, ?, ?, ?)",
-                    (alert.event_id, ticket.id, customer.tier.value, now.isoformat()),
-                )
+                alerts.raise_alert(conn, alert.event_id, ticket.id, customer.tier, now)
             return events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
 
         return self._perform("ticket", transaction, action)
 
-    def identify_card(self, card: CardIdentity) -> dict:
+    def identify_card(self, card: CardIdentity) -> CardholderAnswer:
         """The kiosk's greeting after a swipe: read-only, so it is not kept as a transaction."""
-        customer = find_customer(self.store, card.token)
-        tier = customer.tier if customer else Tier.MASS
-        rule = self.config.tiers.get(tier)
-        offered = [s.id for s in self.config.services if not s.tiers or tier in s.tiers]
-        return {
-            "known": customer is not None,
-            "display_name": customer.display_name if customer else None,
-            "tier": tier.value,
-            "tier_name_zh": rule.name_zh if rule else tier.value,
-            "tier_name_en": rule.name_en if rule else tier.value,
-            "manager_alerted_on_ticket": tier in self.config.alert_tiers and customer is not None,
-            "services": offered,
-            "masked_pan": card.masked_pan,
-        }
+        return events.cardholder_answer(find_customer(self.store, card.token), card, self.config)
 
     def _check_offered(self, service_id: str, tier: Tier) -> None:
         service = next((s for s in self.config.services if s.id == service_id), None)
         if service is not None and service.tiers and tier not in service.tiers:
             raise QueueError(
-                "service_not_offered",
+                ErrorCode.SERVICE_NOT_OFFERED,
                 f"{service.name_en} ({service.name_zh}) is offered to {', '.join(t.value for t in service.tiers)} customers only; "
                 "please choose another service or ask the lobby manager.",
             )
 
     # ---- tellers -----------------------------------------------------------------------
 
-    def call_next(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+    def call_next(self, counter: str, transaction: str | None = None) -> CalledAnswer:
+        def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
             called = self.engine.call_next(counter, now)
-            return self._called(conn, called, now, recall=False)
+            return self._called(conn, called, counter, now, recall=False)
 
         return self._perform("call_next", transaction, action)
 
-    def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+    def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> CalledAnswer:
+        def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
             called = self.engine.recall(counter, now, expect_label=ticket)
-            return self._called(conn, called, now, recall=True)
+            return self._called(conn, called, counter, now, recall=True)
 
         return self._perform("recall", transaction, action)
 
-    def _called(self, conn: sqlite3.Connection, ticket: Ticket, now: datetime, recall: bool) -> dict:
+    def _called(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, recall: bool) -> CalledAnswer:
         rows.save_ticket(conn, ticket)
-        rows.save_counter(conn, self.engine.counter(ticket.counter))
-        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, ticket.counter, {})
+        rows.save_counter(conn, self.engine.counter(counter))
+        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, counter, {})
         event = events.called(ticket, now, recall)
         outbox.enqueue(conn, event, now)
-        return events.ticket_summary(ticket, now) | {"event_id": event.event_id}
+        return events.called_answer(ticket, now, event)
 
-    def complete(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+    def complete(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> TicketSummary:
+        def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
             done = self.engine.complete(counter, now, expect_label=ticket)
-            return self._finished(conn, done, now, events.served(done, now), "served")
+            return self._finished(conn, done, counter, now, events.served(done, now), "served")
 
         return self._perform("complete", transaction, action)
 
-    def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+    def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> TicketSummary:
+        def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
             missed = self.engine.no_show(counter, now, expect_label=ticket)
-            return self._finished(conn, missed, now, events.no_show(missed, now), "no_show")
+            return self._finished(conn, missed, counter, now, events.no_show(missed, now), "no_show")
 
         return self._perform("no_show", transaction, action)
 
-    def _finished(self, conn: sqlite3.Connection, ticket: Ticket, now: datetime, event: events.Event, kind: str) -> dict:
+    def _finished(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, event: Event, kind: str) -> TicketSummary:
         rows.save_ticket(conn, ticket)
-        rows.save_counter(conn, self.engine.counter(ticket.counter))
-        rows.record_event(conn, ticket.id, kind, now, ticket.counter, {})
+        rows.save_counter(conn, self.engine.counter(counter))
+        rows.record_event(conn, ticket.id, kind, now, counter, {})
         outbox.enqueue(conn, event, now)
         return events.ticket_summary(ticket, now)
 
-    def transfer(self, ticket: str, to_service: str, counter: str | None = None, transaction: str | None = None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+    def transfer(self, ticket: str, to_service: str, counter: str | None = None, transaction: str | None = None) -> TransferAnswer:
+        def action(conn: sqlite3.Connection, now: datetime) -> TransferAnswer:
             before = self._called_ticket(ticket)
             at_counter = counter or before.counter
+            assert at_counter is not None  # a called ticket is at a counter
             moved = self.engine.transfer(at_counter, to_service, now, expect_label=ticket)
             rows.save_ticket(conn, moved)
             rows.save_counter(conn, self.engine.counter(at_counter))
             rows.record_event(conn, moved.id, "transferred", now, at_counter, {"from": before.service, "to": to_service})
             outbox.enqueue(conn, events.transferred(moved, before.service, at_counter, now), now)
-            return events.ticket_summary(moved, now) | {"ahead": self.engine.people_ahead(moved.id, now)}
+            return events.transfer_answer(moved, now, self.engine.people_ahead(moved.id, now))
 
         return self._perform("transfer", transaction, action)
 
@@ -252,39 +246,37 @@ class Branch:
         for ticket in self.engine.open_tickets():
             if ticket.label == label and ticket.state is TicketState.CALLED:
                 return ticket
-        raise QueueError("not_called", f"{label} is not being served at any counter: only a called ticket can be transferred.")
+        raise QueueError(ErrorCode.NOT_CALLED, f"{label} is not being served at any counter: only a called ticket can be transferred.")
 
-    def counter_open(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+    def counter_open(self, counter: str, transaction: str | None = None) -> CounterAnswer:
         return self._counter_switch("counter_open", counter, transaction)
 
-    def counter_close(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> dict:
+    def counter_close(self, counter: str, transaction: str | None = None) -> CounterAnswer:
         return self._counter_switch("counter_close", counter, transaction)
 
-    def _counter_switch(self, op: str, counter: str, transaction: str | None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
+    def _counter_switch(self, op: str, counter: str, transaction: str | None) -> CounterAnswer:
+        def action(conn: sqlite3.Connection, now: datetime) -> CounterAnswer:
             state = (self.engine.open_counter if op == "counter_open" else self.engine.close_counter)(counter, now)
             rows.save_counter(conn, state)
-            return {"counter": state.id, "open": state.open, "since": now.isoformat()}
+            return CounterAnswer(counter=state.id, open=state.open, since=now)
 
         return self._perform(op, transaction, action)
 
     # ---- lobby manager -----------------------------------------------------------------
 
-    def acknowledge_alert(self, alert_id: str, by: str, outcome: str, transaction: str | None = None) -> dict:
-        def action(conn: sqlite3.Connection, now: datetime) -> dict:
-            alert = conn.execute("SELECT * FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()
+    def acknowledge_alert(self, alert_id: str, by: str, outcome: str, transaction: str | None = None) -> AlertAckAnswer:
+        def action(conn: sqlite3.Connection, now: datetime) -> AlertAckAnswer:
+            alert = alerts.find_alert(conn, alert_id)
             if alert is None:
-                raise QueueError("unknown_alert", f"There is no alert {alert_id}; it may belong to another branch.")
-            if alert["acked_at"]:
+                raise QueueError(ErrorCode.UNKNOWN_ALERT, f"There is no alert {alert_id}; it may belong to another branch.")
+            if alert.acked_at:
                 raise QueueError(
-                    "alert_already_acknowledged",
-                    f"This alert was already answered by {alert['acked_by']} ({alert['outcome']}) at {alert['acked_at']}.",
+                    ErrorCode.ALERT_ALREADY_ACKNOWLEDGED,
+                    f"This alert was already answered by {alert.acked_by} ({alert.outcome}) at {alert.acked_at}.",
                 )
-            conn.execute(
-                "UPDATE alerts SET acked_at = ?, acked_by = ?, outcome = ? WHERE alert_id = ?", (now.isoformat(), by, outcome, alert_id)
-            )
-            raised = datetime.fromisoformat(alert["raised_at"])
-            return {"alert_id": alert_id, "outcome": outcome, "by": by, "after_s": round((now - raised).total_seconds())}
+            alerts.acknowledge_alert(conn, alert_id, by, outcome, now)
+            after_s = round((now - alert.raised_at).total_seconds())
+            return AlertAckAnswer(alert_id=alert_id, outcome=outcome, by=by, after_s=after_s)
 
         return self._perform("alert_ack", transaction, action)
 
@@ -293,17 +285,9 @@ class Branch:
     def record_print_outcome(self, ticket_id: str, printed: bool, transaction: str | None = None) -> None:
         """Remember whether the ticket came out of the printer, also in the stored answer."""
         with self.store.write() as conn:
-            conn.execute("UPDATE tickets SET printed = ? WHERE id = ?", (int(printed), ticket_id))
+            rows.set_printed(conn, ticket_id, printed)
             if transaction is not None:
-                row = conn.execute("SELECT response FROM transactions WHERE transaction_id = ?", (transaction,)).fetchone()
-                if row is not None:
-                    answer = json.loads(row["response"])
-                    if answer.get("data"):
-                        answer["data"]["printed"] = printed
-                        conn.execute(
-                            "UPDATE transactions SET response = ? WHERE transaction_id = ?",
-                            (json.dumps(answer, ensure_ascii=False), transaction),
-                        )
+                transactions.update_answer_data(conn, transaction, {"printed": printed})
 
     def queue_state(self) -> QueueState:
         with self.store.write():
@@ -311,12 +295,12 @@ class Branch:
         return events.queue_state(self.engine.snapshot(self.clock()))
 
 
-def _replay(op: str, transaction: str, first_op: str, answer: dict) -> dict:
-    if first_op != op:
+def _replay(op: str, transaction: str, first: transactions.StoredAnswer) -> Any:
+    if first.op != op:
         raise QueueError(
-            "transaction_reused",
-            f"transaction '{transaction}' was already used for {first_op}; use a fresh transaction id for each new request.",
+            ErrorCode.TRANSACTION_REUSED,
+            f"transaction '{transaction}' was already used for {first.op}; use a fresh transaction id for each new request.",
         )
-    if answer["status"] == "error":
-        raise QueueError(answer["code"], answer["error"])
-    return answer["data"] | {"replayed": True}
+    if first.answer["status"] == "error":
+        raise QueueError(first.answer["code"], first.answer["error"])
+    return OPERATIONS[op].answer.model_validate(first.answer["data"] | {"replayed": True})

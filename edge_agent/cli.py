@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from lobby.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
+from lobby.contract import Answer
 
 Handler = Callable[[argparse.Namespace, BranchConfig], int]
 
@@ -37,19 +38,24 @@ def _queue_op(op: str) -> Handler:
         from edge_agent.queue.engine import QueueError
 
         branch = _open_branch(config)
+        commands: dict[str, Callable[[], Answer]] = {
+            "ticket": lambda: branch.issue_ticket(args.service, tier=args.tier),
+            "transfer": lambda: branch.transfer(args.ticket, args.to_service),
+            "call_next": lambda: branch.call_next(args.counter),
+            "recall": lambda: branch.recall(args.counter),
+            "no_show": lambda: branch.no_show(args.counter),
+            "complete": lambda: branch.complete(args.counter),
+            "counter_open": lambda: branch.counter_open(args.counter),
+            "counter_close": lambda: branch.counter_close(args.counter),
+        }
         try:
-            if op == "ticket":
-                result = branch.issue_ticket(args.service, tier=args.tier)
-            elif op == "transfer":
-                result = branch.transfer(args.ticket, args.to_service)
-            else:
-                result = getattr(branch, op)(args.counter)
+            result = commands[op]()
         except QueueError as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return 1
         finally:
             branch.close()
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         return 0
 
     return handler
@@ -71,9 +77,9 @@ def _config_check(args: argparse.Namespace, config: BranchConfig) -> int:
 
 def _customers_import(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.branch import tier_thresholds
-    from lobby.card_key import load_or_create_key
     from edge_agent.store.db import Store
     from edge_agent.store.directory import import_customers
+    from lobby.card_key import load_or_create_key
 
     store = Store(config.store.path)
     try:
@@ -186,8 +192,8 @@ def _backup(args: argparse.Namespace, config: BranchConfig) -> int:
 
 
 def _close_day(args: argparse.Namespace, config: BranchConfig) -> int:
-    from edge_agent.lifecycle import close_day
     from edge_agent.store.db import Store
+    from edge_agent.store.retention import close_day
 
     store = Store(config.store.path)
     try:
@@ -201,8 +207,14 @@ def _close_day(args: argparse.Namespace, config: BranchConfig) -> int:
 
 def _run(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.agent import run_agent
+    from edge_agent.store.db import StoreError
+    from lobby.bus.client import BusError
 
-    return run_agent(config)
+    try:
+        return run_agent(config)
+    except (BusError, StoreError) as exc:  # each is already a sentence naming the file and what to do
+        logging.getLogger("edge_agent").critical("the agent cannot start: %s", exc)
+        return 1
 
 
 # ---- argument parsing --------------------------------------------------------------------

@@ -11,28 +11,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from edge_agent.queue.estimate import WaitEstimate
+from edge_agent.queue.model import Ticket
+from edge_agent.queue.snapshot import QueueSnapshot
+from edge_agent.store.directory import Customer
 from lobby.config import BranchConfig
 from lobby.contract import (
     AlertCustomer,
     ArrivalCustomer,
     ArrivalEvent,
+    CalledAnswer,
     CalledEvent,
+    CardholderAnswer,
     CardIdentity,
     CounterQueueState,
-    Event,
+    Greeting,
     NoShowEvent,
     QueueState,
     ServedEvent,
     ServiceQueueState,
+    TicketAnswer,
+    TicketSummary,
+    TransferAnswer,
     TransferredEvent,
     VipAlert,
 )
-from edge_agent.queue.estimate import WaitEstimate
-from edge_agent.queue.model import Ticket
-from edge_agent.queue.snapshot import QueueSnapshot
-from edge_agent.store.directory import Customer
-
-__all__ = ["Event", "arrival", "vip_alert", "called", "served", "no_show", "transferred", "queue_state"]
+from lobby.tiers import Tier
+from lobby.waits import minutes
 
 
 def _eta(estimate: WaitEstimate | None) -> tuple[int | None, tuple[int, int] | None]:
@@ -85,18 +90,35 @@ def transferred(ticket: Ticket, from_service: str, counter: str | None, now: dat
     )
 
 
-def ticket_summary(ticket: Ticket, now: datetime) -> dict:
+def ticket_summary(ticket: Ticket, now: datetime) -> TicketSummary:
     """What a teller's screen shows about a ticket in an answer."""
+    return TicketSummary(**_summary_fields(ticket, now))
+
+
+def _summary_fields(ticket: Ticket, now: datetime) -> dict:
     return {
         "ticket": ticket.label,
         "ticket_id": ticket.id,
         "service": ticket.service,
-        "tier": ticket.tier.value,
+        "tier": ticket.tier,
         "state": ticket.state.value,
         "counter": ticket.counter,
-        "issued_at": ticket.issued_at.isoformat(),
+        "issued_at": ticket.issued_at,
         "waited_s": _waited_s(ticket, ticket.called_at or now),
     }
+
+
+def called_answer(ticket: Ticket, now: datetime, event: CalledEvent) -> CalledAnswer:
+    return CalledAnswer(**_summary_fields(ticket, now), event_id=event.event_id)
+
+
+def transfer_answer(ticket: Ticket, now: datetime, ahead: int) -> TransferAnswer:
+    return TransferAnswer(**_summary_fields(ticket, now), ahead=ahead)
+
+
+def _tier_names(config: BranchConfig, tier: Tier) -> tuple[str, str]:
+    rule = config.tiers.get(tier)
+    return (rule.name_zh, rule.name_en) if rule else (tier.value, tier.value)
 
 
 def ticket_answer(
@@ -106,34 +128,39 @@ def ticket_answer(
     customer: Customer | None,
     alert: VipAlert | None,
     config: BranchConfig,
-) -> dict:
+) -> TicketAnswer:
     """The kiosk's answer to `request/ticket`: what its ticket screen and greeting need."""
     eta, eta_range = _eta(estimate)
     service = config.service(ticket.service)
     greeting = None
     if customer is not None:
-        rule = config.tiers.get(customer.tier)
-        greeting = {
-            "display_name": customer.display_name,
-            "tier": customer.tier.value,
-            "tier_name_zh": rule.name_zh if rule else customer.tier.value,
-            "tier_name_en": rule.name_en if rule else customer.tier.value,
-            "manager_alerted": alert is not None,
-        }
-    return {
-        "ticket": ticket.label,
-        "ticket_id": ticket.id,
-        "service": ticket.service,
-        "service_zh": service.name_zh,
-        "service_en": service.name_en,
-        "tier": ticket.tier.value,
-        "issued_at": ticket.issued_at.isoformat(),
-        "ahead": ahead,
-        "eta_s": eta,
-        "eta_range_s": list(eta_range) if eta_range else None,
-        "customer": greeting,
-        "printed": None,  # filled in once the printer has answered
-    }
+        name_zh, name_en = _tier_names(config, customer.tier)
+        greeting = Greeting(
+            display_name=customer.display_name, tier=customer.tier, tier_name_zh=name_zh, tier_name_en=name_en,
+            manager_alerted=alert is not None,
+        )
+    return TicketAnswer(
+        ticket=ticket.label, ticket_id=ticket.id, service=ticket.service, service_zh=service.name_zh,
+        service_en=service.name_en, tier=ticket.tier, issued_at=ticket.issued_at, ahead=ahead, eta_s=eta,
+        eta_range_s=eta_range, customer=greeting,
+        printed=None,  # filled in once the printer has answered
+    )
+
+
+def cardholder_answer(customer: Customer | None, card: CardIdentity, config: BranchConfig) -> CardholderAnswer:
+    """The kiosk's greeting after a swipe."""
+    tier = customer.tier if customer else Tier.MASS
+    name_zh, name_en = _tier_names(config, tier)
+    return CardholderAnswer(
+        known=customer is not None,
+        display_name=customer.display_name if customer else None,
+        tier=tier,
+        tier_name_zh=name_zh,
+        tier_name_en=name_en,
+        manager_alerted_on_ticket=tier in config.alert_tiers and customer is not None,
+        services=[s.id for s in config.services if not s.tiers or tier in s.tiers],
+        masked_pan=card.masked_pan,
+    )
 
 
 def queue_state(snapshot: QueueSnapshot) -> QueueState:
@@ -142,6 +169,7 @@ def queue_state(snapshot: QueueSnapshot) -> QueueState:
         eta, eta_range = _eta(s.estimate)
         services[sid] = ServiceQueueState(
             waiting=s.waiting, longest_wait_s=round(s.longest_wait_s), eta_s=eta, eta_range_s=eta_range,
+            eta_min=None if eta is None else minutes(eta),
             target_wait_s=round(s.target_wait_s), counters_open=s.counters_open,
         )
     counters = {

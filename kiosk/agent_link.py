@@ -23,74 +23,16 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lobby.bus.client import BusClient, Credentials
 from lobby.bus.requester import AgentUnreachable, Requester
 from lobby.config import BranchConfig
-from lobby.contract import AgentState, CardIdentity, QueueState, topic_root
+from lobby.contract import AgentState, CardholderAnswer, CardIdentity, DeviceState, QueueState, TicketAnswer, topic_root
 
 log = logging.getLogger(__name__)
-
-
-# ---- what the agent sends us (fields are only ever added within v1: ignore extras) ------
-
-
-class Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class DeviceState(Lenient):
-    kind: str
-    status: str
-    detail: str = ""
-    since: datetime | None = None
-
-
-class PrinterReport(Lenient):
-    status: str
-    message_zh: str | None = None
-    message_en: str | None = None
-
-
-class TicketCustomer(Lenient):
-    display_name: str
-    tier: str
-    tier_name_zh: str
-    tier_name_en: str
-    manager_alerted: bool = False
-
-
-class TicketAnswer(Lenient):
-    ticket: str
-    ticket_id: str
-    service: str
-    service_zh: str
-    service_en: str
-    tier: str
-    ahead: int
-    eta_s: int | None = None
-    eta_range_s: tuple[int, int] | None = None
-    customer: TicketCustomer | None = None
-    # None: the agent has no printer; False: it did not come out. Both mean "show the number".
-    printed: bool | None = None
-    printer: PrinterReport | None = None
-
-
-class CardholderAnswer(Lenient):
-    """The `identify` answer: who swiped, and which services their tier is offered."""
-
-    known: bool
-    display_name: str | None = None
-    tier: str
-    tier_name_zh: str
-    tier_name_en: str
-    manager_alerted_on_ticket: bool = False
-    services: list[str]
-    masked_pan: str
 
 
 # ---- what a request can end in -------------------------------------------------------------

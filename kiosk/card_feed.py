@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.devices.card_readers import Swipe, open_reader
-from lobby.device_settings import CardReaderSettings
+from kiosk.devices.card_readers import SerialReader, Swipe, WedgeReader, open_reader
 from lobby.card_key import KeyFileError, load_or_create_key
+from lobby.device_settings import CardReaderSettings
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class CardFeed:
         self.key_file = key_file
         self.on_swipe = on_swipe  # called on this feed's thread: the app hands it to the UI thread
         self._stop = threading.Event()
-        self._reader = None
+        self._reader: WedgeReader | SerialReader | None = None
 
     def start(self) -> None:
         if self.settings.kind == "none":
@@ -53,9 +53,9 @@ class CardFeed:
     def _run(self, key: bytes) -> None:
         while not self._stop.is_set():
             try:
-                self._reader = open_reader(self.settings, key)
+                reader = self._reader = open_reader(self.settings, key)
                 log.info("card reader (%s) on %s is ready", self.settings.kind, self.settings.device)
-                for swipe in self._reader.swipes():
+                for swipe in reader.swipes():
                     if self._stop.is_set():
                         return
                     self.on_swipe(swipe)

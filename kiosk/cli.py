@@ -11,8 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-from lobby.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
 from lobby.card_key import KeyFileError, load_or_create_key
+from lobby.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from kiosk.texts import text
 from lobby.config import KioskSection, ServiceSection
 from lobby.contract import QueueState
-from kiosk.texts import text
+from lobby.waits import minutes, wait_minutes
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,6 @@ class ServiceOffer:
     @property
     def eta_min(self) -> int | None:
         return None if self.eta_s is None else minutes(self.eta_s)
-
-
-def minutes(seconds: float) -> int:
-    """Whole minutes as a customer reads them: never "0 minutes" for a real wait."""
-    return max(1, round(seconds / 60)) if seconds > 0 else 0
 
 
 def offers(
@@ -98,10 +94,11 @@ def ahead_line(ahead: int, lang: str) -> str:
 
 
 def wait_line(eta_range_s: Sequence[int] | None, lang: str) -> str:
-    """The same minutes as the paper ticket (edge_agent.outputs.print_job_for)."""
-    if not eta_range_s:
+    """The same minutes as the paper ticket: both come from lobby.waits."""
+    wait = wait_minutes(eta_range_s)
+    if wait is None:
         return text("wait_unknown", lang)
-    low, high = round(eta_range_s[0] / 60), max(1, round(eta_range_s[1] / 60))
+    low, high = wait.low, wait.high
     if low >= high:
         return text("wait_about", lang, high=high)
     return text("wait_range", lang, low=low, high=high)

@@ -13,13 +13,10 @@ from __future__ import annotations
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 
-from lobby.config import BranchConfig
-from lobby.contract import CardIdentity, QueueState
-from kiosk.agent_link import CardholderAnswer, DeviceState, TicketAnswer
 from kiosk.service_menu import ServiceOffer, offers
 from kiosk.texts import LANGS, TEXTS
-
-PRINTABLE = ("ok", "paper_near_end")  # printer statuses that still give the customer paper
+from lobby.config import BranchConfig
+from lobby.contract import CardholderAnswer, CardIdentity, DeviceState, QueueState
 
 
 class KioskState(EventDispatcher):
@@ -53,7 +50,7 @@ class KioskState(EventDispatcher):
 
     def apply_device_state(self, device_id: str, state: DeviceState) -> None:
         if device_id == self.config.printer.id:
-            self.printer_ok = state.status in PRINTABLE
+            self.printer_ok = state.status.working
 
     def _refresh_offers(self) -> None:
         self.walk_in_offers = offers(self.config.services, self.queue)

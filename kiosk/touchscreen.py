@@ -27,13 +27,11 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from lobby.config import BranchConfig
-from lobby.contract import CardIdentity, QueueState
 from kiosk.agent_link import (
     AgentLink,
     DeviceState,
-    IdentifyOutcome,
     Identified,
+    IdentifyOutcome,
     Issued,
     Refused,
     TicketAnswer,
@@ -53,6 +51,9 @@ from kiosk.screens.widgets import BusyOverlay
 from kiosk.service_menu import should_divert
 from kiosk.state import KioskState
 from kiosk.texts import text
+from lobby.config import BranchConfig
+from lobby.contract import CardIdentity, QueueState
+from lobby.fonts import FontMissing, cjk_font_path
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,10 @@ class KioskSetupError(Exception):
 
 
 def register_fonts() -> None:
-    font = next((path for path in theme.CJK_FONT_CANDIDATES if path.exists()), None)
-    if font is None:
-        raise KioskSetupError(
-            "no Chinese font found: install Debian's fonts-wqy-microhei (`apt-get install fonts-wqy-microhei`) "
-            f"or copy wqy-microhei.ttc to {theme.CJK_FONT_CANDIDATES[-1]}"
-        )
+    try:
+        font = cjk_font_path()
+    except FontMissing as exc:
+        raise KioskSetupError(str(exc)) from None
     LabelBase.register(theme.TEXT_FONT, str(font))
     LabelBase.register(theme.NUMBER_FONT, str(Path(kivy.kivy_data_dir) / "fonts" / "Roboto-Bold.ttf"))
 
@@ -92,7 +91,7 @@ class KioskApp(App):
         self.state = KioskState(branch)
         self.link = AgentLink(branch, listener=self, deliver=self._on_ui_thread)
         self.card_feed = CardFeed(branch.kiosk.card_reader, branch.security.key_file, self._swipe_arrived) if card_reader else None
-        self.sm: ScreenManager | None = None
+        self.sm = ScreenManager(transition=NoTransition())  # filled with the screens by build()
         self.first_frame_at: float | None = None  # time.perf_counter() of the first frame drawn
         self._last_touch = time.monotonic()
 
@@ -101,7 +100,7 @@ class KioskApp(App):
     def build(self) -> FloatLayout:
         register_fonts()
         self._rescale()
-        self.sm = ScreenManager(transition=NoTransition())
+
         for screen in SCREENS:
             self.sm.add_widget(screen())
         self.sm.current = "out_of_service"  # until the agent's retained state says it is online

@@ -127,7 +127,7 @@ class BridgeSection(Section):
     tls: bool = True
 
     @model_validator(mode="after")
-    def _complete_when_enabled(self) -> "BridgeSection":
+    def _complete_when_enabled(self) -> BridgeSection:
         if self.enabled and not (self.address and self.username and self.password_file):
             raise ValueError("an enabled bridge needs address, username and password_file")
         return self
@@ -246,7 +246,7 @@ class BranchConfig(BaseSettings):
         return (env_settings, init_settings)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> "BranchConfig":
+    def _cross_references(self) -> BranchConfig:
         problems = cross_reference_problems(self)
         if problems:
             # Carried as data to problems_from_validation_error, one ConfigProblem each.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError

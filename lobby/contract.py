@@ -9,11 +9,14 @@ it can read, not a silently ignored field.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from lobby.errors import ErrorCode
 from lobby.tiers import Tier
 
 CONTRACT_VERSION = "v1"
@@ -38,6 +41,10 @@ class Strict(BaseModel):
 # ---- requests: client -> agent on request/<op> -------------------------------------
 
 
+class Request(Strict):
+    transaction: Transaction
+
+
 class CardIdentity(Strict):
     """What a card reader lets out of the kiosk: never the card number itself."""
 
@@ -45,56 +52,165 @@ class CardIdentity(Strict):
     masked_pan: Annotated[str, StringConstraints(pattern=r"^\d{6}\*{2,9}\d{4}$")]
 
 
-class TicketRequest(Strict):
-    transaction: Transaction
+class TicketRequest(Request):
     service: Ident
     card: CardIdentity | None = None
     lang: Literal["zh", "en"] = "zh"
     kiosk: Ident = "kiosk"
 
 
-class IdentifyRequest(Strict):
+class IdentifyRequest(Request):
     """A swipe at the kiosk: who is this, and which services are they offered? Changes nothing."""
 
-    transaction: Transaction
     card: CardIdentity
 
 
-class CounterRequest(Strict):
-    """call_next, recall, no_show, complete, counter_open, counter_close."""
+class CounterRequest(Request):
+    """call_next, counter_open, counter_close: a counter and nothing else."""
 
-    transaction: Transaction
     counter: Ident
+
+
+class CounterTicketRequest(CounterRequest):
+    """recall, no_show, complete: the counter's current ticket."""
+
     # Optional guard: the ticket the teller's screen shows. A stale screen gets an error
     # instead of acting on somebody else.
     ticket: TicketLabel | None = None
 
 
-class TransferRequest(Strict):
-    transaction: Transaction
+class TransferRequest(Request):
     ticket: TicketLabel
     to_service: Ident
     counter: Ident | None = None
 
 
-class AlertAckRequest(Strict):
-    transaction: Transaction
+class AlertAckRequest(Request):
     alert_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     outcome: Literal["greeted", "referred", "declined"]
 
 
-REQUEST_MODELS: dict[str, type[Strict]] = {
-    "ticket": TicketRequest,
-    "identify": IdentifyRequest,
-    "call_next": CounterRequest,
-    "recall": CounterRequest,
-    "no_show": CounterRequest,
-    "complete": CounterRequest,
-    "transfer": TransferRequest,
-    "counter_open": CounterRequest,
-    "counter_close": CounterRequest,
-    "alert_ack": AlertAckRequest,
+# ---- answers: agent -> the requester, in `data` of response/<op> ---------------------
+# Built by the agent, read by the kiosk, the tests and the tools. Fields are only ever
+# added within v1, so readers ignore what they do not know.
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # True when this is the stored first answer to a repeated transaction.
+    replayed: bool = False
+
+
+class PrinterReport(BaseModel):
+    """Why a ticket did or did not come out, in words for the customer."""
+
+    status: str
+    message_zh: str | None = None
+    message_en: str | None = None
+
+
+class Greeting(BaseModel):
+    display_name: str
+    tier: Tier
+    tier_name_zh: str
+    tier_name_en: str
+    manager_alerted: bool = False
+
+
+class TicketAnswer(Answer):
+    """`ticket`: what the kiosk's ticket screen and the printed ticket need."""
+
+    ticket: str
+    ticket_id: str
+    service: str
+    service_zh: str
+    service_en: str
+    tier: Tier
+    issued_at: datetime
+    ahead: int
+    eta_s: int | None = None
+    eta_range_s: tuple[int, int] | None = None
+    customer: Greeting | None = None
+    # None: not known (no printer, or a replay of an answer from before a crash);
+    # False: it did not come out. Both mean "show the number on screen".
+    printed: bool | None = None
+    printer: PrinterReport | None = None
+
+
+class CardholderAnswer(Answer):
+    """`identify`: who swiped, and which services their tier is offered."""
+
+    known: bool
+    display_name: str | None = None
+    tier: Tier
+    tier_name_zh: str
+    tier_name_en: str
+    manager_alerted_on_ticket: bool = False
+    services: list[str]
+    masked_pan: str
+
+
+class TicketSummary(Answer):
+    """`complete`, `no_show`: the ticket as the teller's screen shows it."""
+
+    ticket: str
+    ticket_id: str
+    service: str
+    tier: Tier
+    state: str
+    counter: str | None
+    issued_at: datetime
+    waited_s: int
+
+
+class CalledAnswer(TicketSummary):
+    """`call_next`, `recall`: the ticket, and the `events/called` event it caused."""
+
+    event_id: str
+
+
+class TransferAnswer(TicketSummary):
+    """`transfer`: the ticket in its new queue, and how many are now ahead of it."""
+
+    ahead: int
+
+
+class CounterAnswer(Answer):
+    """`counter_open`, `counter_close`."""
+
+    counter: str
+    open: bool
+    since: datetime
+
+
+class AlertAckAnswer(Answer):
+    """`alert_ack`: who answered, how, and how long after the alert."""
+
+    alert_id: str
+    outcome: Literal["greeted", "referred", "declined"]
+    by: str
+    after_s: int
+
+
+@dataclass(frozen=True)
+class Operation:
+    request: type[Request]
+    answer: type[Answer]
+
+
+OPERATIONS: dict[str, Operation] = {
+    "ticket": Operation(TicketRequest, TicketAnswer),
+    "identify": Operation(IdentifyRequest, CardholderAnswer),
+    "call_next": Operation(CounterRequest, CalledAnswer),
+    "recall": Operation(CounterTicketRequest, CalledAnswer),
+    "no_show": Operation(CounterTicketRequest, TicketSummary),
+    "complete": Operation(CounterTicketRequest, TicketSummary),
+    "transfer": Operation(TransferRequest, TransferAnswer),
+    "counter_open": Operation(CounterRequest, CounterAnswer),
+    "counter_close": Operation(CounterRequest, CounterAnswer),
+    "alert_ack": Operation(AlertAckRequest, AlertAckAnswer),
 }
 
 
@@ -104,7 +220,7 @@ class Response(BaseModel):
     data: dict | None = None
     error: str | None = None
     # Stable machine code beside the sentence, so clients can branch without parsing text.
-    code: str | None = None
+    code: ErrorCode | None = None
 
 
 # ---- events: agent -> everyone ------------------------------------------------------
@@ -212,6 +328,8 @@ class ServiceQueueState(BaseModel):
     longest_wait_s: int
     eta_s: int | None
     eta_range_s: tuple[int, int] | None
+    # eta_s in the minutes a customer is told (lobby.waits.minutes), for pages that show it.
+    eta_min: int | None = None
     target_wait_s: int
     counters_open: int
 
@@ -220,6 +338,34 @@ class CounterQueueState(BaseModel):
     open: bool
     serving: str | None
     services: list[str]
+
+
+class DeviceStatus(StrEnum):
+    """`status` of `devices/<id>/state`: what a device can report."""
+
+    OK = "ok"
+    PAPER_NEAR_END = "paper_near_end"
+    PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+    @property
+    def working(self) -> bool:
+        """The one rule for "does the device still do its job": a printer near the end of its
+        roll still gives the customer paper."""
+        return self in (DeviceStatus.OK, DeviceStatus.PAPER_NEAR_END)
+
+
+class DeviceState(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str
+    status: DeviceStatus
+    detail: str = ""
+    since: datetime | None = None
+    # The serial link's own state (connecting, ready, ...), for technicians.
+    connection: str | None = None
 
 
 class QueueState(BaseModel):

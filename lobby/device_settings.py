@@ -66,6 +66,9 @@ class PrinterSettings(DeviceSection):
     write_timeout_s: float = Field(2.0, gt=0, le=30)
     # The virtual printer's folder: its port link, control socket and rendered tickets.
     virtual_dir: Path = Path("/var/lib/lobby/virtual-printer")
+    # The virtual printer takes bytes at `baudrate`, as a UART does; false: as fast as they
+    # come (to measure the agent without the line's time).
+    virtual_paced: bool = True
 
     @field_validator("port")
     @classmethod
@@ -92,7 +95,7 @@ class PrinterSettings(DeviceSection):
         )
 
     @model_validator(mode="after")
-    def _known_profile(self) -> "PrinterSettings":
+    def _known_profile(self) -> PrinterSettings:
         if self.profile == "custom":
             missing = [key for key in ("columns", "cutter", "native_qr") if getattr(self, key) is None]
             if missing:

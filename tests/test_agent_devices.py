@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 from lobby.config import load_config
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
@@ -68,15 +70,25 @@ def test_printer_failure_is_reported_and_the_branch_goes_on(broker, branch_toml,
     assert "Traceback" not in agent.log()
 
 
-def test_a_retry_while_the_ticket_prints_gets_the_printed_answer(broker, branch_toml):
-    """The kiosk repeats its request when the answer is slow; it must not get `printed: null`."""
+@contextmanager
+def kiosk_at_a_running_agent(broker, branch_toml):
+    """The agent running with its virtual printer ready, and a kiosk client reading answers."""
     toml = write_config_for(broker, branch_toml)
     agent = AgentProcess(toml)
     agent.start()
+    kiosk = RawClient(broker.config, broker.credentials["kiosk"])
     try:
-        kiosk = RawClient(broker.config, broker.credentials["kiosk"])
         kiosk.subscribe("response/ticket", "devices/+/state")
         kiosk.wait_for(lambda m: any(t == "devices/printer-1/state" and p["status"] == "ok" for t, p, _ in m), timeout=20)
+        yield toml, agent, kiosk
+    finally:
+        kiosk.close()
+        agent.stop()
+
+
+def test_a_retry_while_the_ticket_prints_gets_the_printed_answer(broker, branch_toml):
+    """The kiosk repeats its request when the answer is slow; it must not get `printed: null`."""
+    with kiosk_at_a_running_agent(broker, branch_toml) as (toml, agent, kiosk):
         # A printer that stops reading makes the print slow (its status answer never comes).
         subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "devices", "virtual", "stall"], check=True, timeout=30)
         transaction = uuid.uuid4().hex
@@ -91,7 +103,46 @@ def test_a_retry_while_the_ticket_prints_gets_the_printed_answer(broker, branch_
         assert answer["data"]["ticket"] == "A001" and answer["data"]["printed"] is False
         assert answer["data"]["printer"]["status"] != "ok"
         subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "devices", "virtual", "unstall"], check=True, timeout=30)
-        kiosk.close()
-    finally:
-        agent.stop()
     assert "repeated while its ticket prints" in agent.log()
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Child processes of `pid` and their command lines, read from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while we looked
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's parent may be slow to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_virtual_devices_run_in_their_own_process_and_die_with_the_agent(broker, branch_toml):
+    """The agent decodes and draws no ticket itself (a real printer's firmware does that):
+    the virtual printer is a child process, which a SIGKILLed agent takes with it."""
+    with kiosk_at_a_running_agent(broker, branch_toml) as (toml, agent, kiosk):
+        rigs = [pid for pid, cmd in _children(agent.process.pid).items() if "edge_agent.devices.virtual_rig" in cmd]
+        assert len(rigs) == 1, _children(agent.process.pid)
+        transaction = uuid.uuid4().hex
+        kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash"})
+        assert kiosk.response("ticket", transaction)["data"]["printed"] is True
+        printed = load_config(toml).printer.virtual_dir
+        deadline = time.monotonic() + 10
+        while not list(printed.glob("*.png")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert list(printed.glob("*.png")), "the rig drew no ticket"
+        agent.kill()
+        deadline = time.monotonic() + 10
+        while _running(rigs[0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(rigs[0]), "the virtual devices outlived a SIGKILLed agent"

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.branch import Branch, tier_thresholds
-from lobby.contract import CardIdentity
 from edge_agent.queue.engine import QueueError
-from lobby.card_key import card_token, load_or_create_key, mask_pan
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
 from edge_agent.store.directory import import_customers
+from lobby.card_key import card_token, load_or_create_key, mask_pan
+from lobby.contract import CardIdentity
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VIP_PAN = "6222021234567890128"
@@ -61,7 +61,7 @@ def outbox_topics(branch: Branch) -> list[str]:
 
 def test_ticket_writes_ticket_event_and_arrival_together(branch):
     answer = branch.issue_ticket("cash", kiosk="k1", transaction="t-1")
-    assert answer["ticket"] == "A001"
+    assert answer.ticket == "A001"
     row = branch.store.conn.execute("SELECT * FROM tickets").fetchone()
     assert (row["label"], row["state"], row["kiosk"]) == ("A001", "waiting", "k1")
     kinds = [r["kind"] for r in branch.store.conn.execute("SELECT kind FROM ticket_events")]
@@ -75,10 +75,10 @@ def test_repeated_transaction_returns_first_answer_and_changes_nothing(branch, c
     first = branch.issue_ticket("cash", transaction="same")
     clock.advance(seconds=5)
     again = branch.issue_ticket("cash", transaction="same")
-    assert again == first | {"replayed": True}
+    assert again == first.model_copy(update={"replayed": True})
     assert branch.store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
     assert len(outbox_topics(branch)) == 1
-    assert branch.issue_ticket("cash", transaction="other")["ticket"] == "A002"
+    assert branch.issue_ticket("cash", transaction="other").ticket == "A002"
 
 
 def test_refusal_is_remembered_for_its_transaction(branch):
@@ -90,7 +90,7 @@ def test_refusal_is_remembered_for_its_transaction(branch):
     with pytest.raises(QueueError) as replayed:  # same transaction: same answer, no call made
         branch.call_next("1", transaction="call-1")
     assert replayed.value.code == "counter_closed"
-    assert branch.call_next("1", transaction="call-2")["ticket"] == "A001"
+    assert branch.call_next("1", transaction="call-2").ticket == "A001"
 
 
 def test_transaction_id_reused_for_another_operation_is_refused(branch):
@@ -103,8 +103,8 @@ def test_transaction_id_reused_for_another_operation_is_refused(branch):
 
 def test_vip_card_raises_an_alert_without_token_or_pan(branch, vip_card):
     answer = branch.issue_ticket("wealth", card=vip_card, transaction="vip-1")
-    assert answer["customer"]["display_name"] == "王先生"
-    assert answer["customer"]["manager_alerted"] is True
+    assert answer.customer.display_name == "王先生"
+    assert answer.customer.manager_alerted is True
     assert outbox_topics(branch) == ["events/arrival", "alerts/vip"]
     payloads = " ".join(e.payload for e in outbox.pending(branch.store))
     assert vip_card.token not in payloads and VIP_PAN not in payloads
@@ -120,7 +120,7 @@ def test_unknown_card_is_mass_and_not_offered_vip_service(branch):
     with pytest.raises(QueueError) as caught:
         branch.issue_ticket("wealth", card=stranger)
     assert caught.value.code == "service_not_offered"
-    assert branch.issue_ticket("cash", card=stranger)["tier"] == "mass"
+    assert branch.issue_ticket("cash", card=stranger).tier == "mass"
 
 
 def test_alert_acknowledgement_is_recorded_once(branch, vip_card, clock):
@@ -128,7 +128,7 @@ def test_alert_acknowledgement_is_recorded_once(branch, vip_card, clock):
     alert_id = json.loads(outbox.pending(branch.store)[1].payload)["event_id"]
     clock.advance(seconds=40)
     answer = branch.acknowledge_alert(alert_id, "lobby-manager-1", "referred", transaction="ack-1")
-    assert answer["after_s"] == 40
+    assert answer.after_s == 40
     row = branch.store.conn.execute("SELECT * FROM alerts").fetchone()
     assert (row["acked_by"], row["outcome"]) == ("lobby-manager-1", "referred")
     with pytest.raises(QueueError) as caught:
@@ -143,10 +143,10 @@ def test_teller_lifecycle_emits_each_event(branch, clock):
     branch.counter_open("3")
     branch.issue_ticket("cash")
     clock.advance(minutes=2)
-    assert branch.call_next("3")["waited_s"] == 120
+    assert branch.call_next("3").waited_s == 120
     branch.recall("3", ticket="A001")
     moved = branch.transfer("A001", "noncash")
-    assert moved["service"] == "noncash" and moved["state"] == "waiting"
+    assert moved.service == "noncash" and moved.state == "waiting"
     branch.call_next("3")
     clock.advance(minutes=5)
     branch.complete("3")
@@ -179,7 +179,7 @@ def test_restart_carries_on_numbering_and_state(branch_config, clock):
     first.call_next("1")
     first.close()
     second = Branch.open(branch_config, clock)
-    assert second.issue_ticket("cash")["ticket"] == "A004"
+    assert second.issue_ticket("cash").ticket == "A004"
     assert second.queue_state().counters["1"].serving == "A001"
     second.close()
 
@@ -189,26 +189,26 @@ def test_two_processes_on_one_store_stay_consistent(branch_config, clock):
     agent, technician = Branch.open(branch_config, clock), Branch.open(branch_config, clock)
     labels = []
     for i in range(6):
-        labels.append((agent if i % 2 else technician).issue_ticket("noncash")["ticket"])
+        labels.append((agent if i % 2 else technician).issue_ticket("noncash").ticket)
     assert labels == ["B001", "B002", "B003", "B004", "B005", "B006"]
     technician.counter_open("4")
-    assert agent.call_next("4")["ticket"] == "B001"
+    assert agent.call_next("4").ticket == "B001"
     agent.close()
     technician.close()
 
 
 def test_new_business_day_restarts_numbers(branch, clock):
     clock.now = datetime(2026, 11, 23, 23, 59, tzinfo=SHANGHAI)
-    assert branch.issue_ticket("cash")["ticket"] == "A001"
+    assert branch.issue_ticket("cash").ticket == "A001"
     clock.advance(minutes=2)
     answer = branch.issue_ticket("cash")
-    assert (answer["ticket"], answer["ticket_id"]) == ("A001", "20261124-A001")
+    assert (answer.ticket, answer.ticket_id) == ("A001", "20261124-A001")
 
 
 def test_print_outcome_updates_the_stored_answer(branch):
     answer = branch.issue_ticket("cash", transaction="p-1")
-    branch.record_print_outcome(answer["ticket_id"], False, transaction="p-1")
-    assert branch.issue_ticket("cash", transaction="p-1")["printed"] is False
+    branch.record_print_outcome(answer.ticket_id, False, transaction="p-1")
+    assert branch.issue_ticket("cash", transaction="p-1").printed is False
 
 
 def test_outbox_bounds_drop_oldest_and_record_it(branch, clock):

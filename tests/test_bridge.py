@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from tools.private_broker import private_broker_for
 from lobby.contract import topic_root
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
+from tools.private_broker import private_broker_for
 
 
 @pytest.fixture

@@ -146,12 +146,12 @@ def test_malformed_requests_each_get_a_clear_error_and_change_nothing(broker, ag
     hq.subscribe("response/#", "events/#", "queue/state")
     hq.wait_for(lambda m: any(t == "queue/state" for t, _, _ in m))
     before = hq.on("queue/state")[-1]
-    for index, (op, payload, _) in enumerate(BAD_REQUESTS):
+    for _index, (op, payload, _) in enumerate(BAD_REQUESTS):
         hq.publish(f"request/{op}", payload)
     hq.wait_for(lambda m: len([t for t, _, _ in m if t.startswith("response/")]) == len(BAD_REQUESTS), timeout=20)
     responses = [(t, p) for t, p, _ in hq.messages if t.startswith("response/")]
     assert len(BAD_REQUESTS) >= 20
-    for (op, payload, code), (topic, response) in zip(BAD_REQUESTS, responses):
+    for (op, payload, code), (topic, response) in zip(BAD_REQUESTS, responses, strict=False):
         assert topic == f"response/{op}"
         assert response["status"] == "error" and response["code"] == code, (payload[:60], response)
         assert len(response["error"]) > 15  # a sentence, not a code

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lobby.contract import CardIdentity
-from lobby.card_key import card_token
 from kiosk.devices.card_readers import KEY_ENTER, KEY_LEFTSHIFT, KeystrokeDecoder, SerialReader, identify
-from lobby.device_settings import CardReaderSettings
 from kiosk.devices.tracks import SwipeError, luhn_ok, parse_swipe
+from lobby.card_key import card_token
+from lobby.contract import CardIdentity
+from lobby.device_settings import CardReaderSettings
 
 CORPUS = Path(__file__).parent / "corpus" / "swipes.txt"
 KEY = bytes(range(32))
@@ -160,7 +160,7 @@ def keystrokes(text: str, start: float = 0.0, step: float = 0.005) -> list[tuple
 
 
 def test_wedge_keystrokes_become_the_swipe():
-    line = f"%B6222021234567890128^WANG/XIANSHENG^2812101?" + track2("6222021234567890128", "2812")
+    line = "%B6222021234567890128^WANG/XIANSHENG^2812101?" + track2("6222021234567890128", "2812")
     decoder = KeystrokeDecoder(300)
     results = [r for code, value, at in keystrokes(line) if (r := decoder.feed(code, value, at))]
     assert results == [line]

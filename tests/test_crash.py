@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
             if roll < 0.75:
                 answer = branch.issue_ticket(rng.choice(["cash", "noncash", "corporate", "enquiry"]),
                                              transaction=f"{sys.argv[2]}-{i}")
-                print("ticket", answer["ticket_id"], flush=True)
+                print("ticket", answer.ticket_id, flush=True)
             elif roll < 0.85:
                 branch.counter_open(rng.choice(["1", "3", "4", "5"]))
             else:
@@ -38,7 +38,7 @@ CHILD = textwrap.dedent(
                     branch.complete(counter)
                 except QueueError:
                     pass
-                print("called", branch.call_next(counter)["ticket_id"], flush=True)
+                print("called", branch.call_next(counter).ticket_id, flush=True)
         except QueueError:
             pass
     """

@@ -36,7 +36,8 @@ def private_checkout():
     if (REPO / "node_modules").exists():
         (checkout / "node_modules").symlink_to(REPO / "node_modules")
     yield checkout
-    shutil.rmtree(checkout, ignore_errors=True)
+    if not os.environ.get("LOBBY_KEEP_DEMO"):
+        shutil.rmtree(checkout, ignore_errors=True)
 
 
 def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout):

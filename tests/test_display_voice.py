@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lobby.device_settings import VoiceSettings
 from edge_agent.devices.voice import Announcer, VoicePack, VoicePackError, build_default_pack, call_tokens, chinese_number, parse_phrase
+from lobby.device_settings import VoiceSettings
 
 
 @pytest.fixture(scope="session")
@@ -101,3 +101,17 @@ def test_failing_player_does_not_stop_the_queue(pack, tmp_path, caplog):
     announcer.stop()
     assert announcer.played == []
     assert sum("could not announce" in r.message for r in caplog.records) == 2
+
+
+def test_wait_idle_answers_every_time_even_when_the_worker_is_faster(pack, tmp_path):
+    """The marker carries its own Event: an idle worker that takes it at once cannot miss it,
+    read an older one, or die of an attribute not set yet (the announcer did, before)."""
+    announcer = Announcer(voice(pack, tmp_path / "out"))
+    try:
+        for _ in range(300):
+            assert announcer.wait_idle(timeout=5) is True
+        assert announcer._thread.is_alive()
+        announcer.announce_call("A001", "1")
+        assert announcer.wait_idle(timeout=30) and len(announcer.played) == 1
+    finally:
+        announcer.stop()

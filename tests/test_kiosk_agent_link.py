@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from kiosk.agent_link import AgentLink, Identified, Issued, Refused, Unreachable
+from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
 from lobby.contract import CardIdentity
-from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
-from edge_agent.devices.virtual_printer import virtual_printer_control as control
-from lobby.card_key import card_token, load_or_create_key, mask_pan
-from kiosk.agent_link import AgentLink, Identified, Issued, Refused, Unreachable
 from tests.bus_helpers import AgentProcess, write_config_for
+from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
 
 REPO = Path(__file__).resolve().parent.parent
 AGENT_ENV = {"LOBBY_VOICE__ENABLED": "false"}  # announcements are not what these tests are about
@@ -156,7 +156,9 @@ def test_an_agent_that_goes_away_makes_the_kiosk_unavailable_until_it_is_back(li
     outcome = link.ticket_now({"service": "cash", "lang": "zh", "kiosk": link.kiosk})
     waited = time.monotonic() - started
     assert isinstance(outcome, Unreachable)
-    assert 5.9 <= waited < 8, f"one retry of a 3 s request should take about 6 s, took {waited:.1f} s"
+    # Two tries of 3 s, so at least 6 s; and the customer is not kept past that by much more
+    # than a busy machine's scheduling (the bound is what they would notice, not a benchmark).
+    assert 5.9 <= waited < 12, f"one retry of a 3 s request should take about 6 s, took {waited:.1f} s"
     assert recorder.availability[-1] is False  # out of service at once, not after the last will
     agent.start()
     recorder.wait(lambda: recorder.availability[-1] is True, timeout=30, what="the restarted agent")

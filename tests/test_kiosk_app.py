@@ -9,11 +9,11 @@ import sys
 import threading
 from pathlib import Path
 
-from lobby.contract import CardIdentity
-from tools.demo_customers import DEMO_CUSTOMERS
 from kiosk.card_feed import CardFeed
-from lobby.device_settings import CardReaderSettings
 from kiosk.devices.tracks import SwipeError
+from lobby.contract import CardIdentity
+from lobby.device_settings import CardReaderSettings
+from tools.demo_customers import DEMO_CUSTOMERS
 from tools.kiosk_journey.driver import SwipePort, track_line
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lobby.config import KioskSection, load_config
-from lobby.contract import QueueState
 from edge_agent.outputs import print_job_for
 from kiosk.agent_link import Availability
 from kiosk.line_breaks import NO_LINE_END, NO_LINE_START, break_lines, units
 from kiosk.screens import theme
-from kiosk.service_menu import ServiceOffer, ahead_line, minutes, offers, should_divert, wait_line, waiting_line
+from kiosk.service_menu import ServiceOffer, ahead_line, offers, should_divert, wait_line, waiting_line
 from kiosk.texts import LANGS, TEXTS, text
+from lobby.config import KioskSection, load_config
+from lobby.contract import QueueState, TicketAnswer
+from lobby.fonts import cjk_font_path
+from lobby.waits import minutes
 from tests.conftest import EXAMPLE_CONFIG
 
 EXAMPLE = load_config(EXAMPLE_CONFIG)
@@ -29,7 +31,7 @@ EXAMPLE = load_config(EXAMPLE_CONFIG)
 def queue_state(**services) -> QueueState:
     return QueueState.model_validate(
         {
-            "at": datetime(2026, 11, 23, 9, 41, tzinfo=timezone.utc),
+            "at": datetime(2026, 11, 23, 9, 41, tzinfo=UTC),
             "services": {
                 sid: {"waiting": w, "longest_wait_s": 0, "eta_s": eta, "eta_range_s": None if eta is None else [eta // 2, eta * 2],
                       "target_wait_s": 900, "counters_open": 1 if eta is not None else 0}
@@ -126,10 +128,10 @@ def test_ahead_line():
 @given(st.integers(0, 4 * 3600), st.integers(0, 4 * 3600))
 def test_the_screen_shows_the_same_minutes_as_the_paper_ticket(a, b):
     low, high = sorted((a, b))
-    answer = {
-        "ticket": "A013", "ticket_id": "20261123-A013", "service_zh": "个人现金", "service_en": "Cash", "ahead": 4,
-        "issued_at": "2026-11-23T09:41:07+08:00", "eta_range_s": [low, high], "customer": None,
-    }
+    answer = TicketAnswer(
+        ticket="A013", ticket_id="20261123-A013", service="cash", service_zh="个人现金", service_en="Cash", tier="mass", ahead=4,
+        issued_at="2026-11-23T09:41:07+08:00", eta_range_s=(low, high), customer=None,
+    )
     job = print_job_for(EXAMPLE, answer)
     line = wait_line([low, high], "en")
     if job.wait_low_min >= job.wait_high_min:
@@ -153,7 +155,7 @@ def test_line_breaks_keep_every_character_and_never_start_a_line_with_closing_pu
     assert "".join(lines).replace(" ", "") == sentence.replace(" ", "")
     for line in lines:
         assert len(line) <= width or len(units(line)) == 1, f"{line!r} is too long and could have been broken"
-    for before, after in zip(lines, lines[1:]):
+    for before, after in zip(lines, lines[1:], strict=False):
         if after:
             assert after[0] not in NO_LINE_START, f"{after!r} starts with closing punctuation"
         if before:
@@ -182,7 +184,7 @@ def test_touch_target_in_pixels():
 
 
 def test_the_chinese_font_is_installed():
-    assert any(path.exists() for path in theme.CJK_FONT_CANDIDATES), "install fonts-wqy-microhei"
+    assert cjk_font_path().exists(), "install fonts-wqy-microhei"
 
 
 # ---- is the agent there? --------------------------------------------------------------------------------

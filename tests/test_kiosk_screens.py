@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.demo_customers import DEMO_CUSTOMERS
 from lobby.card_key import mask_pan
 from tests.bus_helpers import RawClient
 from tests.test_kiosk_agent_link import AGENT_ENV, REPO, lobby
+from tools.demo_customers import DEMO_CUSTOMERS
 
 MODES = {"zh": ("zh", False), "en": ("en", False), "elder": ("zh", True)}
 UNKNOWN_CARD = "5500005555555559"  # a Luhn-valid test number that is not in the directory
@@ -146,12 +146,12 @@ def overflowing(driver) -> list[str]:
 
 
 def walk_every_screen(d, config, swipe_port, agent, report) -> None:
-    from tools.demo_customers import DEMO_CUSTOMERS
     from edge_agent.devices.virtual_printer import virtual_printer_control as control
-    from tools.kiosk_journey.driver import JourneyError, track_line
-    from tools.kiosk_journey.journey import Lobby, diversion_service, make_queue_long, plain_service
     from kiosk.screens.theme import ELDER_TARGET_MM, MIN_TARGET_MM, target_px
     from kiosk.texts import text
+    from tools.demo_customers import DEMO_CUSTOMERS
+    from tools.kiosk_journey.driver import JourneyError, track_line
+    from tools.kiosk_journey.journey import Lobby, diversion_service, make_queue_long, plain_service
 
     app = d.app
     report.update(targets={}, overflow={}, shots=[])
@@ -292,10 +292,10 @@ def main(config_path: str, out_dir: str, report_path: str) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from lobby.config import load_config
     from kiosk.app import prepare_kivy_environment
-    from tools.kiosk_journey.driver import SwipePort, run_script, with_serial_reader
+    from lobby.config import load_config
     from tests.bus_helpers import AgentProcess
+    from tools.kiosk_journey.driver import SwipePort, run_script, with_serial_reader
 
     config = load_config(config_path)
     swipe_port = SwipePort()

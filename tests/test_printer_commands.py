@@ -6,9 +6,9 @@ import pytest
 
 from edge_agent.devices import commands
 from edge_agent.devices.escpos_decoder import TextLine
-from lobby.device_settings import CounterDisplaySettings, PrinterSettings
 from edge_agent.devices.virtual_display import start_virtual_display
 from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer
+from lobby.device_settings import CounterDisplaySettings, PrinterSettings
 
 
 @pytest.fixture

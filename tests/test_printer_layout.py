@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_agent.devices.escpos_decoder import Cut, EscPosDecoder, Feed, NvLogo, QrCode, RasterImage, TextLine
-from edge_agent.devices.printer_status import PrinterCondition, encode_status, parse_status
-from lobby.device_settings import PrinterSettings
+from edge_agent.devices.printer_status import encode_status, parse_status
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket, columns_of, wrap
+from lobby.contract import DeviceStatus
+from lobby.device_settings import PrinterSettings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 JOB = TicketPrintJob("测试支行", "个人现金", "Cash", "A007", 2, 3, 9, datetime(2026, 11, 23, 9, 5, tzinfo=SHANGHAI), "20261123-A007")
@@ -99,11 +100,6 @@ def test_nv_logo_by_key_or_by_number():
     assert b"\x1cp\x07\x00" in data and decode(data)[0] == NvLogo("7")
 
 
-def test_reprint_is_marked():
-    data = build_ticket(JOB, TM_T88V, reprinted_at=datetime(2026, 11, 23, 9, 30, 12, tzinfo=SHANGHAI))
-    assert "补打 Reprint 09:30:12" in [e.text for e in decode(data) if isinstance(e, TextLine)]
-
-
 def test_profiles_from_escpos_and_from_config():
     assert TM_T88V == PrinterProfile("TM-T88V", 42, True, True, 512)
     assert PrinterProfile.from_settings(PrinterSettings(profile="TM-T20II", columns=42)).columns == 42
@@ -175,14 +171,14 @@ def test_settings_explain_mistakes():
 @pytest.mark.parametrize(
     "faults, condition, words",
     [
-        ({}, PrinterCondition.OK, "is ready"),
-        ({"near_end": True}, PrinterCondition.PAPER_NEAR_END, "nearly used up"),
-        ({"paper_out": True}, PrinterCondition.PAPER_OUT, "out of paper"),
-        ({"cover_open": True}, PrinterCondition.COVER_OPEN, "cover is open"),
-        ({"cutter_error": True}, PrinterCondition.ERROR, "cutter is jammed"),
-        ({"unrecoverable": True}, PrinterCondition.ERROR, "unrecoverable"),
-        ({"offline": True}, PrinterCondition.OFFLINE, "says it is offline"),
-        ({"cover_open": True, "paper_out": True}, PrinterCondition.COVER_OPEN, "cover is open"),
+        ({}, DeviceStatus.OK, "is ready"),
+        ({"near_end": True}, DeviceStatus.PAPER_NEAR_END, "nearly used up"),
+        ({"paper_out": True}, DeviceStatus.PAPER_OUT, "out of paper"),
+        ({"cover_open": True}, DeviceStatus.COVER_OPEN, "cover is open"),
+        ({"cutter_error": True}, DeviceStatus.ERROR, "cutter is jammed"),
+        ({"unrecoverable": True}, DeviceStatus.ERROR, "unrecoverable"),
+        ({"offline": True}, DeviceStatus.OFFLINE, "says it is offline"),
+        ({"cover_open": True, "paper_out": True}, DeviceStatus.COVER_OPEN, "cover is open"),
     ],
 )
 def test_status_replies(faults, condition, words):
@@ -193,11 +189,11 @@ def test_status_replies(faults, condition, words):
 
 def test_silence_and_garbage_are_never_paper_ok():
     silent = parse_status(b"")
-    assert silent.condition is PrinterCondition.OFFLINE and "does not answer" in silent.detail
+    assert silent.condition is DeviceStatus.OFFLINE and "does not answer" in silent.detail
     short = parse_status(encode_status()[:3])
-    assert short.condition is PrinterCondition.OFFLINE and "3 byte(s) instead of 4" in short.detail
+    assert short.condition is DeviceStatus.OFFLINE and "3 byte(s) instead of 4" in short.detail
     garbled = parse_status(b"\xff\x12\x12\x00")
-    assert garbled.condition is PrinterCondition.OFFLINE
+    assert garbled.condition is DeviceStatus.OFFLINE
     assert "printer 0xff is not a status byte" in garbled.detail and "paper 0x00" in garbled.detail
     assert "check the baud rate" in garbled.detail
 
@@ -206,7 +202,7 @@ def test_silence_and_garbage_are_never_paper_ok():
 def test_any_reply_is_understood_or_refused(reply):
     status = parse_status(reply)
     valid = len(reply) == 4 and all(b & 0x93 == 0x12 for b in reply)
-    assert valid or status.condition is PrinterCondition.OFFLINE
+    assert valid or status.condition is DeviceStatus.OFFLINE
 
 
 @given(st.binary(max_size=400), st.integers(1, 9))

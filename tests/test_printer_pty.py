@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.devices.escpos_decoder import Cut, QrCode, TextLine
-from edge_agent.devices.printer_status import PrinterCondition
 from edge_agent.devices.serial_transport import LinkState
-from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import TicketPrinter
 from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer, virtual_printer_control
+from lobby.contract import DeviceStatus
+from lobby.device_settings import PrinterSettings
 
 JOB = TicketPrintJob(
     branch_name="浦东陆家嘴支行", branch_name_en="Lujiazui Sub-branch", service_zh="理财贵宾", service_en="Wealth & Premier",
@@ -81,8 +81,8 @@ def texts(elements) -> list[str]:
 
 def test_prints_a_chinese_ticket_the_printer_understands_and_draws(printer, virtual, artifacts):
     outcome = printer.print_ticket(JOB)
-    assert outcome.printed and outcome.status is PrinterCondition.OK and outcome.bytes_sent < 400
-    assert outcome.for_kiosk() == {"status": "ok", "message_zh": "打印正常", "message_en": "Printing normally"}
+    assert outcome.printed and outcome.status is DeviceStatus.OK and outcome.bytes_sent < 400
+    assert outcome.for_kiosk().model_dump() == {"status": "ok", "message_zh": "打印正常", "message_en": "Printing normally"}
     assert virtual.wait_for_tickets(1)
     received = virtual.printed[0]
     assert texts(received)[:5] == ["浦东陆家嘴支行", "Lujiazui Sub-branch", "理财贵宾", "Wealth & Premier", "V012"]
@@ -95,13 +95,13 @@ def test_prints_a_chinese_ticket_the_printer_understands_and_draws(printer, virt
 @pytest.mark.parametrize(
     "fault, condition, words, message_en",
     [
-        ("paper_out", PrinterCondition.PAPER_OUT, "out of paper", "The printer is out of paper; staff have been told"),
-        ("cover_open", PrinterCondition.COVER_OPEN, "cover is open", "The printer cover is open; staff have been told"),
-        ("cutter_error", PrinterCondition.ERROR, "cutter is jammed", "The printer has a fault; staff have been told"),
-        ("unrecoverable", PrinterCondition.ERROR, "unrecoverable error", "The printer has a fault; staff have been told"),
-        ("offline", PrinterCondition.OFFLINE, "says it is offline", "The printer is not available; staff have been told"),
-        ("no_answer", PrinterCondition.OFFLINE, "does not answer", "The printer is not available; staff have been told"),
-        ("garbage", PrinterCondition.OFFLINE, "not an ESC/POS status", "The printer is not available; staff have been told"),
+        ("paper_out", DeviceStatus.PAPER_OUT, "out of paper", "The printer is out of paper; staff have been told"),
+        ("cover_open", DeviceStatus.COVER_OPEN, "cover is open", "The printer cover is open; staff have been told"),
+        ("cutter_error", DeviceStatus.ERROR, "cutter is jammed", "The printer has a fault; staff have been told"),
+        ("unrecoverable", DeviceStatus.ERROR, "unrecoverable error", "The printer has a fault; staff have been told"),
+        ("offline", DeviceStatus.OFFLINE, "says it is offline", "The printer is not available; staff have been told"),
+        ("no_answer", DeviceStatus.OFFLINE, "does not answer", "The printer is not available; staff have been told"),
+        ("garbage", DeviceStatus.OFFLINE, "not an ESC/POS status", "The printer is not available; staff have been told"),
     ],
 )
 def test_faults_stop_printing_with_words(printer, virtual, fault, condition, words, message_en):
@@ -124,7 +124,7 @@ def test_faults_stop_printing_with_words(printer, virtual, fault, condition, wor
 def test_paper_near_end_still_prints(printer, virtual):
     virtual.command("near_end")
     outcome = printer.print_ticket(JOB)
-    assert outcome.printed and outcome.status is PrinterCondition.PAPER_NEAR_END
+    assert outcome.printed and outcome.status is DeviceStatus.PAPER_NEAR_END
     assert outcome.message_en == "Printing normally"
     published = printer.published.payloads[-1]
     assert published["status"] == "paper_near_end" and published["connection"] == "ready"
@@ -134,7 +134,7 @@ def test_paper_near_end_still_prints(printer, virtual):
 
 def test_refill_shows_without_anyone_printing(printer, virtual):
     virtual.command("paper_out")
-    assert printer.status().condition is PrinterCondition.PAPER_OUT
+    assert printer.status().condition is DeviceStatus.PAPER_OUT
     virtual.command("ok")
     # The worker asks every few seconds while idle.
     assert printer.published.wait_for(lambda p: p["status"] == "ok" and p["connection"] == "ready")
@@ -145,7 +145,7 @@ def test_stalled_printer_is_reported_fast_then_recovers(printer, virtual):
     started = time.monotonic()
     outcome = printer.print_ticket(JOB)
     assert time.monotonic() - started < STATUS_TIMEOUT_S + 1, "a stalled printer must never hold the agent"
-    assert not outcome.printed and outcome.status is PrinterCondition.OFFLINE and "does not answer" in outcome.detail
+    assert not outcome.printed and outcome.status is DeviceStatus.OFFLINE and "does not answer" in outcome.detail
     assert printer.transport.state is LinkState.DEGRADED
     virtual.command("unstall")
     assert printer.print_ticket(JOB).printed
@@ -167,7 +167,7 @@ def test_unplugged_and_replugged_port_reconnects_without_restart(printer, virtua
     lost = printer.published.wait_for(lambda p: p["connection"] == "error")
     assert lost["status"] == "offline" and "not connected" in lost["detail"]
     outcome = printer.print_ticket(JOB)
-    assert not outcome.printed and outcome.status is PrinterCondition.OFFLINE
+    assert not outcome.printed and outcome.status is DeviceStatus.OFFLINE
     assert outcome.message_en == "The printer is not available; staff have been told"
     virtual.command("replug")
     printer.published.wait_for(lambda p: p["connection"] == "ready" and p is printer.published.payloads[-1])
@@ -195,12 +195,6 @@ def test_submit_runs_in_order_on_the_printer_thread(printer, virtual):
         printer.submit(replace(JOB, label=label), on_done(label))
     assert done.wait(10)
     assert results == [(label, True, "printer-printer-1") for label in ("A001", "A002", "A003")]
-
-
-def test_reprint_is_marked_on_paper(printer, virtual):
-    assert printer.reprint(JOB).printed
-    assert virtual.wait_for_tickets(1)
-    assert any(text.startswith("补打 Reprint ") for text in texts(virtual.printed[0]))
 
 
 def test_printing_at_9600_baud_waits_for_the_line(tmp_path):

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from edge_agent.queue import policy
-from tools.branch_sim import engine_day as simulate
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from tools.branch_sim import engine_day as simulate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SERVICES = [
@@ -254,7 +254,7 @@ def test_a_flood_of_vips_cannot_starve_anybody_with_the_cap(service_s, flood, ca
     strict = {Tier.VIP: 1000.0, Tier.MASS: 0.001}
     capped = WorkProfile("w", ProfileKind.ACCUMULATING, tier_rates=strict, cap_past_target_s=cap_s)
     outcome = _flood(capped, service_s, service_s / flood, [float(t) for t in mass_at_s], hours=3)
-    for issued_s, called_s, overtook in outcome.values():
+    for _issued_s, _called_s, overtook in outcome.values():
         # Only those who come while it is within target + cap can overtake it, one per call.
         assert overtook <= (600 + cap_s) / service_s + 1
 

@@ -11,10 +11,10 @@ from datetime import date
 
 import pytest
 
-from edge_agent.lifecycle import close_day
 from edge_agent.reports.report import make_report
-from tools.branch_sim.branch_day import simulate_day
 from edge_agent.store.db import Store
+from edge_agent.store.retention import close_day
+from tools.branch_sim.branch_day import simulate_day
 
 DAY = date(2026, 11, 23)
 

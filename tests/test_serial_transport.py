@@ -186,9 +186,9 @@ def test_failed_opens_back_off_exponentially(tmp_path):
     link.start()
     time.sleep(3.2)
     link.stop()
-    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
     assert 3 <= len(attempts) <= 6, gaps  # not a busy loop
-    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:], strict=False)), gaps
     assert "cannot be opened" in [p for p in recorder.payloads if p["connection"] == "error"][0]["detail"]
 
 

@@ -13,11 +13,14 @@ import serial
 
 from edge_agent.devices.escpos_decoder import Cut, NvLogo, RasterImage, TextLine
 from edge_agent.devices.printer_status import STATUS_QUERY, encode_status
-from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
 from edge_agent.devices.virtual_printer import (
-    VirtualPrinter, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control,
+    VirtualPrinter,
+    VirtualPrinterNotRunning,
+    start_virtual_printer,
+    virtual_printer_control,
 )
+from lobby.device_settings import PrinterSettings
 
 JOB = TicketPrintJob(
     "测试支行", "个人现金", "Cash", "A007", 2, 3, 9, datetime(2026, 11, 23, 9, 5, tzinfo=ZoneInfo("Asia/Shanghai")), "20261123-A007"

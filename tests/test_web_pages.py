@@ -115,7 +115,7 @@ def test_a_vip_swipe_appears_on_the_tablet_and_the_referral_is_recorded(browser,
     answer = ticket_as_kiosk(broker, {"service": "wealth", "card": card})
     assert answer["data"]["customer"]["manager_alerted"] is True
 
-    alert = page.wait_for_selector("article.alert", timeout=3000)
+    page.wait_for_selector("article.alert", timeout=3000)
     assert text(page, "article.alert .alert-name") == "王先生"
     assert text(page, "article.alert .pan") == "622202*********0128"
     assert text(page, "article.alert .rm") == "李经理"

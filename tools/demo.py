@@ -24,12 +24,12 @@ import uuid
 from pathlib import Path
 
 from lobby.bus.client import BusClient, Credentials
-from tools.private_broker import PrivateBroker, free_port, reachable_folder
 from lobby.bus.requester import Requester
+from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
 from lobby.contract import CardIdentity, topic_root
-from lobby.card_key import card_token, load_or_create_key, mask_pan
 from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
+from tools.private_broker import PrivateBroker, free_port, reachable_folder
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "demo-output"
@@ -136,7 +136,7 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
     manager.subscribe("events/#", lambda t, p: seen.append((t, json.loads(p))))
     kiosk, teller = Requester(kiosk_bus), Requester(teller_bus)
     online = threading.Event()
-    watcher.subscribe("agent/state", lambda t, p: json.loads(p).get("state") == "online" and online.set())
+    watcher.subscribe("agent/state", lambda t, p: online.set() if json.loads(p).get("state") == "online" else None)
     if not online.wait(15):
         print(f"the agent did not come online; see {OUT / 'agent.log'}")
         return 1

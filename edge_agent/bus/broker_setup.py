@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lobby.config import BranchConfig
-from lobby.contract import REQUEST_MODELS, topic_root
+from lobby.contract import OPERATIONS, topic_root
 
 ROLES = ("agent", "kiosk", "teller", "manager", "display", "hq")
 TELLER_OPS = ("call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close")
@@ -59,7 +59,7 @@ def role_access() -> dict[str, RoleAccess]:
         ),
         "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "events/called")),
         # Head office sees everything the branch publishes and may send requests in.
-        "hq": RoleAccess(publish=tuple(f"request/{op}" for op in REQUEST_MODELS), subscribe=("#",)),
+        "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=("#",)),
     }
 
 
@@ -182,6 +182,9 @@ def mosquitto_conf(config: BranchConfig, out: Path) -> str:
         # Offline tablets keep their session: QoS 1 alerts wait for them.
         "persistent_client_expiration 14d",
         "max_queued_messages 10000",
+        # Every answer is a small packet: without this, Nagle holds each one until the
+        # client's delayed ACK (~40 ms), which an idle branch feels on every ticket.
+        "set_tcp_nodelay true",
         "log_dest stderr",
         "log_type error",
         "log_type warning",

@@ -14,9 +14,9 @@ import queue
 import time
 from datetime import datetime, timedelta
 
-from lobby.bus.client import BusClient
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
+from lobby.bus.client import BusClient
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ class OutboxPublisher:
         self._last_sent = 0
         self._acks: queue.SimpleQueue[tuple[int, bool, str]] = queue.SimpleQueue()
         bus.on_ack = lambda mid, ok, reason: self._acks.put((mid, ok, reason))
-        self.delivered = 0
         # When the outbox last moved (an acknowledgement) or was found empty: the watchdog's measure.
         self.last_progress = time.monotonic()
 
@@ -63,9 +62,7 @@ class OutboxPublisher:
                 log.error("the broker refused event #%d (%s); check the agent's ACL in the broker set-up", seq, reason)
             done.append(seq)
         if done:
-            with self.store.write() as conn:
-                conn.executemany("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in done])
-            self.delivered += len(done)
+            outbox.delete_delivered(self.store, done)
             self.last_progress = time.monotonic()
 
     def enforce_bounds(self, max_events: int, max_age: timedelta, now: datetime) -> int:

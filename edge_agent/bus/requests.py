@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
 from edge_agent.branch import Branch
-from lobby.contract import REQUEST_MODELS, Response
 from edge_agent.queue.engine import QueueError
+from lobby.contract import OPERATIONS, Answer, Response, TicketAnswer
+from lobby.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +29,27 @@ class Handled:
     op: str
     response: Response
     # For a newly issued ticket: what the agent must still do (print, then answer).
-    print_ticket: dict | None = None
+    print_ticket: TicketAnswer | None = None
 
 
-def _error(op: str, transaction: str | None, code: str, message: str) -> Handled:
+# One line per operation: how its validated request becomes a call on the branch
+# (Zigbee2MQTT's requestLookup). The request model for each op is the contract's.
+Handler = Callable[[Branch, Any], Answer]
+HANDLERS: dict[str, Handler] = {
+    "ticket": lambda branch, r: branch.issue_ticket(r.service, card=r.card, lang=r.lang, kiosk=r.kiosk, transaction=r.transaction),
+    "identify": lambda branch, r: branch.identify_card(r.card),
+    "call_next": lambda branch, r: branch.call_next(r.counter, transaction=r.transaction),
+    "recall": lambda branch, r: branch.recall(r.counter, ticket=r.ticket, transaction=r.transaction),
+    "no_show": lambda branch, r: branch.no_show(r.counter, ticket=r.ticket, transaction=r.transaction),
+    "complete": lambda branch, r: branch.complete(r.counter, ticket=r.ticket, transaction=r.transaction),
+    "transfer": lambda branch, r: branch.transfer(r.ticket, r.to_service, counter=r.counter, transaction=r.transaction),
+    "counter_open": lambda branch, r: branch.counter_open(r.counter, transaction=r.transaction),
+    "counter_close": lambda branch, r: branch.counter_close(r.counter, transaction=r.transaction),
+    "alert_ack": lambda branch, r: branch.acknowledge_alert(r.alert_id, r.by, r.outcome, transaction=r.transaction),
+}
+
+
+def _error(op: str, transaction: str | None, code: ErrorCode, message: str) -> Handled:
     return Handled(op, Response(transaction=transaction, status="error", code=code, error=message))
 
 
@@ -57,45 +77,31 @@ def _describe(exc: ValidationError) -> str:
 
 def handle_request(op: str, payload: bytes, branch: Branch, max_payload_bytes: int) -> Handled:
     if len(payload) > max_payload_bytes:
-        return _error(op, None, "too_large", f"the request is {len(payload)} bytes; the limit is {max_payload_bytes} bytes")
-    model = REQUEST_MODELS.get(op)
+        return _error(op, None, ErrorCode.TOO_LARGE, f"the request is {len(payload)} bytes; the limit is {max_payload_bytes} bytes")
+    operation = OPERATIONS.get(op)
     try:
         data = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return _error(op, None, "not_utf8", f"the request is not UTF-8 text (bad byte at position {exc.start})")
+        return _error(op, None, ErrorCode.NOT_UTF8, f"the request is not UTF-8 text (bad byte at position {exc.start})")
     except json.JSONDecodeError as exc:
-        return _error(op, None, "bad_json", f"the request is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return _error(op, None, ErrorCode.BAD_JSON, f"the request is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     transaction = _readable_transaction(data)
-    if model is None:
-        known = ", ".join(sorted(REQUEST_MODELS))
-        return _error(op, transaction, "unknown_op", f"'{op}' is not an operation; the operations are: {known}")
+    if operation is None:
+        known = ", ".join(sorted(OPERATIONS))
+        return _error(op, transaction, ErrorCode.UNKNOWN_OP, f"'{op}' is not an operation; the operations are: {known}")
     if not isinstance(data, dict):
-        return _error(op, transaction, "not_an_object", f"the request must be a JSON object, not {type(data).__name__}")
+        return _error(op, transaction, ErrorCode.NOT_AN_OBJECT, f"the request must be a JSON object, not {type(data).__name__}")
     try:
-        request = model.model_validate(data)
+        request = operation.request.model_validate(data)
     except ValidationError as exc:
-        return _error(op, transaction, "invalid", f"invalid {op} request: {_describe(exc)}")
+        return _error(op, transaction, ErrorCode.INVALID, f"invalid {op} request: {_describe(exc)}")
     try:
-        result = _dispatch(op, request, branch)
+        answer = HANDLERS[op](branch, request)
     except QueueError as exc:
         return _error(op, request.transaction, exc.code, exc.message)
     except Exception:
         log.exception("request %s (transaction %s) failed inside the agent", op, request.transaction)
-        return _error(op, request.transaction, "internal", "the agent could not complete this request; it logged the details")
-    response = Response(transaction=request.transaction, status="ok", data=result)
-    needs_print = op == "ticket" and not result.get("replayed")
-    return Handled(op, response, print_ticket=result | {"lang": request.lang} if needs_print else None)
-
-
-def _dispatch(op: str, request, branch: Branch) -> dict:
-    if op == "ticket":
-        return branch.issue_ticket(
-            request.service, card=request.card, lang=request.lang, kiosk=request.kiosk, transaction=request.transaction
-        )
-    if op == "identify":
-        return branch.identify_card(request.card)
-    if op == "transfer":
-        return branch.transfer(request.ticket, request.to_service, counter=request.counter, transaction=request.transaction)
-    if op == "alert_ack":
-        return branch.acknowledge_alert(request.alert_id, request.by, request.outcome, transaction=request.transaction)
-    return getattr(branch, op)(request.counter, ticket=request.ticket, transaction=request.transaction)
+        return _error(op, request.transaction, ErrorCode.INTERNAL, "the agent could not complete this request; it logged the details")
+    response = Response(transaction=request.transaction, status="ok", data=answer.model_dump(mode="json"))
+    fresh_ticket = answer if isinstance(answer, TicketAnswer) and not answer.replayed else None
+    return Handled(op, response, print_ticket=fresh_ticket)

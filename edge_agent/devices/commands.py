@@ -18,11 +18,11 @@ from pathlib import Path
 from serial.tools import list_ports as serial_ports
 
 from edge_agent.devices.counter_display import CounterDisplay
-from edge_agent.devices.serial_transport import WORKING_STATUSES
-from lobby.device_settings import VIRTUAL, CounterDisplaySettings, PrinterSettings
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import TicketPrinter
 from edge_agent.devices.virtual_printer import STOPPING_FAULTS, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control
+from lobby.contract import DeviceStatus
+from lobby.device_settings import VIRTUAL, CounterDisplaySettings, PrinterSettings
 
 BY_ID = Path("/dev/serial/by-id")
 
@@ -95,7 +95,7 @@ def check_devices(printer_settings: PrinterSettings, display_settings: Sequence[
         printer.transport.start()  # opens the port and asks the printer's status
         state = printer.state_payload()
         printer.transport.stop()
-        ok = state["status"] in WORKING_STATUSES
+        ok = DeviceStatus(state["status"]).working
         lines = [
             f"ticket printer {printer_settings.id} on {printer_settings.port}: {state['status']} — {state['detail']}"
             + _unstable_name_tip(printer_settings.port)
@@ -168,7 +168,7 @@ def _test_print_virtual(settings: PrinterSettings, branch_name: str) -> str:
     return f"virtual printer: test ticket ({outcome.bytes_sent} bytes) drawn to {virtual.tickets[0]}"
 
 
-test_print.__test__ = False  # a technician's command, not a pytest test, wherever it is imported
+test_print.__test__ = False  # type: ignore[attr-defined]  # a technician's command, not a pytest test, wherever it is imported
 
 
 def display_test(display_settings: Sequence[CounterDisplaySettings]) -> str:

@@ -20,8 +20,8 @@ import logging
 import threading
 
 from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
-from lobby.device_settings import CounterDisplaySettings
 from edge_agent.devices.ticket_layout import columns_of
+from lobby.device_settings import CounterDisplaySettings
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,12 @@ valid answer" (wrong baud rate, another device on the port) — never "paper OK"
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from lobby.contract import DeviceStatus
 
 DLE_EOT = b"\x10\x04"
 STATUS_QUERY = b"".join(DLE_EOT + bytes([n]) for n in (1, 2, 3, 4))
@@ -34,35 +35,20 @@ _NEAR_END = 0x0C
 _PAPER_END = 0x60
 
 
-class PrinterCondition(str, enum.Enum):
-    """The `status` values of `devices/<id>/state`, as a printer can report them."""
-
-    OK = "ok"
-    PAPER_NEAR_END = "paper_near_end"
-    PAPER_OUT = "paper_out"
-    COVER_OPEN = "cover_open"
-    OFFLINE = "offline"
-    ERROR = "error"
-
-    @property
-    def can_print(self) -> bool:
-        return self in (PrinterCondition.OK, PrinterCondition.PAPER_NEAR_END)
-
-
 # What the kiosk tells the customer: (zh, en).
-KIOSK_MESSAGES: dict[PrinterCondition, tuple[str, str]] = {
-    PrinterCondition.OK: ("打印正常", "Printing normally"),
-    PrinterCondition.PAPER_NEAR_END: ("打印正常", "Printing normally"),
-    PrinterCondition.PAPER_OUT: ("打印机缺纸，工作人员已收到通知", "The printer is out of paper; staff have been told"),
-    PrinterCondition.COVER_OPEN: ("打印机盖未关好，工作人员已收到通知", "The printer cover is open; staff have been told"),
-    PrinterCondition.OFFLINE: ("打印机暂时无法使用，工作人员已收到通知", "The printer is not available; staff have been told"),
-    PrinterCondition.ERROR: ("打印机故障，工作人员已收到通知", "The printer has a fault; staff have been told"),
+KIOSK_MESSAGES: dict[DeviceStatus, tuple[str, str]] = {
+    DeviceStatus.OK: ("打印正常", "Printing normally"),
+    DeviceStatus.PAPER_NEAR_END: ("打印正常", "Printing normally"),
+    DeviceStatus.PAPER_OUT: ("打印机缺纸，工作人员已收到通知", "The printer is out of paper; staff have been told"),
+    DeviceStatus.COVER_OPEN: ("打印机盖未关好，工作人员已收到通知", "The printer cover is open; staff have been told"),
+    DeviceStatus.OFFLINE: ("打印机暂时无法使用，工作人员已收到通知", "The printer is not available; staff have been told"),
+    DeviceStatus.ERROR: ("打印机故障，工作人员已收到通知", "The printer has a fault; staff have been told"),
 }
 
 
 @dataclass(frozen=True)
 class PrinterStatus:
-    condition: PrinterCondition
+    condition: DeviceStatus
     detail: str  # a sentence for the technician or the lobby manager
 
     @property
@@ -94,7 +80,7 @@ class StatusReply(BaseModel):
     paper: StatusByte
 
     @classmethod
-    def from_bytes(cls, reply: bytes) -> "StatusReply":
+    def from_bytes(cls, reply: bytes) -> StatusReply:
         if len(reply) != 4:
             raise ValueError(f"{len(reply)} byte(s) instead of 4")
         return cls(printer=reply[0], offline_cause=reply[1], error_cause=reply[2], paper=reply[3])
@@ -103,37 +89,37 @@ class StatusReply(BaseModel):
         """The one condition that matters most, in words (the worst first)."""
         name = "The ticket printer"
         if self.offline_cause & _COVER_OPEN:
-            return PrinterStatus(PrinterCondition.COVER_OPEN, f"{name}'s cover is open: close it firmly.")
+            return PrinterStatus(DeviceStatus.COVER_OPEN, f"{name}'s cover is open: close it firmly.")
         if self.paper & _PAPER_END or self.offline_cause & _PAPER_STOP:
-            return PrinterStatus(PrinterCondition.PAPER_OUT, f"{name} is out of paper: load a new roll.")
+            return PrinterStatus(DeviceStatus.PAPER_OUT, f"{name} is out of paper: load a new roll.")
         if self.error_cause & _CUTTER_ERROR:
             return PrinterStatus(
-                PrinterCondition.ERROR, f"{name}'s cutter is jammed: open the cover, clear the paper, close it."
+                DeviceStatus.ERROR, f"{name}'s cutter is jammed: open the cover, clear the paper, close it."
             )
         if self.error_cause & _UNRECOVERABLE:
             return PrinterStatus(
-                PrinterCondition.ERROR, f"{name} has an unrecoverable error: switch it off and on; if it stays, call service."
+                DeviceStatus.ERROR, f"{name} has an unrecoverable error: switch it off and on; if it stays, call service."
             )
         if self.error_cause & _AUTO_RECOVERABLE:
             return PrinterStatus(
-                PrinterCondition.ERROR, f"{name} paused itself (print head too hot?); it resumes by itself in a moment."
+                DeviceStatus.ERROR, f"{name} paused itself (print head too hot?); it resumes by itself in a moment."
             )
         if self.offline_cause & _ERROR_OCCURRED:
-            return PrinterStatus(PrinterCondition.ERROR, f"{name} reports an error: open and close the cover; if it stays, switch it off and on.")
+            return PrinterStatus(DeviceStatus.ERROR, f"{name} reports an error: open and close the cover; if it stays, switch it off and on.")
         if self.offline_cause & _FEED_BUTTON:
-            return PrinterStatus(PrinterCondition.OFFLINE, f"{name} is feeding paper (its FEED button is held).")
+            return PrinterStatus(DeviceStatus.OFFLINE, f"{name} is feeding paper (its FEED button is held).")
         if self.printer & _OFFLINE:
-            return PrinterStatus(PrinterCondition.OFFLINE, f"{name} says it is offline: check its panel lights.")
+            return PrinterStatus(DeviceStatus.OFFLINE, f"{name} says it is offline: check its panel lights.")
         if self.paper & _NEAR_END:
-            return PrinterStatus(PrinterCondition.PAPER_NEAR_END, f"{name}'s paper roll is nearly used up: have a new roll ready.")
-        return PrinterStatus(PrinterCondition.OK, f"{name} is ready.")
+            return PrinterStatus(DeviceStatus.PAPER_NEAR_END, f"{name}'s paper roll is nearly used up: have a new roll ready.")
+        return PrinterStatus(DeviceStatus.OK, f"{name} is ready.")
 
 
 def parse_status(reply: bytes) -> PrinterStatus:
     """Interpret the reply to STATUS_QUERY; silence and garbage are never "OK"."""
     if not reply:
         return PrinterStatus(
-            PrinterCondition.OFFLINE,
+            DeviceStatus.OFFLINE,
             "The ticket printer does not answer its status query: check that it is switched on and its cable is in.",
         )
     try:
@@ -144,7 +130,7 @@ def parse_status(reply: bytes) -> PrinterStatus:
         else:
             why = str(exc)
         return PrinterStatus(
-            PrinterCondition.OFFLINE,
+            DeviceStatus.OFFLINE,
             f"The ticket printer's answer is not an ESC/POS status ({reply[:8].hex(' ')}: {why}): "
             "check the baud rate in [printer] and that this port is the printer's.",
         )

@@ -35,10 +35,12 @@ from datetime import datetime
 
 import serial
 
+from lobby.contract import DeviceStatus
+
 log = logging.getLogger(__name__)
 
 
-class LinkState(str, enum.Enum):
+class LinkState(enum.StrEnum):
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     READY = "ready"
@@ -46,7 +48,6 @@ class LinkState(str, enum.Enum):
     ERROR = "error"
 
 
-WORKING_STATUSES = frozenset({"ok", "paper_near_end"})
 
 # (device_id, payload): payload is {"kind", "status", "detail", "since", "connection"}.
 DeviceListener = Callable[[str, dict], None]
@@ -75,7 +76,7 @@ class SerialTransport:
         *,
         read_timeout_s: float,
         write_timeout_s: float,
-        on_open: Callable[[], None] | None = None,
+        on_open: Callable[[], object] | None = None,
     ):
         """`name` is how staff call the device ("The ticket printer"); it starts every detail.
 
@@ -98,6 +99,7 @@ class SerialTransport:
         self._rdev: int | None = None
         self._io = threading.RLock()  # one conversation with the device at a time
         self._state_lock = threading.Lock()
+        self._notify_lock = threading.Lock()
         self._listeners: list[DeviceListener] = []
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -121,6 +123,12 @@ class SerialTransport:
         }
 
     def _set_state(self, state: LinkState, status: str, detail: str) -> None:
+        # Listeners hear the changes in the order they happened, whichever thread made them:
+        # the last payload published (retained) must be the device's state now.
+        with self._notify_lock:
+            self._change_and_tell(state, status, detail)
+
+    def _change_and_tell(self, state: LinkState, status: str, detail: str) -> None:
         with self._state_lock:
             if (state, status, detail) == (self.state, self.status, self.detail):
                 return
@@ -142,7 +150,7 @@ class SerialTransport:
         """What the device's protocol learned (a status reply, a write that went through)."""
         with self._io:
             if self._serial is not None:
-                self._set_state(LinkState.READY if status in WORKING_STATUSES else LinkState.DEGRADED, status, detail)
+                self._set_state(LinkState.READY if DeviceStatus(status).working else LinkState.DEGRADED, status, detail)
 
     @property
     def is_open(self) -> bool:

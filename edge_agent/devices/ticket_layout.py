@@ -38,8 +38,10 @@ class PrinterProfile:
     paper_dots: int  # printable width, for the virtual printer's drawing
 
     @classmethod
-    def from_settings(cls, settings: PrinterSettings) -> "PrinterProfile":
+    def from_settings(cls, settings: PrinterSettings) -> PrinterProfile:
         if settings.profile == "custom":
+            # PrinterSettings refuses a custom profile without these three.
+            assert settings.columns is not None and settings.cutter is not None and settings.native_qr is not None
             return cls("default", settings.columns, settings.cutter, settings.native_qr, settings.columns * FONT_A_DOTS)
         data = get_profile(settings.profile).profile_data
         features = data["features"]
@@ -158,9 +160,7 @@ def _logo(printer: Dummy, key: str) -> None:
         printer._raw(b"\x1d\x28\x4c\x06\x00\x30\x45" + key.encode("ascii") + b"\x01\x01")
 
 
-def build_ticket(
-    job: TicketPrintJob, profile: PrinterProfile, logo_nv_key: str | None = None, reprinted_at: datetime | None = None
-) -> bytes:
+def build_ticket(job: TicketPrintJob, profile: PrinterProfile, logo_nv_key: str | None = None) -> bytes:
     lines = ticket_lines(job)
     ticket = _Ticket(profile)
     p = ticket.printer
@@ -189,8 +189,6 @@ def build_ticket(
         p.qr(job.ticket_id, ec=QR_ECLEVEL_M, size=QR_RASTER_MODULE_DOTS, native=False)
     ticket.text(job.courtesy_zh)
     ticket.text(job.courtesy_en)
-    if reprinted_at is not None:
-        ticket.text(f"补打 Reprint {reprinted_at:%H:%M:%S}")
     if profile.cutter:
         p.cut()  # feeds past the cutter first
     else:

@@ -18,12 +18,12 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from edge_agent.devices.printer_status import STATUS_QUERY, PrinterCondition, PrinterStatus, parse_status
+from edge_agent.devices.printer_status import STATUS_QUERY, PrinterStatus, parse_status
 from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
-from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
+from lobby.contract import DeviceStatus, PrinterReport
+from lobby.device_settings import PrinterSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,18 @@ IDLE_POLL_S = 3.0
 @dataclass(frozen=True)
 class PrintOutcome:
     printed: bool
-    status: PrinterCondition  # a str enum: "ok", "paper_out", ...
+    status: DeviceStatus  # a str enum: "ok", "paper_out", ...
     message_zh: str  # for the customer at the kiosk
     message_en: str
     detail: str = ""  # for the technician
     bytes_sent: int = 0
 
     @classmethod
-    def of(cls, printed: bool, status: PrinterStatus, bytes_sent: int = 0) -> "PrintOutcome":
+    def of(cls, printed: bool, status: PrinterStatus, bytes_sent: int = 0) -> PrintOutcome:
         return cls(printed, status.condition, status.message_zh, status.message_en, status.detail, bytes_sent)
 
-    def for_kiosk(self) -> dict:
-        return {"status": self.status.value, "message_zh": self.message_zh, "message_en": self.message_en}
+    def for_kiosk(self) -> PrinterReport:
+        return PrinterReport(status=self.status.value, message_zh=self.message_zh, message_en=self.message_en)
 
 
 class TicketPrinter:
@@ -104,7 +104,7 @@ class TicketPrinter:
     def _current(self) -> PrinterStatus:
         """What the transport last said, when the printer could not be asked."""
         payload = self.transport.payload()
-        return PrinterStatus(PrinterCondition(payload["status"]), payload["detail"])
+        return PrinterStatus(DeviceStatus(payload["status"]), payload["detail"])
 
     # ---- printing --------------------------------------------------------------------------
 
@@ -112,15 +112,9 @@ class TicketPrinter:
         """Print now on the caller's thread; returns within a few timeouts, never hangs."""
         return self._print(build_ticket(job, self.profile, self.settings.logo_nv_key), job.label)
 
-    def reprint(self, job: TicketPrintJob) -> PrintOutcome:
-        """The same ticket again, marked 补打 / Reprint with the time; the store is not touched."""
-        reprinted_at = datetime.now(job.issued_at.tzinfo)
-        log.info("printer %s: reprinting %s", self.id, job.label)
-        return self._print(build_ticket(job, self.profile, self.settings.logo_nv_key, reprinted_at), job.label)
-
     def _print(self, data: bytes, label: str) -> PrintOutcome:
         before = self._ask_status()
-        if not before.condition.can_print:
+        if not before.condition.working:
             log.warning("printer %s: %s not printed: %s", self.id, label, before.detail)
             return PrintOutcome.of(False, before)
         try:
@@ -128,7 +122,7 @@ class TicketPrinter:
         except (WriteTimeout, PortUnavailable):
             return PrintOutcome.of(False, self._current())
         after = self._ask_status(queued_bytes=len(data))
-        if not after.condition.can_print:
+        if not after.condition.working:
             # Paper that ran out mid-ticket, a jam at the cut, a printer that stopped reading:
             # the customer may not have a ticket, and what is still queued must not come out later.
             self.transport.discard_output()
@@ -136,11 +130,11 @@ class TicketPrinter:
             return PrintOutcome.of(False, after, len(data))
         return PrintOutcome.of(True, after, len(data))
 
-    def submit(self, job: TicketPrintJob, on_done: Callable[[PrintOutcome], None], *, reprint: bool = False) -> None:
+    def submit(self, job: TicketPrintJob, on_done: Callable[[PrintOutcome], None]) -> None:
         """Print on the printer's worker thread; `on_done(outcome)` is called from that thread."""
         if self._worker is None:
             raise RuntimeError(f"printer {self.id} is not started")
-        self._jobs.put(((lambda: self.reprint(job)) if reprint else (lambda: self.print_ticket(job)), on_done))
+        self._jobs.put((lambda: self.print_ticket(job), on_done))
 
     def _work(self) -> None:
         while True:
@@ -158,7 +152,7 @@ class TicketPrinter:
             except Exception:
                 log.exception("printer %s: printing failed unexpectedly", self.id)
                 outcome = PrintOutcome.of(
-                    False, PrinterStatus(PrinterCondition.ERROR, "The ticket printer's driver failed; see the agent log.")
+                    False, PrinterStatus(DeviceStatus.ERROR, "The ticket printer's driver failed; see the agent log.")
                 )
             try:
                 on_done(outcome)

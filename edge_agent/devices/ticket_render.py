@@ -16,24 +16,18 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from edge_agent.devices.escpos_decoder import Cut, Element, Feed, NvLogo, QrCode, RasterImage, TextLine
+from lobby.fonts import cjk_font_path
 
 BASE_DOTS = 24
 LINE_GAP = 6
 PAPER_MARGIN = 20  # paper beyond the printable width, on each side
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-)
 _QR_EC = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
           "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
 
 
 @lru_cache(maxsize=16)
 def cjk_font(size: int) -> ImageFont.FreeTypeFont:
-    for candidate in CJK_FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size)
-    raise FileNotFoundError("no Chinese font found for drawing tickets: install the Debian package fonts-wqy-microhei")
+    return ImageFont.truetype(str(cjk_font_path()), size)
 
 
 def _text_image(line: TextLine) -> Image.Image:
@@ -59,6 +53,7 @@ def _qr_image(code: QrCode) -> Image.Image:
 def _raster_image(raster: RasterImage) -> Image.Image:
     image = Image.new("L", (raster.width_bytes * 8, raster.height), 255)
     pixels = image.load()
+    assert pixels is not None  # an image made in memory always has pixels
     for y in range(raster.height):
         for x in range(raster.width_bytes * 8):
             if raster.pixel(x, y):

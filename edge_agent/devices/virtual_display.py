@@ -17,10 +17,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from edge_agent.devices.counter_display import COLUMNS
-from lobby.device_settings import CounterDisplaySettings
 from edge_agent.devices.ticket_layout import columns_of
 from edge_agent.devices.ticket_render import cjk_font
 from edge_agent.devices.virtual_port import VirtualPort
+from lobby.device_settings import CounterDisplaySettings
 
 ROWS = 2
 CELL_W, CELL_H = 22, 44  # drawing size of one column of the display

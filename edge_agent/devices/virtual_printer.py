@@ -33,10 +33,10 @@ from pathlib import Path
 
 from edge_agent.devices.escpos_decoder import PRINTED, Cut, EscPosDecoder, Feed, StatusRequest, TextLine, Unknown
 from edge_agent.devices.printer_status import encode_status
-from lobby.device_settings import PrinterSettings
 from edge_agent.devices.ticket_layout import PrinterProfile
 from edge_agent.devices.ticket_render import render_ticket
 from edge_agent.devices.virtual_port import VirtualPort
+from lobby.device_settings import PrinterSettings
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,7 @@ class VirtualPrinter:
     # ---- control socket (for technicians and the demo) -----------------------------------
 
     def _serve_control(self) -> None:
+        assert self._control is not None  # bound by start(), which starts this thread
         with self._control as server:
             while not self._stop.is_set():
                 try:
@@ -267,7 +268,9 @@ class VirtualPrinter:
 def start_virtual_printer(settings: PrinterSettings) -> tuple[VirtualPrinter, Path]:
     """For `port = "virtual"`: start one in settings.virtual_dir; open the returned path."""
     printer = VirtualPrinter(
-        settings.virtual_dir, paper_dots=PrinterProfile.from_settings(settings).paper_dots, baudrate=settings.baudrate
+        settings.virtual_dir,
+        paper_dots=PrinterProfile.from_settings(settings).paper_dots,
+        baudrate=settings.baudrate if settings.virtual_paced else None,
     )
     return printer, printer.start()
 
@@ -283,7 +286,7 @@ def virtual_printer_control(virtual_dir: Path, command: str, timeout_s: float = 
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError):
             raise VirtualPrinterNotRunning(
-                f"no virtual printer is running with its folder at {virtual_dir} (it runs inside the agent when "
+                f"no virtual printer is running with its folder at {virtual_dir} (the agent starts one beside it when "
                 '[printer] port = "virtual")'
             ) from None
         sock.sendall(command.encode("ascii") + b"\n")

@@ -26,10 +26,10 @@ from lobby.device_settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 
-ZH_DIGITS = dict(zip("0123456789", ["ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3"]))
+ZH_DIGITS = dict(zip("0123456789", ["ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3"], strict=False))
 ZH_WORDS = {"十": "shi2", "请": "qing3", "号": "hao4", "到": "dao4", "号窗口": "hao4 chuang1 kou3"}
 EN_WORDS = {"en:number": "number", "en:please go to counter": "please go to counter"}
-EN_DIGITS = dict(zip("0123456789", "zero one two three four five six seven eight nine".split()))
+EN_DIGITS = dict(zip("0123456789", "zero one two three four five six seven eight nine".split(), strict=False))
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 
 
@@ -124,6 +124,8 @@ class VoicePack:
     def join(self, tokens: list[str], gap_ms: int, out: Path) -> Path:
         """One WAV: the clips in order with `gap_ms` of silence between them."""
         fmt = self.format
+        if fmt is None:
+            raise VoicePackError(f"the voice pack at {self.pack_dir} has no clips: run `edge-agent voice build-pack`")
         silence = b"\x00" * (fmt.rate * gap_ms // 1000) * fmt.sample_width * fmt.channels
         with wave.open(str(out), "wb") as result:
             result.setnchannels(fmt.channels)
@@ -184,7 +186,9 @@ class Announcer:
         self.pack = VoicePack(settings.pack_dir)
         self.player = player
         self.mode = settings.output if settings.output != "auto" else ("aplay" if sound_card_present() else "file")
-        self._queue: queue.Queue[tuple[str, str, int] | None] = queue.Queue()
+        # An announcement (label, counter, repeats); an Event to set once everything before it
+        # is done (wait_idle); None to stop.
+        self._queue: queue.Queue[tuple[str, str, int] | threading.Event | None] = queue.Queue()
         self._count = 0
         self.played: list[Path] = []
         self._thread = threading.Thread(target=self._work, daemon=True, name="announcer")
@@ -196,12 +200,11 @@ class Announcer:
     def announce_recall(self, label: str, counter: str) -> None:
         self._queue.put((label, counter, self.settings.recall_repeats))
 
-    def wait_idle(self, timeout: float = 30) -> None:
-        """Block until everything queued so far has been played or written."""
+    def wait_idle(self, timeout: float = 30) -> bool:
+        """Block until everything queued so far has been played or written; False on timeout."""
         done = threading.Event()
-        self._queue.put(("", "", -1))  # a marker
-        self._marker = done
-        done.wait(timeout)
+        self._queue.put(done)  # the marker travels with its own Event: no shared state to race on
+        return done.wait(timeout)
 
     def stop(self) -> None:
         self._queue.put(None)
@@ -212,10 +215,10 @@ class Announcer:
             item = self._queue.get()
             if item is None:
                 return
-            label, counter, repeats = item
-            if repeats == -1:
-                self._marker.set()
+            if isinstance(item, threading.Event):
+                item.set()
                 continue
+            label, counter, repeats = item
             try:
                 tokens = call_tokens(label, counter, self.settings.english) * repeats
                 self._count += 1

@@ -6,8 +6,8 @@ Each function returns (exit code, text to print): 0 done, 1 the device or pack f
 
 from __future__ import annotations
 
-from lobby.device_settings import VoiceSettings
 from edge_agent.devices.voice import Announcer, VoicePackError, build_default_pack, parse_phrase
+from lobby.device_settings import VoiceSettings
 
 
 def voice_say(settings: VoiceSettings, text: str) -> tuple[int, str]:

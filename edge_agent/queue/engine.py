@@ -38,14 +38,15 @@ from edge_agent.queue.model import (
 )
 from edge_agent.queue.recovery import recovered_state
 from edge_agent.queue.snapshot import CounterSnapshot, QueueSnapshot, ServiceSnapshot
+from lobby.errors import ErrorCode
 
 
 class QueueError(Exception):
     """A request the queue refuses. `code` is stable for programs; `message` is for the teller."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode, message: str):
         super().__init__(message)
-        self.code = code
+        self.code = ErrorCode(code)  # a code outside the catalogue fails here, not at the client
         self.message = message
 
 
@@ -141,10 +142,10 @@ class QueueEngine:
         self._clock(now)
         counter, state = self._counter(counter_id)
         if not state.open:
-            raise QueueError("counter_closed", f"{counter.title} is closed: open it before calling a ticket.")
+            raise QueueError(ErrorCode.COUNTER_CLOSED, f"{counter.title} is closed: open it before calling a ticket.")
         if state.serving:
             raise QueueError(
-                "counter_busy",
+                ErrorCode.COUNTER_BUSY,
                 f"{counter.title} is still serving {self._state.tickets[state.serving].label}: "
                 "complete it or mark it no-show before calling the next ticket.",
             )
@@ -153,7 +154,7 @@ class QueueEngine:
         )
         if choice is None:
             names = ", ".join(self._services[s].title for s in counter.services)
-            raise QueueError("queue_empty", f"Nobody is waiting for {names} at {counter.title}.")
+            raise QueueError(ErrorCode.QUEUE_EMPTY, f"Nobody is waiting for {names} at {counter.title}.")
         ticket = choice.ticket
         ticket.state, ticket.counter, ticket.called_at, ticket.recalls = TicketState.CALLED, counter.id, now, 0
         state.serving, state.ratio_cursor = ticket.id, choice.ratio_cursor
@@ -162,21 +163,22 @@ class QueueEngine:
     def recall(self, counter_id: str, now: datetime, expect_label: str | None = None) -> Ticket:
         self._clock(now)
         ticket, _ = self._called(
-            counter_id, "nothing_to_recall", "to recall: call the next ticket first", expect_label
+            counter_id, ErrorCode.NOTHING_TO_RECALL, "to recall: call the next ticket first", expect_label
         )
         ticket.recalls += 1
         return replace(ticket)
 
     def no_show(self, counter_id: str, now: datetime, expect_label: str | None = None) -> Ticket:
         self._clock(now)
-        ticket, state = self._called(counter_id, "nothing_to_mark_no_show", "to mark as no-show", expect_label)
+        ticket, state = self._called(counter_id, ErrorCode.NOTHING_TO_MARK_NO_SHOW, "to mark as no-show", expect_label)
         return self._finish(ticket, state, TicketState.NO_SHOW, now)
 
     def complete(self, counter_id: str, now: datetime, expect_label: str | None = None) -> Ticket:
         self._clock(now)
         ticket, state = self._called(
-            counter_id, "nothing_to_complete", "to complete: call the next ticket first", expect_label
+            counter_id, ErrorCode.NOTHING_TO_COMPLETE, "to complete: call the next ticket first", expect_label
         )
+        assert ticket.called_at is not None  # a ticket a counter serves was called
         self.service_times.observe(ticket.service, (now - ticket.called_at).total_seconds())
         return self._finish(ticket, state, TicketState.SERVED, now)
 
@@ -184,12 +186,12 @@ class QueueEngine:
         """Send the customer called here to another service's queue, at their original queue time."""
         self._clock(now)
         ticket, state = self._called(
-            counter_id, "nothing_to_transfer", "to transfer: call the customer first", expect_label
+            counter_id, ErrorCode.NOTHING_TO_TRANSFER, "to transfer: call the customer first", expect_label
         )
         target = self._served_service(to_service)
         if target.id == ticket.service:
             raise QueueError(
-                "same_service", f"{ticket.label} is already in {target.title}: choose another service to transfer it to."
+                ErrorCode.SAME_SERVICE, f"{ticket.label} is already in {target.title}: choose another service to transfer it to."
             )
         # Back to waiting, keeping queued_at: the new queue takes it at its original issue time.
         ticket.service, ticket.state, ticket.counter, ticket.called_at = target.id, TicketState.WAITING, None, None
@@ -202,7 +204,7 @@ class QueueEngine:
         self._clock(now)
         counter, state = self._counter(counter_id)
         if state.open:
-            raise QueueError("counter_already_open", f"{counter.title} is already open.")
+            raise QueueError(ErrorCode.COUNTER_ALREADY_OPEN, f"{counter.title} is already open.")
         state.open, state.since = True, now
         return replace(state)
 
@@ -210,10 +212,10 @@ class QueueEngine:
         self._clock(now)
         counter, state = self._counter(counter_id)
         if not state.open:
-            raise QueueError("counter_already_closed", f"{counter.title} is already closed.")
+            raise QueueError(ErrorCode.COUNTER_ALREADY_CLOSED, f"{counter.title} is already closed.")
         if state.serving:
             raise QueueError(
-                "counter_busy",
+                ErrorCode.COUNTER_BUSY,
                 f"{counter.title} is still serving {self._state.tickets[state.serving].label}: "
                 "complete it, mark it no-show or transfer it before closing the counter.",
             )
@@ -308,8 +310,8 @@ class QueueEngine:
         counters = {}
         for cid, counter in self._counters.items():
             state = self._state.counters[cid]
-            serving = self._state.tickets[state.serving] if state.serving else None
-            counters[cid] = CounterSnapshot(state.open, serving and serving.label, state.serving, counter.services)
+            label = self._state.tickets[state.serving].label if state.serving else None
+            counters[cid] = CounterSnapshot(state.open, label, state.serving, counter.services)
         return QueueSnapshot(now, self._state.business_day, services, counters)
 
     # ---- helpers -----------------------------------------------------------------------
@@ -322,7 +324,7 @@ class QueueEngine:
     def _service(self, service_id: str) -> ServiceSpec:
         if service_id not in self._services:
             raise QueueError(
-                "unknown_service", f"There is no service '{service_id}' here. Services: {', '.join(self._services)}."
+                ErrorCode.UNKNOWN_SERVICE, f"There is no service '{service_id}' here. Services: {', '.join(self._services)}."
             )
         return self._services[service_id]
 
@@ -330,7 +332,7 @@ class QueueEngine:
         service = self._service(service_id)
         if not any(service.id in c.services for c in self._counters.values()):
             raise QueueError(
-                "service_not_served",
+                ErrorCode.SERVICE_NOT_SERVED,
                 f"No counter serves {service.title}, so its tickets could never be called. "
                 "Add it to a counter in the branch configuration.",
             )
@@ -339,25 +341,25 @@ class QueueEngine:
     def _counter(self, counter_id: str) -> tuple[CounterSpec, CounterState]:
         if counter_id not in self._counters:
             raise QueueError(
-                "unknown_counter", f"There is no counter '{counter_id}' here. Counters: {', '.join(self._counters)}."
+                ErrorCode.UNKNOWN_COUNTER, f"There is no counter '{counter_id}' here. Counters: {', '.join(self._counters)}."
             )
         return self._counters[counter_id], self._state.counters[counter_id]
 
     def _ticket(self, ticket_id: str) -> Ticket:
         if ticket_id not in self._state.tickets:
             raise QueueError(
-                "unknown_ticket", f"Ticket {ticket_id} is not in the queue: it was served, missed or never issued."
+                ErrorCode.UNKNOWN_TICKET, f"Ticket {ticket_id} is not in the queue: it was served, missed or never issued."
             )
         return self._state.tickets[ticket_id]
 
-    def _called(self, counter_id: str, code: str, what: str, expect_label: str | None) -> tuple[Ticket, CounterState]:
+    def _called(self, counter_id: str, code: ErrorCode, what: str, expect_label: str | None) -> tuple[Ticket, CounterState]:
         counter, state = self._counter(counter_id)
         if not state.serving:
             raise QueueError(code, f"{counter.title} has no called ticket {what}.")
         ticket = self._state.tickets[state.serving]
         if expect_label is not None and expect_label != ticket.label:
             raise QueueError(
-                "stale_ticket",
+                ErrorCode.STALE_TICKET,
                 f"{counter.title} is serving {ticket.label}, not {expect_label}: refresh the screen and try again.",
             )
         return ticket, state

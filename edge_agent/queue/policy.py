@@ -76,8 +76,8 @@ def choose(
     tickets = list(waiting)
     if not tickets:
         return None
-    late = [(overdue_s(t, profile, services, now), t) for t in tickets]
-    late = [(s, t) for s, t in late if s is not None]
+    overdue = [(overdue_s(t, profile, services, now), t) for t in tickets]
+    late = [(s, t) for s, t in overdue if s is not None]
     if late:
         ticket = min(late, key=lambda st: (-st[0], *_queue_key(st[1])))[1]
         reason = "cap"

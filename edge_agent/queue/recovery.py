@@ -55,8 +55,8 @@ def recovered_state(
         if ticket.state is TicketState.CALLED and (counter is None or counter.serving != ticket.id):
             problems.append(f"ticket {ticket.id} is called at counter '{ticket.counter}', which is not serving it")
     for counter in state.counters.values():
-        ticket = state.tickets.get(counter.serving or "")
-        if counter.serving and (ticket is None or ticket.state is not TicketState.CALLED or not counter.open):
+        served = state.tickets.get(counter.serving or "")
+        if counter.serving and (served is None or served.state is not TicketState.CALLED or not counter.open):
             problems.append(f"counter '{counter.id}' is serving {counter.serving}, which is not a ticket called there")
     if problems:
         raise ValueError("cannot restore the queue: " + "; ".join(problems))

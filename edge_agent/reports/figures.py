@@ -44,7 +44,7 @@ class Stats:
     p90_min: float | None = None
 
     @classmethod
-    def of(cls, minutes: list[float]) -> "Stats":
+    def of(cls, minutes: list[float]) -> Stats:
         if not minutes:
             return cls()
         ordered = sorted(minutes)
@@ -74,7 +74,7 @@ class Figures:
     wait: Stats
     per_service: dict[str, ServiceFigures]
     per_counter: dict[str, ServiceFigures]
-    per_hour: dict[int, Counter]  # local hour -> service -> tickets issued
+    per_hour: dict[int, Counter[str]]  # local hour -> service -> tickets issued
     waits_by_service: dict[str, list[float]]  # minutes, for the distribution chart
     targets_min: dict[str, float]
     alerts: int
@@ -91,7 +91,7 @@ def _minutes(start: datetime | None, end: datetime | None) -> float | None:
 def compute(tickets: list[TicketRow], alerts: list[AlertRow], targets_min: dict[str, float], first_day: date, last_day: date, zone) -> Figures:
     per_service: dict[str, ServiceFigures] = defaultdict(ServiceFigures)
     per_counter: dict[str, ServiceFigures] = defaultdict(ServiceFigures)
-    per_hour: dict[int, Counter] = defaultdict(Counter)
+    per_hour: dict[int, Counter[str]] = defaultdict(Counter)
     waits: dict[str, list[float]] = defaultdict(list)
     service_times: dict[str, list[float]] = defaultdict(list)
     counter_waits: dict[str, list[float]] = defaultdict(list)

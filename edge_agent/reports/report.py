@@ -10,7 +10,9 @@ import base64
 import csv
 import html
 import io
-from datetime import date, datetime
+import logging
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import matplotlib
@@ -19,42 +21,24 @@ matplotlib.use("Agg")  # no screen on a branch box
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from lobby.config import BranchConfig  # noqa: E402
-from edge_agent.reports.figures import AlertRow, Figures, TicketRow, compute  # noqa: E402
+from edge_agent.reports.figures import Figures, compute  # noqa: E402
+from edge_agent.store import report_rows  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
+from lobby.config import BranchConfig  # noqa: E402
+from lobby.fonts import FontMissing, cjk_font_path  # noqa: E402
 
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+log = logging.getLogger(__name__)
 PALETTE = ["#b3121f", "#14213d", "#c9a227", "#2a7f62", "#6c757d", "#7b4ea3"]
 
 
-def load(store: Store, first: date, last: date) -> tuple[list[TicketRow], list[AlertRow]]:
-    rows = store.conn.execute(
-        """SELECT t.id, t.business_day, t.original_service, t.tier, t.state, t.issued_at, t.called_at, t.finished_at,
-                  t.counter, t.transfers,
-                  (SELECT MIN(at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'called') AS first_called
-           FROM tickets t WHERE t.business_day BETWEEN ? AND ? ORDER BY t.issued_at""",
-        (first.isoformat(), last.isoformat()),
-    ).fetchall()
-    parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
-    tickets = [
-        TicketRow(r["id"], date.fromisoformat(r["business_day"]), r["original_service"], r["tier"], r["state"], parse(r["issued_at"]),
-                  parse(r["first_called"]), parse(r["called_at"]), parse(r["finished_at"]), r["counter"], r["transfers"])
-        for r in rows
-    ]
-    alerts = [
-        AlertRow(parse(r["raised_at"]), parse(r["acked_at"]), r["outcome"])
-        for r in store.conn.execute(
-            "SELECT a.raised_at, a.acked_at, a.outcome FROM alerts a JOIN tickets t ON t.id = a.ticket_id WHERE t.business_day BETWEEN ? AND ?",
-            (first.isoformat(), last.isoformat()),
-        )
-    ]
-    return tickets, alerts
-
-
 def _font() -> None:
-    if Path(CJK_FONT).exists():
-        font_manager.fontManager.addfont(CJK_FONT)
-        plt.rcParams["font.family"] = font_manager.FontProperties(fname=CJK_FONT).get_name()
+    try:
+        font = str(cjk_font_path())
+    except FontMissing as exc:
+        log.warning("the report's charts will show boxes for Chinese: %s", exc)
+    else:
+        font_manager.fontManager.addfont(font)
+        plt.rcParams["font.family"] = font_manager.FontProperties(fname=font).get_name()
     plt.rcParams["axes.spines.top"] = plt.rcParams["axes.spines.right"] = False
 
 
@@ -69,9 +53,9 @@ def charts(figures: Figures, config: BranchConfig) -> bytes:
     hours = list(range(min(figures.per_hour, default=9), max(figures.per_hour, default=17) + 1))
     bottom = [0] * len(hours)
     for i, sid in enumerate(services):
-        values = [figures.per_hour.get(h, {}).get(sid, 0) for h in hours]
+        values = [figures.per_hour.get(h, Counter()).get(sid, 0) for h in hours]
         ax.bar(hours, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=names[sid], width=0.8)
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=False)]
     ax.set_title("每小时取号 Tickets per hour")
     ax.set_xticks(hours, [f"{h:02d}:00" for h in hours], rotation=45)
     ax.legend(fontsize=8, frameon=False)
@@ -79,7 +63,7 @@ def charts(figures: Figures, config: BranchConfig) -> bytes:
     ax = axes[0][1]
     data = [figures.waits_by_service.get(sid, []) for sid in services]
     parts = ax.boxplot(data, orientation="horizontal", showfliers=False, patch_artist=True, widths=0.6)
-    for patch, colour in zip(parts["boxes"], PALETTE):
+    for patch, colour in zip(parts["boxes"], PALETTE, strict=False):
         patch.set_facecolor(colour)
         patch.set_alpha(0.55)
     for i, sid in enumerate(services, start=1):
@@ -178,7 +162,7 @@ def write_csv(figures: Figures, path: Path) -> None:
 
 
 def make_report(config: BranchConfig, store: Store, first: date, last: date, out_dir: Path) -> tuple[Path, Path, Figures]:
-    tickets, alerts = load(store, first, last)
+    tickets, alerts = report_rows.load(store, first, last)
     targets = {s.id: s.target_wait_min for s in config.services}
     figures = compute(tickets, alerts, targets, first, last, config.branch.zone)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from edge_agent.queue.model import Tier
-from lobby.card_key import card_token, mask_pan
 from edge_agent.store.db import Store
+from lobby.card_key import card_token, mask_pan
 
 REQUIRED_COLUMNS = ("card_number", "display_name", "tier", "rm")
 
@@ -128,6 +128,12 @@ def import_customers(store: Store, path: Path, key: bytes, thresholds: TierThres
     customers, problems = parse_export(text, key, thresholds)
     if problems:
         return ImportReport(0, problems)
+    save_customers(store, customers, now)
+    return ImportReport(len(customers), [])
+
+
+def save_customers(store: Store, customers: list[Customer], now: datetime) -> None:
+    """Add or update customers in one transaction."""
     with store.write() as conn:
         conn.executemany(
             "INSERT INTO customers (token, display_name, tier, rm, imported_at) VALUES (?, ?, ?, ?, ?) "
@@ -135,7 +141,6 @@ def import_customers(store: Store, path: Path, key: bytes, thresholds: TierThres
             "rm=excluded.rm, imported_at=excluded.imported_at",
             [(c.token, c.display_name, c.tier.value, c.rm, now.isoformat()) for c in customers],
         )
-    return ImportReport(len(customers), [])
 
 
 def find_customer(store: Store, token: str) -> Customer | None:

@@ -15,8 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from lobby.contract import EVENT_TOPICS, Event
 from edge_agent.store.db import Store
+from lobby.contract import EVENT_TOPICS, Event
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,15 @@ def count(store: Store) -> int:
     return store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
 
-def acknowledge(store: Store, seq: int) -> None:
+def delete_delivered(store: Store, seqs: list[int]) -> None:
+    """The broker acknowledged these events: they leave the outbox."""
     with store.write() as conn:
-        conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+        conn.executemany("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in seqs])
+
+
+def last_seq(store: Store) -> int:
+    """The newest event's number, 0 when the outbox is empty."""
+    return store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
 
 
 def enforce_bounds(store: Store, max_events: int, max_age: timedelta, now: datetime) -> int:

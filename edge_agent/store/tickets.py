@@ -26,6 +26,11 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _at(value: str) -> datetime:
+    """A time the schema makes NOT NULL."""
+    return datetime.fromisoformat(value)
+
+
 def save_ticket(conn: sqlite3.Connection, ticket: Ticket) -> None:
     values = (
         ticket.id, ticket.business_day.isoformat(), ticket.label, ticket.number, ticket.service,
@@ -53,8 +58,8 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
         number=row["number"],
         business_day=date.fromisoformat(row["business_day"]),
         tier=Tier(row["tier"]),
-        issued_at=_dt(row["issued_at"]),
-        queued_at=_dt(row["queued_at"]),
+        issued_at=_at(row["issued_at"]),
+        queued_at=_at(row["queued_at"]),
         original_service=row["original_service"],
         state=TicketState(row["state"]),
         counter=row["counter"],
@@ -71,10 +76,8 @@ def load_open_tickets(conn: sqlite3.Connection) -> list[Ticket]:
     return [row_to_ticket(row) for row in rows]
 
 
-def find_ticket_by_label(conn: sqlite3.Connection, label: str) -> Ticket | None:
-    """The most recent ticket with this label (labels restart every business day)."""
-    row = conn.execute("SELECT * FROM tickets WHERE label = ? ORDER BY business_day DESC LIMIT 1", (label,)).fetchone()
-    return row_to_ticket(row) if row else None
+def set_printed(conn: sqlite3.Connection, ticket_id: str, printed: bool) -> None:
+    conn.execute("UPDATE tickets SET printed = ? WHERE id = ?", (int(printed), ticket_id))
 
 
 def save_counter(conn: sqlite3.Connection, state: CounterState) -> None:
@@ -125,7 +128,7 @@ def recent_service_times(conn: sqlite3.Connection, per_service: int = 50) -> lis
            WHERE recent <= ? ORDER BY finished_at""",
         (per_service,),
     ).fetchall()
-    return [(r["service"], (_dt(r["finished_at"]) - _dt(r["called_at"])).total_seconds()) for r in rows]
+    return [(r["service"], (_at(r["finished_at"]) - _at(r["called_at"])).total_seconds()) for r in rows]
 
 
 def record_event(conn: sqlite3.Connection, ticket_id: str, kind: str, at: datetime, counter: str | None, detail: dict) -> None:

@@ -277,7 +277,7 @@ class WebServer:
         # A short poll keeps stop() quick when the agent shuts down.
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="web-pages", daemon=True)
 
-    def start(self) -> "WebServer":
+    def start(self) -> WebServer:
         self._thread.start()
         if find_mqtt_js() is None:
             log.error("mqtt.min.js is not installed: the pages will load but cannot reach the broker (run `npm ci`)")

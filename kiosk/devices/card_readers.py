@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from lobby.contract import CardIdentity
-from lobby.card_key import card_token, mask_pan
-from lobby.device_settings import CardReaderSettings
 from kiosk.devices.tracks import SwipeError, parse_swipe
+from lobby.card_key import card_token, mask_pan
+from lobby.contract import CardIdentity
+from lobby.device_settings import CardReaderSettings
 
 Swipe = CardIdentity | SwipeError
 
@@ -41,7 +41,7 @@ _US = {
     41: ("`", "~"),
 }
 _LETTERS = "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"
-for _row, _start in zip(_LETTERS, (16, 30, 44)):
+for _row, _start in zip(_LETTERS, (16, 30, 44), strict=False):
     for _offset, _letter in enumerate(_row):
         _US[_start + _offset] = (_letter.lower(), _letter)
 KEY_ENTER, KEY_KPENTER, KEY_LEFTSHIFT, KEY_RIGHTSHIFT = 28, 96, 42, 54

@@ -10,8 +10,8 @@ import json
 import sys
 from typing import TextIO
 
-from lobby.contract import CardIdentity
 from kiosk.devices.card_readers import LineReader, open_reader
+from lobby.contract import CardIdentity
 from lobby.device_settings import CardReaderSettings
 
 

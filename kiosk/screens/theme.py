@@ -9,8 +9,6 @@ the configured DPI whatever the scale, and `ELDER_TARGET_MM` in 长辈模式.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 
 def hex_rgba(value: str) -> tuple[float, float, float, float]:
     value = value.lstrip("#")
@@ -49,11 +47,6 @@ CONTRAST_PAIRS = {
     "ticket number": (NAVY, CARD),
 }
 
-# Debian's fonts-wqy-microhei (installed by the Makefile): Chinese and Latin in one face.
-CJK_FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path(__file__).resolve().parent.parent / "fonts" / "wqy-microhei.ttc",
-)
 TEXT_FONT = "KioskSans"
 NUMBER_FONT = "KioskNumber"  # Roboto Bold from Kivy's own data: the ticket number
 

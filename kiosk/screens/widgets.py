@@ -89,7 +89,7 @@ def show_offers(container: BoxLayout, offers: list, choose) -> None:
     """
     buttons = [child for child in reversed(container.children) if isinstance(child, ServiceButton)]
     if [b.offer.id for b in buttons] == [o.id for o in offers]:
-        for button, offer in zip(buttons, offers):
+        for button, offer in zip(buttons, offers, strict=False):
             button.offer = offer
         return
     container.clear_widgets()

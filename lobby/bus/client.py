@@ -18,11 +18,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Credentials:
     password: str
 
     @classmethod
-    def for_role(cls, credentials_file: Path, role: str) -> "Credentials":
+    def for_role(cls, credentials_file: Path, role: str) -> Credentials:
         try:
             data = json.loads(Path(credentials_file).read_text())
             entry = data[role]
@@ -51,8 +52,15 @@ class Credentials:
             ) from None
         except PermissionError:
             raise BusError(f"cannot read {credentials_file}: permission denied (it is readable by root only)") from None
-        except (KeyError, json.JSONDecodeError):
+        except OSError as exc:
+            raise BusError(
+                f"cannot read the broker credentials {credentials_file}: {exc.strerror}; "
+                "point [mqtt] credentials_file at the credentials.json that `edge-agent broker setup` wrote"
+            ) from None
+        except (KeyError, TypeError, ValueError):
             raise BusError(f"{credentials_file} has no entry for role '{role}'; run `edge-agent broker setup` again") from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("username"), str) or not isinstance(entry.get("password"), str):
+            raise BusError(f"{credentials_file}: the entry for role '{role}' lacks a username or password; run `edge-agent broker setup` again")
         return cls(entry["username"], entry["password"])
 
 
@@ -65,7 +73,7 @@ class BusClient:
         root: str,
         credentials: Credentials,
         client_id: str | None = None,
-        transport: str = "tcp",
+        transport: Literal["tcp", "websockets"] = "tcp",
         ca_file: Path | None = None,
         will: tuple[str, str] | None = None,
         clean_start: bool = True,
@@ -150,7 +158,7 @@ class BusClient:
 
     # ---- paho callbacks (network thread) -------------------------------------------------
 
-    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: socket.socket) -> None:
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
         # Small messages, latency matters: do not let Nagle hold them back.
         if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -30,8 +30,10 @@ class Requester:
             answer = json.loads(payload)
         except ValueError:
             return
+        if not isinstance(answer, dict) or not isinstance(answer.get("transaction"), str):
+            return
         with self._lock:
-            slot = self._waiting.get(answer.get("transaction") if isinstance(answer, dict) else None)
+            slot = self._waiting.get(answer["transaction"])
         if slot is not None:
             slot[1].append(answer)
             slot[0].set()
@@ -42,7 +44,7 @@ class Requester:
             self.bus.subscribe(f"response/{op}", self._on_response)
             self._subscribed.add(op)
         transaction = uuid.uuid4().hex
-        done, answers = threading.Event(), []
+        done, answers = threading.Event(), list[dict]()
         with self._lock:
             self._waiting[transaction] = (done, answers)
         try:

@@ -1,75 +1,78 @@
 """A busy branch day in fast forward, through the real `Branch` and its store.
 
-For the example report in docs/ and for tests that need a day of data: Poisson arrivals
-with a morning and a lunch peak, counters that call, serve (lognormal service times),
-miss no-shows and transfer; VIP customers with cards whose alerts the lobby manager
-answers (or not). Seeded, so the same seed gives the same day.
+For the example report in docs/ and for tests that need a day of data. Customers come as
+engine_day's arrival model says (the same Poisson day the benches use), are served for
+its lognormal service times, and some are missed (no-show) or transferred; VIP customers
+swipe cards whose alerts the lobby manager answers (or not). Seeded, so the same seed
+gives the same day.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from datetime import date, datetime, time, timedelta
 
 from edge_agent.branch import Branch
+from edge_agent.queue.engine import QueueError
+from edge_agent.queue.model import ServiceSpec
+from edge_agent.store import alerts
+from edge_agent.store.db import Store
+from edge_agent.store.directory import Customer, save_customers
+from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import BranchConfig
 from lobby.contract import CardIdentity
-from edge_agent.queue.engine import QueueError
-from lobby.card_key import card_token, load_or_create_key, mask_pan
-from edge_agent.store.db import Store
+from lobby.tiers import Tier
+from tools.branch_sim.engine_day import lognormal_service, poisson_arrivals
 
 STEP = timedelta(seconds=20)
-SHARE = {"cash": 0.36, "noncash": 0.3, "corporate": 0.1, "wealth": 0.1, "enquiry": 0.14}
-
-
-def _rate_per_hour(hour: float) -> float:
-    """Customers per hour: a morning peak around 10:00 and a lunch peak around 12:30."""
-    return 28 + 40 * math.exp(-((hour - 10) ** 2) / 1.2) + 30 * math.exp(-((hour - 12.5) ** 2) / 0.6)
+OPENING = time(9, 0)
+NO_SHOW_SHARE = 0.05
+TRANSFER_SHARE = 0.03
+ALERTS_ANSWERED = 0.9
 
 
 def _vip_cards(config: BranchConfig, store: Store, rng: random.Random, count: int = 40) -> list[CardIdentity]:
+    """Test cards (not real numbers) for VIP customers in the directory."""
     key = load_or_create_key(config.security.key_file)
-    cards = []
-    with store.write() as conn:
-        for i in range(count):
-            pan = f"62220200{i:010d}"
-            token = card_token(key, pan)
-            conn.execute(
-                "INSERT OR REPLACE INTO customers (token, display_name, tier, rm, imported_at) VALUES (?, ?, 'vip', ?, ?)",
-                (token, f"{rng.choice('王李张刘陈杨赵黄周吴')}{rng.choice(['先生', '女士'])}", rng.choice(["李经理", "赵经理", "孙经理"]), "2026-01-01T00:00:00+08:00"),
-            )
-            cards.append(CardIdentity(token=token, masked_pan=mask_pan(pan)))
+    cards, customers = [], []
+    for i in range(count):
+        pan = f"62220200{i:010d}"
+        name = f"{rng.choice('王李张刘陈杨赵黄周吴')}{rng.choice(['先生', '女士'])}"
+        customers.append(Customer(card_token(key, pan), name, Tier.VIP, rng.choice(["李经理", "赵经理", "孙经理"])))
+        cards.append(CardIdentity(token=card_token(key, pan), masked_pan=mask_pan(pan)))
+    save_customers(store, customers, datetime(2026, 1, 1, tzinfo=config.branch.zone))
     return cards
+
+
+def _service_specs(config: BranchConfig) -> list[ServiceSpec]:
+    return [ServiceSpec(s.id, s.prefix, s.target_wait_min * 60, s.default_service_min * 60) for s in config.services]
 
 
 def simulate_day(config: BranchConfig, day: date, seed: int = 1) -> Branch:
     rng = random.Random(seed)
-    zone = config.branch.zone
-    now = datetime.combine(day, time(8, 55), zone)
-    clock = {"now": now}
+    opening = datetime.combine(day, OPENING, config.branch.zone)
+    clock = {"now": opening - timedelta(minutes=5)}
     branch = Branch.open(config, clock=lambda: clock["now"])
     vips = _vip_cards(config, branch.store, rng)
+    arrivals = deque(poisson_arrivals(random.Random(f"{seed}:arrivals")))
+    service_time = lognormal_service(random.Random(f"{seed}:service"), _service_specs(config))
     busy_until: dict[str, datetime] = {}
     pending_acks: list[tuple[datetime, str]] = []
     for counter in config.counters:
         branch.counter_open(counter.id)
-    end = datetime.combine(day, time(17, 0), zone)
-    while clock["now"] < end + timedelta(minutes=40):
+    last_arrival = opening + timedelta(seconds=arrivals[-1].at_s) if arrivals else opening
+    while clock["now"] < last_arrival + timedelta(minutes=40):
         now = clock["now"]
-        hour = now.hour + now.minute / 60
-        if now < end:
-            arrivals = rng.random() < _rate_per_hour(hour) * STEP.total_seconds() / 3600
-            if arrivals:
-                service = rng.choices(list(SHARE), weights=list(SHARE.values()))[0]
-                card = rng.choice(vips) if rng.random() < 0.12 else None
-                if card is None and service == "wealth":
-                    service = "noncash"
-                answer = branch.issue_ticket(service, card=card, kiosk="kiosk-1")
-                if card is not None:
-                    alert = branch.store.conn.execute("SELECT alert_id FROM alerts WHERE ticket_id = ?", (answer["ticket_id"],)).fetchone()
-                    if alert and rng.random() < 0.9:
-                        pending_acks.append((now + timedelta(seconds=rng.lognormvariate(math.log(45), 0.6)), alert["alert_id"]))
+        while arrivals and opening + timedelta(seconds=arrivals[0].at_s) <= now:
+            arrival = arrivals.popleft()
+            card = rng.choice(vips) if arrival.tier is Tier.VIP else None
+            service = arrival.service if card is not None or arrival.service != "wealth" else "noncash"
+            answer = branch.issue_ticket(service, card=card, kiosk="kiosk-1")
+            alert_id = alerts.alert_for_ticket(branch.store.conn, answer.ticket_id) if card is not None else None
+            if alert_id is not None and rng.random() < ALERTS_ANSWERED:
+                pending_acks.append((now + timedelta(seconds=rng.lognormvariate(math.log(45), 0.6)), alert_id))
         for due, alert_id in [p for p in pending_acks if p[0] <= now]:
             pending_acks.remove((due, alert_id))
             branch.acknowledge_alert(alert_id, "大堂经理 张", rng.choices(["greeted", "referred", "declined"], [0.5, 0.35, 0.15])[0])
@@ -77,11 +80,12 @@ def simulate_day(config: BranchConfig, day: date, seed: int = 1) -> Branch:
             serving = branch.engine.counter(counter.id).serving
             if serving and now >= busy_until.get(counter.id, now):
                 roll = rng.random()
-                if roll < 0.05:
+                if roll < NO_SHOW_SHARE:
                     branch.no_show(counter.id)
-                elif roll < 0.08 and len(config.services) > 1:
+                elif roll < NO_SHOW_SHARE + TRANSFER_SHARE and len(config.services) > 1:
                     current = branch.engine.ticket(serving)
-                    targets = [s for s in counter.services if s != current.service] or [s.id for s in config.services if s.id != current.service and s.id != "wealth"]
+                    others = [s.id for s in config.services if s.id not in (current.service, "wealth")]
+                    targets = [s for s in counter.services if s != current.service] or others
                     branch.transfer(current.label, targets[0])
                 else:
                     branch.complete(counter.id)
@@ -91,7 +95,6 @@ def simulate_day(config: BranchConfig, day: date, seed: int = 1) -> Branch:
                     called = branch.call_next(counter.id)
                 except QueueError:
                     continue
-                mean = {"cash": 4, "noncash": 7, "corporate": 10, "wealth": 12, "enquiry": 3}.get(called["service"], 5)
-                busy_until[counter.id] = now + timedelta(minutes=rng.lognormvariate(math.log(mean), 0.5))
+                busy_until[counter.id] = now + timedelta(seconds=service_time(called.service))
         clock["now"] = now + STEP
     return branch

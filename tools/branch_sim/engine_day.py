@@ -171,13 +171,14 @@ def run_day(
     # Drawn when the customer arrives, so that whatever order a profile calls people in,
     # each customer needs the same time at the counter: profiles compare like for like.
     durations: dict[str, float] = {}
-    events: list[tuple[float, int, str, object]] = []
+    # (time, order, kind, what): `what` is the Arrival for "arrive", else a counter id.
+    events: list[tuple[float, int, str, Arrival | str]] = []
     seq, t = 0, 0.0
 
     def at(t: float) -> datetime:
         return opening + timedelta(seconds=t)
 
-    def schedule(t: float, kind: str, what: object) -> None:
+    def schedule(t: float, kind: str, what: Arrival | str) -> None:
         nonlocal seq
         heapq.heappush(events, (t, seq, kind, what))
         seq += 1
@@ -210,7 +211,7 @@ def run_day(
 
     while events:
         t, _, kind, what = heapq.heappop(events)
-        if kind == "arrive":
+        if isinstance(what, Arrival):
             ticket = engine.issue(what.service, what.tier, at(t))
             ahead = engine.people_ahead(ticket.id, at(t))
             naive = ahead * engine.service_specs[ticket.service].default_service_time_s

@@ -113,7 +113,7 @@ class KioskDriver:
 
         Clock.schedule_once(run, 0)
         if not done.wait(timeout):
-            raise JourneyError("the kiosk's UI thread did not answer within %.0f s" % timeout)
+            raise JourneyError(f"the kiosk's UI thread did not answer within {timeout:.0f} s")
         if "error" in box:
             raise box["error"]
         return box.get("value")

@@ -16,13 +16,13 @@ import shutil
 import time
 from pathlib import Path
 
+from edge_agent.devices.virtual_printer import virtual_printer_control as control
 from lobby.bus.client import BusClient, Credentials
 from lobby.bus.requester import Requester
 from lobby.config import BranchConfig, load_config
 from lobby.contract import topic_root
-from tools.demo_customers import DEMO_CUSTOMERS
 from lobby.device_settings import VIRTUAL
-from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from tools.demo_customers import DEMO_CUSTOMERS
 from tools.kiosk_journey.driver import JourneyError, KioskDriver, SwipePort, run_script, track_line, with_serial_reader
 
 # ---- the queue behind the journey's diversion ---------------------------------------------------------

@@ -122,7 +122,7 @@ function renderWaiting() {
     tile.children[1].textContent = second;
     tile.querySelector(".t-n b").textContent = s ? s.waiting : 0;
     tile.querySelector(".t-n span").textContent = both(TEXTS.waiting)[0];
-    const eta = !s ? "" : s.counters_open === 0 ? both(TEXTS.eta_none)[0] : s.waiting && s.eta_s != null ? both(TEXTS.eta, { m: Math.max(1, Math.round(s.eta_s / 60)) })[0] : "";
+    const eta = !s ? "" : s.counters_open === 0 ? both(TEXTS.eta_none)[0] : s.waiting && s.eta_min != null ? both(TEXTS.eta, { m: s.eta_min })[0] : "";
     tile.children[3].textContent = eta;
     return tile;
   }));

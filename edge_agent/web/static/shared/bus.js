@@ -21,6 +21,18 @@ export function newTransaction() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// mqtt.js writes to its socket without asking whether it is still open: a PINGREQ or a
+// PUBACK can follow the broker's close frame when the broker stops. Chrome then logs
+// "WebSocket is already in CLOSING or CLOSED state." as a page error. A frame written to a
+// closing socket is lost either way, so it is dropped here, and the reconnect that follows
+// carries on as it would.
+export function guardedWebSocket(url, protocols) {
+  const socket = new WebSocket(url, protocols);
+  const send = socket.send.bind(socket);
+  socket.send = (data) => { if (socket.readyState === WebSocket.OPEN) send(data); };
+  return socket;
+}
+
 export class Bus {
   // topics: relative topics to subscribe on every connect, e.g. ["alerts/vip", "queue/state"].
   // persistent: the broker keeps the session (and queues QoS 1 messages) while the page is away.
@@ -44,6 +56,7 @@ export class Bus {
       reconnectPeriod: 2000,
       connectTimeout: 5000,
       resubscribe: false,      // we subscribe ourselves on every connect and check the grants
+      createWebsocket: guardedWebSocket,
     });
     // Told after the constructor returns, so the page already holds this Bus when it hears.
     queueMicrotask(() => { if (this.state === "connecting") this.onState(this.state, this); });

@@ -28,6 +28,12 @@ const WORDS = {
   service_not_served: ["本网点没有窗口办理此业务", "No counter in this branch serves that service"],
   unknown_alert: ["找不到这条提醒，可能属于其他网点", "There is no such alert; it may belong to another branch"],
   alert_already_acknowledged: ["这条提醒已由其他同事处理", "A colleague has already answered this alert"],
+  too_large: ["请求内容过长，请联系技术人员", "The request was too large: call the technician"],
+  not_utf8: ["请求编码有误，请联系技术人员", "The request was not UTF-8 text: call the technician"],
+  bad_json: ["请求格式有误，请联系技术人员", "The request was not valid JSON: call the technician"],
+  not_an_object: ["请求格式有误，请联系技术人员", "The request was not a JSON object: call the technician"],
+  unknown_op: ["叫号系统不认识这个操作，请刷新页面；如仍出现请联系技术人员", "The queue system does not know this operation: reload the page, and call the technician if it persists"],
+  transaction_reused: ["请求编号重复，请重试", "That request id was already used: try again"],
   invalid: ["请求内容有误", "The request was not valid"],
   internal: ["叫号系统内部错误，请联系技术人员", "The queue system failed: call the technician"],
 };

@@ -1,0 +1,42 @@
+"""Every error code the agent answers with: the `code` beside the sentence in `response/<op>`.
+
+Programs branch on the code, people read the sentence. This catalogue is the one list:
+docs/mqtt.md documents each code and the pages' errors.js translates each one (both
+checked by tests), and the agent cannot raise a code that is not here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # The request itself could not be used.
+    TOO_LARGE = "too_large"
+    NOT_UTF8 = "not_utf8"
+    BAD_JSON = "bad_json"
+    NOT_AN_OBJECT = "not_an_object"
+    INVALID = "invalid"
+    UNKNOWN_OP = "unknown_op"
+    TRANSACTION_REUSED = "transaction_reused"
+    INTERNAL = "internal"
+    # The queue refused: nothing changed.
+    UNKNOWN_SERVICE = "unknown_service"
+    SERVICE_NOT_OFFERED = "service_not_offered"
+    SERVICE_NOT_SERVED = "service_not_served"
+    UNKNOWN_COUNTER = "unknown_counter"
+    COUNTER_CLOSED = "counter_closed"
+    COUNTER_BUSY = "counter_busy"
+    COUNTER_ALREADY_OPEN = "counter_already_open"
+    COUNTER_ALREADY_CLOSED = "counter_already_closed"
+    QUEUE_EMPTY = "queue_empty"
+    NOTHING_TO_RECALL = "nothing_to_recall"
+    NOTHING_TO_COMPLETE = "nothing_to_complete"
+    NOTHING_TO_MARK_NO_SHOW = "nothing_to_mark_no_show"
+    NOTHING_TO_TRANSFER = "nothing_to_transfer"
+    NOT_CALLED = "not_called"
+    SAME_SERVICE = "same_service"
+    STALE_TICKET = "stale_ticket"
+    UNKNOWN_TICKET = "unknown_ticket"
+    UNKNOWN_ALERT = "unknown_alert"
+    ALERT_ALREADY_ACKNOWLEDGED = "alert_already_acknowledged"
