@@ -94,7 +94,7 @@ def build_branches(count: int, home: Path, port: int, ws_port: int) -> tuple[lis
     if os.geteuid() == 0:
         shutil.chown(broker_dir / "passwd", "mosquitto", "mosquitto")
         shutil.chown(broker_dir / "acl", "mosquitto", "mosquitto")
-    all_credentials["floor"] = bench_user
+    all_credentials["floor"] = bench_user  # type: ignore[assignment]  # a user of its own, beside the branches' roles
     return configs, all_credentials, broker_dir
 
 

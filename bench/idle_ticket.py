@@ -44,6 +44,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _nodelay(client: mqtt.Client, userdata: object, sock: object) -> None:
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _echo(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+    """The floor's responder: answer at once, as an agent with nothing to do would."""
+    client.publish("bench/reply", message.payload, qos=1)
+
+
 class Client:
     """A plain paho client with TCP_NODELAY, as the kiosk's own bus client has."""
 
@@ -52,7 +62,7 @@ class Client:
         self.arrived = threading.Condition()
         self.mqtt = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
         self.mqtt.username_pw_set(credentials["username"], credentials["password"])
-        self.mqtt.on_socket_open = lambda c, u, sock: sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.mqtt.on_socket_open = _nodelay
         self.mqtt.on_message = self._on_message
         connected = threading.Event()
         self.mqtt.on_connect = lambda *a: connected.set()
@@ -130,7 +140,7 @@ def main() -> int:
         root = topic_root(load_config(toml).branch.id)
         online = threading.Event()
         watcher = Client(broker.credentials["display"], mqtt_cfg.port)
-        watcher.mqtt.on_message = lambda c, u, m: json.loads(m.payload).get("state") == "online" and online.set()
+        watcher.mqtt.on_message = lambda c, u, m: online.set() if json.loads(m.payload).get("state") == "online" else None
         watcher.mqtt.subscribe(root + "agent/state", qos=1)
         if not online.wait(60):
             raise SystemExit(f"the agent did not come online within 60 s; see {home / 'agent.log'}")
@@ -138,7 +148,7 @@ def main() -> int:
         kiosk.mqtt.subscribe(root + "response/ticket", qos=1)
         requester, responder = Client(floor_user, mqtt_cfg.port), Client(floor_user, mqtt_cfg.port)
         requester.mqtt.subscribe("bench/reply", qos=1)
-        responder.mqtt.on_message = lambda c, u, m: c.publish("bench/reply", m.payload, qos=1)
+        responder.mqtt.on_message = _echo
         responder.mqtt.subscribe("bench/request", qos=1)
         time.sleep(0.5)
 

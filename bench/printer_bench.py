@@ -107,6 +107,7 @@ def main() -> None:
             results, first_png = measure(baud, paced, args.runs, home)
             png = png or first_png
             rows.append((baud, paced, results))
+    assert png is not None, "the virtual printer drew no ticket"
     raster = raster_bytes(png)
     print(f"the same ticket as a raster image: {raster} bytes ({raster / len(ticket):.0f}x; "
           f"{raster * 10 / 9600:.1f} s on a 9600-baud line)\n")

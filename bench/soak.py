@@ -65,12 +65,16 @@ class Soak:
         toml.write_text(text, encoding="utf-8")
         self.toml = toml
         self.config = load_config(toml)
-        self.agent: subprocess.Popen | None = None
+        self.agent: subprocess.Popen[bytes] = subprocess.Popen(["true"])  # replaced by start_agent()
         self.acknowledged: set[str] = set()
         self.faults: Counter = Counter()
         self.peak_rss = {"agent": 0, "broker": 0}
         self.rss_samples: list[tuple[float, int]] = []
         self.stop = threading.Event()
+
+    def _broker_pid(self) -> int:
+        assert self.broker.process is not None, "the broker is running while the soak measures it"
+        return self.broker.process.pid
 
     def start_agent(self) -> None:
         log = open(self.home / "agent.log", "ab")
@@ -130,7 +134,7 @@ class Soak:
             if self.stop.wait(interval):
                 return
             if fault == "broker_restart":
-                self.peak_rss["broker"] = max(self.peak_rss["broker"], rss_kib(self.broker.process.pid, "VmHWM"))
+                self.peak_rss["broker"] = max(self.peak_rss["broker"], rss_kib(self._broker_pid(), "VmHWM"))
                 self.broker.stop()
                 time.sleep(2)
                 self.broker.start()
@@ -176,7 +180,7 @@ class Soak:
             time.sleep(0.5)
         time.sleep(2)
         self.peak_rss["agent"] = max(self.peak_rss["agent"], rss_kib(self.agent.pid, "VmHWM"))
-        self.peak_rss["broker"] = max(self.peak_rss["broker"], rss_kib(self.broker.process.pid, "VmHWM"))
+        self.peak_rss["broker"] = max(self.peak_rss["broker"], rss_kib(self._broker_pid(), "VmHWM"))
         summary = self.check(office)
         office.close()
         self.agent.terminate()

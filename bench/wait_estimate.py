@@ -59,7 +59,7 @@ def main() -> None:
     for name, group in groups:
         mae, median, bias = errors_min(group, lambda v: v.estimate.expected_s)
         nmae, nmedian, nbias = errors_min(group, lambda v: v.naive_s)
-        inside = sum(v.estimate.low_s <= v.waited_s <= v.estimate.high_s for v in group) / len(group)
+        inside = sum(v.estimate is not None and v.estimate.low_s <= v.waited_s <= v.estimate.high_s for v in group) / len(group)
         print(f"{name:<22}{len(group):>6} | {mae:>13.2f} {median:>7.2f} {bias:>+6.2f} {inside:>9.0%} | "
               f"{nmae:>10.2f} {nmedian:>7.2f} {nbias:>+6.2f}")
     print("\nminutes; naive = people ahead x configured default service time; "

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,12 +30,12 @@ class RawClient:
         self,
         config: BranchConfig,
         credentials: dict | None,
-        protocol: int = mqtt.MQTTv5,
-        transport: str = "tcp",
+        protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv5,
+        transport: Literal["tcp", "websockets"] = "tcp",
         persistent: bool = False,
     ):
         self.root = topic_root(config.branch.id)
-        self.messages: list[tuple[str, dict | bytes, bool]] = []
+        self.messages: list[tuple[str, Any, bool]] = []  # payloads: parsed JSON, or the bytes when not JSON
         self.lock = threading.Condition()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol, transport=transport)
         if credentials:
@@ -44,7 +45,7 @@ class RawClient:
         self.subscriptions: list[str] = []
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(0.2, 1)
+        self.client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]  # paho takes seconds as a float; its hints say int
         port = config.mqtt.ws_port if transport == "websockets" else config.mqtt.port
         # persistent: the broker keeps the session and queues QoS 1 messages while we are away.
         properties = Properties(PacketTypes.CONNECT)
@@ -102,7 +103,7 @@ class RawClient:
                 self.lock.wait(remaining)
             return list(self.messages)
 
-    def on(self, topic: str) -> list[dict]:
+    def on(self, topic: str) -> list[Any]:
         with self.lock:
             return [p for t, p, _ in self.messages if t == topic]
 

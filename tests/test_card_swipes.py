@@ -143,17 +143,17 @@ def keystrokes(text: str, start: float = 0.0, step: float = 0.005) -> list[tuple
     """US-layout key events (shift down/up around shifted characters) typing `text` + Enter."""
     from kiosk.devices.card_readers import _US
 
-    reverse = {}
+    reverse: dict[str, tuple[int, bool]] = {}
     for code, (plain, shifted) in _US.items():
         reverse.setdefault(plain, (code, False))
         reverse.setdefault(shifted, (code, True))
     events, t = [], start
     for char in text:
-        code, shifted = reverse[char]
-        if shifted:
+        code, needs_shift = reverse[char]
+        if needs_shift:
             events.append((KEY_LEFTSHIFT, 1, t))
         events += [(code, 1, t), (code, 0, t)]
-        if shifted:
+        if needs_shift:
             events.append((KEY_LEFTSHIFT, 0, t))
         t += step
     return events + [(KEY_ENTER, 1, t), (KEY_ENTER, 0, t)]

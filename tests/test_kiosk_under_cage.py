@@ -32,7 +32,9 @@ pytestmark = pytest.mark.skipif(shutil.which("cage") is None or shutil.which("Xw
 
 def unit_command_and_environment() -> tuple[list[str], dict[str, str]]:
     text = UNIT.read_text()
-    exec_start = re.search(r"^ExecStart=(.*)$", text, re.M).group(1).split()
+    found = re.search(r"^ExecStart=(.*)$", text, re.M)
+    assert found, f"{UNIT} has no ExecStart"
+    exec_start = found.group(1).split()
     environment = dict(line.split("=", 1) for line in re.findall(r"^Environment=(.*)$", text, re.M))
     return exec_start, environment
 

@@ -18,8 +18,8 @@ def lobby() -> QueueEngine:
     return QueueEngine(SERVICES, COUNTERS, PROFILES, SHANGHAI)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=SHANGHAI)
 
 
 def test_each_service_counts_on_its_own_with_its_prefix():

@@ -267,7 +267,7 @@ def _restore(engine: QueueEngine, **changes) -> QueueEngine:
         "last_numbers": engine.last_numbers(),
     }
     rows.update(changes)
-    return QueueEngine.restore(SERVICES, COUNTERS, PROFILES, SHANGHAI, **rows)
+    return QueueEngine.restore(SERVICES, COUNTERS, PROFILES, SHANGHAI, **rows)  # type: ignore[arg-type]
 
 
 def test_restore_rebuilds_the_same_queue_and_numbering_carries_on():

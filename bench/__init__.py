@@ -1,0 +1,1 @@
+"""Measurements (see the README); each file runs as a script."""
