@@ -7,7 +7,7 @@ the TOML file is reported instead of silently ignored, and every check says what
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from escpos.capabilities import CAPABILITIES
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -39,12 +39,33 @@ def _check_baudrate(value: int, allowed: tuple[int, ...], device: str) -> int:
     return value
 
 
+class SerialDeviceSection(DeviceSection):
+    """A device on a serial port: the port's path (or "virtual") and a rate it speaks."""
+
+    BAUDRATES: ClassVar[tuple[int, ...]]
+    DEVICES: ClassVar[str]  # in the sentence "N baud is not a rate <DEVICES> use"
+    port: str
+    baudrate: int
+
+    @field_validator("port")
+    @classmethod
+    def _valid_port(cls, value: str) -> str:
+        return _check_port(value)
+
+    @field_validator("baudrate")
+    @classmethod
+    def _valid_baudrate(cls, value: int) -> int:
+        return _check_baudrate(value, cls.BAUDRATES, cls.DEVICES)
+
+
 def printer_profiles() -> list[str]:
     """python-escpos profiles that are printers (its list also holds customer displays)."""
     return sorted(n for n, p in CAPABILITIES["profiles"].items() if "Customer Display" not in p.get("name", ""))
 
 
-class PrinterSettings(DeviceSection):
+class PrinterSettings(SerialDeviceSection):
+    BAUDRATES = PRINTER_BAUDRATES
+    DEVICES = "ticket printers"
     id: str = Field("printer-1", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
     # Prefer /dev/serial/by-id/...: ttyUSB numbers change when adapters re-enumerate.
     port: str = VIRTUAL
@@ -69,16 +90,6 @@ class PrinterSettings(DeviceSection):
     # The virtual printer takes bytes at `baudrate`, as a UART does; false: as fast as they
     # come (to measure the agent without the line's time).
     virtual_paced: bool = True
-
-    @field_validator("port")
-    @classmethod
-    def _valid_port(cls, value: str) -> str:
-        return _check_port(value)
-
-    @field_validator("baudrate")
-    @classmethod
-    def _valid_baudrate(cls, value: int) -> int:
-        return _check_baudrate(value, PRINTER_BAUDRATES, "ticket printers")
 
     @field_validator("logo_nv_key")
     @classmethod
@@ -108,7 +119,9 @@ class PrinterSettings(DeviceSection):
         return self
 
 
-class CounterDisplaySettings(DeviceSection):
+class CounterDisplaySettings(SerialDeviceSection):
+    BAUDRATES = DISPLAY_BAUDRATES
+    DEVICES = "customer displays"
     counter: str = Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")
     port: str
     baudrate: int = 9600
@@ -116,16 +129,6 @@ class CounterDisplaySettings(DeviceSection):
     # plain ones only ASCII, and then only the Latin part of each line is shown.
     charset: Literal["gb18030", "ascii"] = "gb18030"
     brightness: int = Field(4, ge=1, le=4)
-
-    @field_validator("port")
-    @classmethod
-    def _valid_port(cls, value: str) -> str:
-        return _check_port(value)
-
-    @field_validator("baudrate")
-    @classmethod
-    def _valid_baudrate(cls, value: int) -> int:
-        return _check_baudrate(value, DISPLAY_BAUDRATES, "customer displays")
 
     @property
     def id(self) -> str:
