@@ -23,6 +23,7 @@ from typing import Protocol
 from edge_agent import __version__
 from edge_agent.branch import Branch
 from edge_agent.bus.outbox_publisher import OutboxPublisher
+from edge_agent.bus.payload import transaction_in
 from edge_agent.bus.requests import Handled, handle_request
 from edge_agent.devices.ticket_printer import PrintOutcome
 from edge_agent.store import outbox
@@ -31,6 +32,7 @@ from edge_agent.watchdog import Watchdog
 from lobby.bus.client import BusClient, Credentials
 from lobby.config import BranchConfig
 from lobby.contract import OPERATIONS, AgentState, Response, TicketAnswer, topic_root
+from lobby.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class Agent:
         self._queue_published_at = 0.0
         self._housekeeping_at = 0.0
         self.watchdog = Watchdog()
-        self.bus.subscribe("request/+", self._on_request)
+        self.bus.subscribe("request/+", self._on_request, retained=False)
         self.bus.add_connection_listener(self._on_connection)
         if outputs is not None:
             outputs.add_state_listener(lambda device_id, state: self.jobs.put(lambda: self._publish_device(device_id, state)))
@@ -113,15 +115,27 @@ class Agent:
 
     def _on_request(self, topic: str, payload: bytes) -> None:
         op = topic.removeprefix("request/")
-        received = time.monotonic()
-        self.jobs.put(lambda: self._serve(op, payload, received))
+        self.jobs.put(lambda: self._serve(op, payload))
 
     def _publish_device(self, device_id: str, state: dict) -> None:
         self.bus.publish(f"devices/{device_id}/state", json.dumps(state, ensure_ascii=False), retain=True)
 
     # ---- requests --------------------------------------------------------------------------
 
-    def _serve(self, op: str, payload: bytes, received: float) -> None:
+    def _serve(self, op: str, payload: bytes) -> None:
+        """One request, whatever it holds: a fault in handling it never ends the agent."""
+        try:
+            self._serve_one(op, payload)
+        except Exception:
+            log.exception("request %s could not be handled; answered as internal", op if op.isidentifier() else "(unreadable op)")
+            fallback = Response(transaction=transaction_in(payload), status="error", code=ErrorCode.INTERNAL,
+                                error="the agent could not complete this request; it logged the details")
+            try:
+                self._respond(op, fallback)
+            except Exception:
+                log.exception("the answer to a failed request could not be sent either")
+
+    def _serve_one(self, op: str, payload: bytes) -> None:
         handled = handle_request(op, payload, self.branch, self.config.mqtt.max_payload_bytes)
         if handled.response.status == "ok":
             self._queue_dirty = True

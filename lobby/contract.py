@@ -22,7 +22,8 @@ from lobby.tiers import Tier
 CONTRACT_VERSION = "v1"
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
-Transaction = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+# Never stripped: the client matches its answer by the transaction exactly as it sent it.
+Transaction = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 TicketLabel = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,2}\d{3,4}$")]
 
 

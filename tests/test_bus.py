@@ -138,6 +138,13 @@ BAD_REQUESTS = [
     ("counter_close", json.dumps({"transaction": "b17", "counter": "3"}).encode(), "counter_already_closed"),
     ("alert_ack", json.dumps({"transaction": "b18", "alert_id": "0" * 32, "by": "m", "outcome": "greeted"}).encode(), "unknown_alert"),
     ("alert_ack", json.dumps({"transaction": "b19", "alert_id": "0" * 32, "by": "m", "outcome": "ignored"}).encode(), "invalid"),
+    # Each of these once ended the agent (issue: hardening under attack).
+    ("call_next", b'{"transaction": "\\ud800", "counter": "1"}', "not_utf8"),
+    ("ticket", b"[" * 3000 + b"]" * 3000, "invalid"),
+    ("call_next", b'{"transaction": "b20", "counter": ' + b"9" * 5000 + b"}", "invalid"),
+    # The transaction comes back exactly as sent, also when the request is too large to read.
+    ("ticket", json.dumps({"transaction": "  rt-pad-1  ", "service": "cash"}).encode(), "invalid"),
+    ("ticket", b'{"transaction": "b21", "pad": "' + b"x" * 20000 + b'"}', "too_large"),
 ]
 
 
@@ -160,6 +167,9 @@ def test_malformed_requests_each_get_a_clear_error_and_change_nothing(broker, ag
     assert "'service' is required" in responses[5][1]["error"]
     assert "'colour' is not a field" in responses[7][1]["error"]
     assert "20" in responses[15][1]["error"] and "16384" in responses[15][1]["error"]
+    assert responses[-2][1]["transaction"] == "  rt-pad-1  "
+    assert responses[-1][1]["transaction"] == "b21"
+    assert "transaction" not in responses[-5][1]  # a lone surrogate cannot be written back
     # Nothing changed, nothing was published, and the agent still works.
     assert not [t for t, _, _ in hq.messages if t.startswith("events/")]
     hq.publish("request/ticket", {"transaction": (ok := tx()), "service": "cash"})
@@ -356,3 +366,24 @@ def test_kiosk_identifies_a_swipe_before_the_ticket(broker, agent, agent_toml, t
     unknown = kiosk.response("identify", t2)["data"]
     assert unknown["known"] is False and unknown["tier"] == "mass" and "wealth" not in unknown["services"]
     kiosk.close()
+
+
+def test_a_retained_request_is_not_replayed_when_the_agent_reconnects(broker, agent):
+    """A client may publish a request with the retain flag; the broker keeps it, but the agent
+    subscribes with MQTT 5 retain handling 2 and never gets it again at a reconnect."""
+    hq = client(broker, "hq")
+    hq.subscribe("response/ticket")
+    retained = {"transaction": tx(), "service": "cash"}
+    hq.client.publish(hq.root + "request/ticket", json.dumps(retained), qos=1, retain=True).wait_for_publish(5)
+    assert hq.response("ticket", retained["transaction"])["data"]["ticket"] == "A001"  # served once, live
+    agent.stop()
+    agent.start()
+    watcher = client(broker, "display")
+    watcher.subscribe("agent/state")
+    wait_online(watcher)
+    hq.publish("request/ticket", {"transaction": (again := tx()), "service": "cash"})
+    assert hq.response("ticket", again)["data"]["ticket"] == "A002"  # not A003: nothing was replayed
+    assert len([p for p in hq.on("response/ticket") if p.get("transaction") == retained["transaction"]]) == 1
+    hq.client.publish(hq.root + "request/ticket", b"", qos=1, retain=True).wait_for_publish(5)  # clear it
+    watcher.close()
+    hq.close()

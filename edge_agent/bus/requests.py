@@ -8,7 +8,6 @@ internal error.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edge_agent.branch import Branch
+from edge_agent.bus.payload import PayloadError, parse_request, transaction_in
 from edge_agent.queue.engine import QueueError
 from lobby.contract import OPERATIONS, Answer, Response, TicketAnswer
 from lobby.errors import ErrorCode
@@ -77,14 +77,13 @@ def _describe(exc: ValidationError) -> str:
 
 def handle_request(op: str, payload: bytes, branch: Branch, max_payload_bytes: int) -> Handled:
     if len(payload) > max_payload_bytes:
-        return _error(op, None, ErrorCode.TOO_LARGE, f"the request is {len(payload)} bytes; the limit is {max_payload_bytes} bytes")
+        message = f"the request is {len(payload)} bytes; the limit is {max_payload_bytes} bytes"
+        return _error(op, transaction_in(payload), ErrorCode.TOO_LARGE, message)
     operation = OPERATIONS.get(op)
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return _error(op, None, ErrorCode.NOT_UTF8, f"the request is not UTF-8 text (bad byte at position {exc.start})")
-    except json.JSONDecodeError as exc:
-        return _error(op, None, ErrorCode.BAD_JSON, f"the request is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        data = parse_request(payload)
+    except PayloadError as exc:
+        return _error(op, transaction_in(payload) if exc.code is not ErrorCode.NOT_UTF8 else None, exc.code, exc.message)
     transaction = _readable_transaction(data)
     if operation is None:
         known = ", ".join(sorted(OPERATIONS))

@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,16 @@ class Credentials:
         return cls(entry["username"], entry["password"])
 
 
+@dataclass(frozen=True)
+class _Subscription:
+    handler: MessageHandler
+    qos: int
+    retained: bool  # whether retained messages are wanted (state) or refused (requests)
+
+    def options(self) -> SubscribeOptions:
+        return SubscribeOptions(qos=self.qos, retainHandling=0 if self.retained else 2)
+
+
 class BusClient:
     def __init__(
         self,
@@ -81,7 +92,8 @@ class BusClient:
     ):
         self.root = root
         self.host, self.port = host, port
-        self._handlers: dict[str, tuple[MessageHandler, int]] = {}
+        self._handlers: dict[str, _Subscription] = {}
+        self._retained_refused: set[str] = set()
         self._connection_listeners: list[Callable[[bool], None]] = []
         self.on_ack: AckHandler | None = None
         self.connected = threading.Event()
@@ -141,10 +153,13 @@ class BusClient:
 
     # ---- messages ----------------------------------------------------------------------
 
-    def subscribe(self, relative: str, handler: MessageHandler, qos: int = 1) -> None:
-        self._handlers[relative] = (handler, qos)
+    def subscribe(self, relative: str, handler: MessageHandler, qos: int = 1, retained: bool = True) -> None:
+        """`retained=False`: commands, not state. The broker is asked not to replay retained
+        messages at subscribe time (MQTT 5 retain handling 2), and any that still arrive
+        flagged retained are dropped with a log line, once per topic."""
+        self._handlers[relative] = _Subscription(handler, qos, retained)
         if self.connected.is_set():
-            self._client.subscribe(self.topic(relative), qos)
+            self._client.subscribe(self.topic(relative), options=self._handlers[relative].options())
 
     def publish(self, relative: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> int:
         """Queue a message; returns paho's message id. Acknowledgements arrive at `on_ack`."""
@@ -174,8 +189,8 @@ class BusClient:
             log.error("broker %s:%s refused the connection: %s (check the credentials file)", self.host, self.port, reason)
             return
         log.info("connected to broker %s:%s", self.host, self.port)
-        for relative, (_, qos) in self._handlers.items():
-            client.subscribe(self.topic(relative), qos)
+        for relative, subscription in self._handlers.items():
+            client.subscribe(self.topic(relative), options=subscription.options())
         self.connected.set()
         for listener in self._connection_listeners:
             listener(True)
@@ -192,12 +207,21 @@ class BusClient:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         relative = message.topic.removeprefix(self.root)
-        for pattern, (handler, _) in self._handlers.items():
-            if mqtt.topic_matches_sub(pattern, relative):
-                try:
-                    handler(relative, message.payload)
-                except Exception:  # a handler bug must not kill paho's network thread
-                    log.exception("handler for %s failed", relative)
+        for pattern, subscription in self._handlers.items():
+            if not mqtt.topic_matches_sub(pattern, relative):
+                continue
+            if message.retain and not subscription.retained:
+                if relative not in self._retained_refused:
+                    self._retained_refused.add(relative)
+                    log.warning(
+                        "ignoring a retained message on %s: requests must not be retained (a client published one "
+                        "with the retain flag; clear it with an empty retained message)", relative,
+                    )
+                continue
+            try:
+                subscription.handler(relative, message.payload)
+            except Exception:  # a handler bug must not kill paho's network thread
+                log.exception("handler for %s failed", relative)
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: object, properties: object) -> None:
         if self.on_ack is None:
