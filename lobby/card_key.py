@@ -58,6 +58,6 @@ def card_token(key: bytes, pan: str) -> str:
 
 def mask_pan(pan: str) -> str:
     """First 6 and last 4 digits, the rest as `*` (PCI DSS display rule)."""
-    if len(pan) < 13:
+    if len(pan) < 12:  # not a card number a reader lets through (12-19 digits)
         return "*" * len(pan)
     return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]

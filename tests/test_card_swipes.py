@@ -139,6 +139,40 @@ def test_identify_gives_token_and_mask_only():
     assert isinstance(identify(";E?", KEY), SwipeError)
 
 
+def _with_luhn(body: str) -> str:
+    for check in "0123456789":
+        if luhn_ok(body + check):
+            return body + check
+    raise AssertionError("some check digit always fits")
+
+
+@FUZZ
+@given(st.integers(11, 18).flatmap(lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)))
+def test_every_valid_card_length_gives_an_identity(body):
+    """12 to 19 digits are bank cards: each one becomes a token and a mask the contract takes
+    (12 digits once gave a mask the model refused, and the reader thread died)."""
+    pan = _with_luhn(body)
+    identity = identify(track2(pan), KEY)
+    assert isinstance(identity, CardIdentity)
+    assert identity.masked_pan[:6] == pan[:6] and identity.masked_pan[-4:] == pan[-4:] and "*" in identity.masked_pan
+
+
+def test_full_width_and_other_digits_are_refused_gently():
+    for digits in ("６２２２０２１２３４５６７８９０１２８", "٦٢٢٢٠٢١٢٣٤٥٦٧٨٩٠١٢٨", "६२२२०२१२३४५६७८९०१२८"):
+        refused = identify(track2(digits), KEY)
+        assert isinstance(refused, SwipeError) and refused.message_en
+
+
+@FUZZ
+@given(st.text(max_size=120), st.sampled_from(["", "%B", ";", "%B6222021234567890128^A/B^", ";6222021234567890128="]))
+def test_identify_ends_every_line_in_an_identity_or_a_sentence(tail, head):
+    """Whatever a reader hands over, the kiosk gets a result or a gentle sentence, never an exception."""
+    result = identify(head + tail, KEY)
+    assert isinstance(result, CardIdentity | SwipeError)
+    if isinstance(result, SwipeError):
+        assert result.message_zh and result.message_en
+
+
 def keystrokes(text: str, start: float = 0.0, step: float = 0.005) -> list[tuple[int, int, float]]:
     """US-layout key events (shift down/up around shifted characters) typing `text` + Enter."""
     from kiosk.devices.card_readers import _US

@@ -12,6 +12,7 @@ that call. Readers:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -20,15 +21,21 @@ from lobby.card_key import card_token, mask_pan
 from lobby.contract import CardIdentity
 from lobby.device_settings import CardReaderSettings
 
+log = logging.getLogger(__name__)
+
 Swipe = CardIdentity | SwipeError
 
 
 def identify(line: str, key: bytes) -> Swipe:
+    """Every swipe ends here in a card identity or a SwipeError with a gentle sentence."""
     try:
         card = parse_swipe(line)
+        return CardIdentity(token=card_token(key, card.pan), masked_pan=mask_pan(card.pan))
     except SwipeError as error:
         return error
-    return CardIdentity(token=card_token(key, card.pan), masked_pan=mask_pan(card.pan))
+    except Exception as exc:  # a parser gap must not end the reader: never say what was swiped
+        log.error("a swipe could not be read (%s); the customer is asked to swipe again", type(exc).__name__)
+        return SwipeError("unreadable", f"the swipe could not be decoded ({type(exc).__name__})")
 
 
 # ---- keyboard wedge ---------------------------------------------------------------------

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_TRACK1 = re.compile(r"%B(\d+)\^([^^?]{0,26})\^(\d{4})(\d{3})?[^?]*\?")
-_TRACK2 = re.compile(r";(\d+)=(\d{4})(\d{3})?[^?]*\?")
+# re.ASCII: \d is 0-9 only; a full-width or other script's digit is not a card digit.
+_TRACK1 = re.compile(r"%B(\d+)\^([^^?]{0,26})\^(\d{4})(\d{3})?[^?]*\?", re.ASCII)
+_TRACK2 = re.compile(r";(\d+)=(\d{4})(\d{3})?[^?]*\?", re.ASCII)
 _FAILED = re.compile(r"[%;+]E\?")
 
 CUSTOMER_MESSAGES = {
