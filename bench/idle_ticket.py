@@ -91,6 +91,23 @@ class Client:
             return self.replies.pop(transaction) - started
 
 
+def cpu_ms(pid: int) -> float:
+    """User + system CPU time the process has used so far, in ms (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def rig_pid(agent_pid: int) -> int | None:
+    """The virtual devices' process, the agent's child."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == agent_pid and b"virtual_rig" in (stat.parent / "cmdline").read_bytes():
+                return int(stat.parent.name)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
 def add_floor_user(broker_dir: Path) -> dict:
     """A user for the bare round trip, allowed bench/# only."""
     user = {"username": "bench-floor", "password": uuid.uuid4().hex}
@@ -162,11 +179,17 @@ def main() -> int:
             ticket()
             floor()
         tickets, floors = [], []
+        rig = rig_pid(agent.pid)
+        cpu_before = (cpu_ms(agent.pid), cpu_ms(rig) if rig else 0.0)
         for _ in range(args.tickets):
             time.sleep(args.gap)
             tickets.append(ticket())
             time.sleep(args.gap)
             floors.append(floor())
+        # Idle time costs CPU too (the loop's 50 ms tick): measured over the same span, it is
+        # part of the figure, so this is an upper bound for the ticket's own work.
+        agent_cpu = (cpu_ms(agent.pid) - cpu_before[0]) / args.tickets
+        rig_cpu = ((cpu_ms(rig) - cpu_before[1]) / args.tickets) if rig else None
     finally:
         agent.terminate()
         agent.wait(15)
@@ -185,6 +208,8 @@ def main() -> int:
         "broker_tcp_nodelay": not args.without_nodelay,
         "ticket_answer": row(tickets),
         "bare_round_trip": row(floors),
+        "agent_cpu_ms_per_ticket": round(agent_cpu, 2),
+        "virtual_devices_cpu_ms_per_ticket": None if rig_cpu is None else round(rig_cpu, 2),
     }
     if args.json:
         print(json.dumps(result))
@@ -194,6 +219,8 @@ def main() -> int:
     print(f"{'':28}{'median ms':>12}{'p99 ms':>10}")
     for name, key in (("kiosk ticket -> answer", "ticket_answer"), ("bare round trip (floor)", "bare_round_trip")):
         print(f"{name:28}{result[key]['median_ms']:>12.2f}{result[key]['p99_ms']:>10.2f}")
+    print(f"CPU per ticket (over the run, idle ticks included): agent {result['agent_cpu_ms_per_ticket']} ms, "
+          f"virtual devices (their own process) {result['virtual_devices_cpu_ms_per_ticket']} ms")
     return 0
 
 
