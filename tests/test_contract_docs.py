@@ -70,3 +70,36 @@ def test_no_error_code_is_raised_outside_the_catalogue():
 def test_acl_table_matches_the_generated_roles():
     for role in role_access():
         assert f"| `{role}` |" in DOC
+
+
+def _expand(cell: str, ops: list[str]) -> set[str]:
+    """A cell of the ACL table as topics: the table's shorthands written out."""
+    from edge_agent.bus.broker_setup import STATE_TOPICS
+
+    topics: set[str] = set()
+    if cell.strip() == "nothing":
+        return topics
+    if "state topics" in cell:
+        topics |= set(STATE_TOPICS)
+    if "its responses" in cell:
+        topics |= {f"response/{op}" for op in ops}
+    if "every `request/<op>`" in cell:
+        topics |= {f"request/{op}" for op in OPERATIONS}
+    if "everything under this branch's root" in cell:
+        topics.add("#")
+    for quoted in re.findall(r"`([^`]+)`", cell):
+        if "{" in quoted:
+            head, names = quoted.split("{")
+            topics |= {head + name for name in names.rstrip("}").split(",")}
+        elif quoted not in ("request/<op>", "#"):
+            topics.add(quoted)
+    return topics
+
+
+def test_the_acl_table_says_exactly_what_the_generated_acl_allows():
+    for role, access in role_access().items():
+        row = next(line for line in DOC.splitlines() if line.startswith(f"| `{role}` |"))
+        _, publishes, reads = (cell.strip() for cell in row.strip().strip("|").split(" | "))
+        ops = [topic.removeprefix("request/") for topic in access.publish]
+        assert _expand(publishes, ops) == set(access.publish), f"{role} publishes"
+        assert _expand(reads, ops) == set(access.subscribe), f"{role} reads"
