@@ -118,7 +118,12 @@ class Agent:
         self.jobs.put(lambda: self._serve(op, payload))
 
     def _publish_device(self, device_id: str, state: dict) -> None:
-        self.bus.publish(f"devices/{device_id}/state", json.dumps(state, ensure_ascii=False), retain=True)
+        # Only while connected. paho would queue a state published offline and resend it
+        # after the connect, racing the fresh state published at the connect: the broker
+        # could keep an older one retained (the demo's kiosk once waited on a stale
+        # "offline" printer). _announce_online publishes every device's state as it is then.
+        if self.bus.connected.is_set():
+            self.bus.publish(f"devices/{device_id}/state", json.dumps(state, ensure_ascii=False), retain=True)
 
     # ---- requests --------------------------------------------------------------------------
 

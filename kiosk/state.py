@@ -10,6 +10,8 @@ Two kinds of state live here:
 
 from __future__ import annotations
 
+import logging
+
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 
@@ -17,6 +19,8 @@ from kiosk.service_menu import ServiceOffer, offers
 from kiosk.texts import LANGS, TEXTS
 from lobby.config import BranchConfig
 from lobby.contract import CardholderAnswer, CardIdentity, DeviceState, QueueState
+
+log = logging.getLogger(__name__)
 
 
 class KioskState(EventDispatcher):
@@ -50,6 +54,8 @@ class KioskState(EventDispatcher):
 
     def apply_device_state(self, device_id: str, state: DeviceState) -> None:
         if device_id == self.config.printer.id:
+            if state.status.working != self.printer_ok:
+                log.info("the printer is %s: %s", state.status.value, state.detail)
             self.printer_ok = state.status.working
 
     def _refresh_offers(self) -> None:

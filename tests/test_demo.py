@@ -45,7 +45,12 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY", "DEMO_KEEP")}
     # `python -m` puts the working folder first on sys.path: the copy runs, not the checkout the venv points at.
     run = subprocess.run([sys.executable, "-m", "tools.demo"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, f"make demo failed:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    if run.returncode != 0:
+        agent_log = checkout / "demo-output" / "agent.log"
+        devices = [line for line in agent_log.read_text().splitlines() if "printer" in line] if agent_log.exists() else []
+        raise AssertionError(
+            f"make demo failed:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}\nthe agent on its printer:\n" + "\n".join(devices[-40:])
+        )
 
     out = checkout / "demo-output"
     assert str(out / "branch.toml") in run.stdout  # the copy ran, and wrote its own demo-output
