@@ -387,3 +387,25 @@ def test_a_retained_request_is_not_replayed_when_the_agent_reconnects(broker, ag
     hq.client.publish(hq.root + "request/ticket", b"", qos=1, retain=True).wait_for_publish(5)  # clear it
     watcher.close()
     hq.close()
+
+
+def test_subscribing_while_a_message_is_dispatched_keeps_the_network_thread_alive(branch_config, tmp_path):
+    """The kiosk's requester subscribes to response/<op> from its worker thread on first use,
+    while paho's thread dispatches: the handlers' table changed under its iterator and the
+    exception ended paho's thread (the kiosk then heard no answer again)."""
+    from paho.mqtt.client import MQTTMessage
+
+    from lobby.bus.client import BusClient, Credentials
+
+    bus = BusClient(host="127.0.0.1", port=1, root="lobby/v1/x/", credentials=Credentials("u", "p"))
+    seen = []
+
+    def handler(topic, payload):
+        seen.append(topic)
+        bus.subscribe(f"response/{len(seen)}", lambda t, p: None)  # the table grows mid-dispatch
+
+    bus.subscribe("queue/state", handler)
+    message = MQTTMessage(topic=b"lobby/v1/x/queue/state")
+    message.payload = b"{}"
+    bus._on_message(bus._client, None, message)
+    assert seen == ["queue/state"]

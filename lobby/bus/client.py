@@ -189,7 +189,7 @@ class BusClient:
             log.error("broker %s:%s refused the connection: %s (check the credentials file)", self.host, self.port, reason)
             return
         log.info("connected to broker %s:%s", self.host, self.port)
-        for relative, subscription in self._handlers.items():
+        for relative, subscription in list(self._handlers.items()):
             client.subscribe(self.topic(relative), options=subscription.options())
         self.connected.set()
         for listener in self._connection_listeners:
@@ -207,7 +207,10 @@ class BusClient:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         relative = message.topic.removeprefix(self.root)
-        for pattern, subscription in self._handlers.items():
+        # A copy: another thread (a requester's first request on an op) or a handler itself
+        # may subscribe meanwhile, and a dict that changes size under its iterator raises,
+        # which here would end paho's network thread and with it every answer.
+        for pattern, subscription in list(self._handlers.items()):
             if not mqtt.topic_matches_sub(pattern, relative):
                 continue
             if message.retain and not subscription.retained:
