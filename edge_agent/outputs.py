@@ -92,15 +92,17 @@ class BranchOutputs:
 
     def add_state_listener(self, listener: Callable[[str, dict], None]) -> None:
         """`listener(device_id, payload)` now and on every change of the printer or a display."""
-        devices: list[TicketPrinter | CounterDisplay] = [self.printer, *self.displays.values()]
-        for device in devices:
+        for device in self._devices():
             device.add_listener(listener)
             listener(device.id, device.state_payload())
 
     def device_states(self) -> dict[str, dict]:
         """Every device's `devices/<id>/state` payload now."""
-        devices: list[TicketPrinter | CounterDisplay] = [self.printer, *self.displays.values()]
-        return {device.id: device.state_payload() for device in devices}
+        return {device.id: device.state_payload() for device in self._devices()}
+
+    def _devices(self) -> list[TicketPrinter | CounterDisplay]:
+        """Every device with a `devices/<id>/state`: the printer, then the counter displays."""
+        return [self.printer, *self.displays.values()]
 
     def print_ticket(self, answer: TicketAnswer, on_done: Callable[[PrintOutcome], None]) -> None:
         self.printer.submit(print_job_for(self.config, answer), on_done)
