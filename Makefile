@@ -6,13 +6,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON := /usr/bin/python3
 APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-clients \
-	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium openssl cage xwayland
+	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium openssl cage xwayland \
+	libmosquitto-dev mosquitto-dev
 APT_STAMP := $(VENV)/.apt-ok
+# The broker plugin that ties client ids to users (broker/client_ids.c); `broker setup` copies it.
+BROKER_PLUGIN := build/lobby_client_ids.so
 PIP_STAMP := $(VENV)/.pip-ok
 
 .PHONY: test lint demo setup clean bench install uninstall
 
-setup: $(PIP_STAMP)
+setup: $(PIP_STAMP) $(BROKER_PLUGIN)
 
 $(APT_STAMP):
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -27,6 +30,10 @@ $(APT_STAMP):
 	@touch $@
 
 NPM_STAMP := node_modules/.npm-ok
+
+$(BROKER_PLUGIN): broker/client_ids.c $(APT_STAMP)
+	@mkdir -p build
+	gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(PIP_STAMP): $(APT_STAMP) $(NPM_STAMP) pyproject.toml constraints.txt
 	$(PY) -m pip install -q --upgrade pip==24.3.1
@@ -56,7 +63,7 @@ clean:
 	rm -rf $(VENV) demo-output .pytest_cache test-artifacts
 
 # A real branch box: software in /opt/lobby, config in /etc/lobby, units in systemd.
-install: $(APT_STAMP) $(NPM_STAMP)
+install: $(APT_STAMP) $(NPM_STAMP) $(BROKER_PLUGIN)
 	ROOT=$(ROOT) bash scripts/install.sh
 
 uninstall:

@@ -29,6 +29,8 @@ sys.path.insert(0, str(REPO))
 
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+from paho.mqtt.properties import Properties  # noqa: E402
 
 from edge_agent.bus.broker_setup import setup_broker  # noqa: E402
 from lobby.config import load_config  # noqa: E402
@@ -42,7 +44,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def make_client(credentials: dict, port: int) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+    # The broker takes only client ids of the user's own: "<user>.<name>".
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{credentials['username']}.bench-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
     client.username_pw_set(credentials["username"], credentials["password"])
 
     def nodelay(client, userdata, sock):
@@ -191,6 +194,8 @@ def main() -> None:
 
 def _kiosk_loop(kiosk, root, branch, args, sent, lock, ready) -> None:
     kiosk_id = f"k{uuid.uuid4().hex[:6]}"
+    reply = Properties(PacketTypes.PUBLISH)  # requests need a response topic of the client's own
+    reply.ResponseTopic = f"{root}response/{kiosk._client_id.decode()}/ticket"
     ready.wait()
     interval = 1 / args.rate
     deadline = time.perf_counter() + args.seconds
@@ -206,7 +211,7 @@ def _kiosk_loop(kiosk, root, branch, args, sent, lock, ready) -> None:
         kiosk.publish(
             root + "request/ticket",
             json.dumps({"transaction": uuid.uuid4().hex, "service": services[number % 4], "kiosk": kiosk_id}),
-            qos=1,
+            qos=1, properties=reply,
         )
         time.sleep(interval)
 

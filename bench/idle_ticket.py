@@ -33,6 +33,8 @@ sys.path.insert(0, str(REPO))
 
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+from paho.mqtt.properties import Properties  # noqa: E402
 
 from lobby.config import load_config  # noqa: E402
 from lobby.contract import topic_root  # noqa: E402
@@ -60,7 +62,9 @@ class Client:
     def __init__(self, credentials: dict, port: int):
         self.replies: dict[str, float] = {}
         self.arrived = threading.Condition()
-        self.mqtt = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+        # The broker takes only client ids of the user's own: "<user>.<name>".
+        self.client_id = f"{credentials['username']}.bench-{uuid.uuid4().hex[:8]}"
+        self.mqtt = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
         self.mqtt.username_pw_set(credentials["username"], credentials["password"])
         self.mqtt.on_socket_open = _nodelay
         self.mqtt.on_message = self._on_message
@@ -80,11 +84,16 @@ class Client:
             self.replies[transaction] = time.perf_counter()
             self.arrived.notify_all()
 
-    def ask(self, topic: str, payload: dict, timeout: float = 10) -> float:
-        """Publish and wait for the reply carrying the same transaction; seconds taken."""
+    def ask(self, topic: str, payload: dict, timeout: float = 10, reply_to: str | None = None) -> float:
+        """Publish and wait for the reply carrying the same transaction; seconds taken.
+        `reply_to`: the MQTT 5 response topic the agent answers on (the floor's echo needs none)."""
         transaction = payload["transaction"]
+        properties = None
+        if reply_to is not None:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.ResponseTopic = reply_to
         started = time.perf_counter()
-        self.mqtt.publish(topic, json.dumps(payload), qos=1)
+        self.mqtt.publish(topic, json.dumps(payload), qos=1, properties=properties)
         with self.arrived:
             if not self.arrived.wait_for(lambda: transaction in self.replies, timeout):
                 raise SystemExit(f"no reply on {topic} within {timeout} s")
@@ -162,7 +171,8 @@ def main() -> int:
         if not online.wait(60):
             raise SystemExit(f"the agent did not come online within 60 s; see {home / 'agent.log'}")
         kiosk = Client(broker.credentials["kiosk"], mqtt_cfg.port)
-        kiosk.mqtt.subscribe(root + "response/ticket", qos=1)
+        answers = f"{root}response/{kiosk.client_id}/ticket"
+        kiosk.mqtt.subscribe(answers, qos=1)
         requester, responder = Client(floor_user, mqtt_cfg.port), Client(floor_user, mqtt_cfg.port)
         requester.mqtt.subscribe("bench/reply", qos=1)
         responder.mqtt.on_message = _echo
@@ -170,7 +180,8 @@ def main() -> int:
         time.sleep(0.5)
 
         def ticket() -> float:
-            return kiosk.ask(root + "request/ticket", {"transaction": uuid.uuid4().hex, "service": "cash", "kiosk": "bench"}, timeout=30)
+            request = {"transaction": uuid.uuid4().hex, "service": "cash", "kiosk": "bench"}
+            return kiosk.ask(root + "request/ticket", request, timeout=30, reply_to=answers)
 
         def floor() -> float:
             return requester.ask("bench/request", {"transaction": uuid.uuid4().hex})

@@ -156,16 +156,12 @@ def bare_requests(config_path: Path, broker, count: int) -> list[float]:
     """The same ticket request from a plain MQTT client with the kiosk's user: the agent's share."""
     import uuid
 
-    from lobby.bus.client import BusClient, Credentials
+    from lobby.bus.client import BusClient
     from lobby.bus.requester import Requester
     from lobby.config import load_config
-    from lobby.contract import topic_root
 
     config = load_config(config_path)
-    client = BusClient(
-        host="127.0.0.1", port=config.mqtt.port, root=topic_root(config.branch.id),
-        credentials=Credentials(**broker.credentials["kiosk"]), client_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
-    )
+    client = BusClient.for_role(config, "kiosk", f"bench-bare-{uuid.uuid4().hex[:6]}")
     client.start()
     if not client.wait_connected(10):
         raise SystemExit("the bare client could not reach the broker")

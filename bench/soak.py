@@ -89,8 +89,7 @@ class Soak:
     # ---- load ----------------------------------------------------------------------------
 
     def kiosk(self) -> None:
-        client = RawClient(self.config, self.broker.credentials["kiosk"])
-        client.subscribe("response/ticket")
+        client = RawClient(self.config, self.broker.credentials["kiosk"])  # reads its own answers
         while not self.stop.is_set():
             transaction = uuid.uuid4().hex
             service = self.rng.choices(["cash", "noncash", "corporate", "enquiry"], [4, 3, 1, 2])[0]
@@ -110,7 +109,6 @@ class Soak:
 
     def teller(self) -> None:
         client = RawClient(self.config, self.broker.credentials["teller"])
-        client.subscribe("response/#")
         counters = ["1", "2", "3", "4", "5", "6"]
         while not self.stop.is_set():
             counter = self.rng.choice(counters)

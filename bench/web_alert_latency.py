@@ -49,20 +49,24 @@ SET_UP = """async ([url, root, kiosk]) => {
       if (!(card.dataset.ticket in bench.drawn)) bench.drawn[card.dataset.ticket] = performance.now();
     }
   }).observe(document.getElementById('alerts'), { childList: true, subtree: true });
-  bench.kiosk = mqtt.connect(url, { protocolVersion: 5, username: kiosk.username, password: kiosk.password, clean: true });
+  // A client id of the kiosk user's own, and its private answers topic (docs/mqtt.md).
+  const clientId = `${kiosk.username}.bench-${Math.random().toString(16).slice(2, 10)}`;
+  bench.reply = `${root}response/${clientId}/ticket`;
+  bench.kiosk = mqtt.connect(url, { protocolVersion: 5, username: kiosk.username, password: kiosk.password, clean: true, clientId });
   bench.answers = {};
   bench.kiosk.on('message', (topic, payload) => {
     const answer = JSON.parse(new TextDecoder().decode(payload));
     bench.answers[answer.transaction] = { at: performance.now(), answer };
   });
   await new Promise((resolve) => bench.kiosk.on('connect', resolve));
-  await new Promise((resolve) => bench.kiosk.subscribe(root + 'response/ticket', { qos: 1 }, resolve));
+  await new Promise((resolve) => bench.kiosk.subscribe(bench.reply, { qos: 1 }, resolve));
 }"""
 
 # One VIP ticket: the times from the publish to the kiosk's answer and to the card drawn.
 ONE_ALERT = """async ([card, transaction]) => {
   const sent = performance.now();
-  bench.kiosk.publish(bench.root + 'request/ticket', JSON.stringify({ transaction, service: 'wealth', card, kiosk: 'bench' }), { qos: 1 });
+  bench.kiosk.publish(bench.root + 'request/ticket', JSON.stringify({ transaction, service: 'wealth', card, kiosk: 'bench' }),
+    { qos: 1, properties: { responseTopic: bench.reply } });
   const deadline = sent + 10000;
   while (!(transaction in bench.answers) || !(bench.answers[transaction].answer.data.ticket in bench.drawn)) {
     if (performance.now() > deadline) throw new Error('no alert within 10 s');

@@ -29,9 +29,9 @@ from edge_agent.devices.ticket_printer import PrintOutcome
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from edge_agent.watchdog import Watchdog
-from lobby.bus.client import BusClient, Credentials
+from lobby.bus.client import BusClient, Credentials, ReplyTo
 from lobby.config import BranchConfig
-from lobby.contract import OPERATIONS, AgentState, Response, TicketAnswer, topic_root
+from lobby.contract import AgentState, Response, TicketAnswer, topic_root
 from lobby.errors import ErrorCode
 
 log = logging.getLogger(__name__)
@@ -65,13 +65,15 @@ class Agent:
         self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.stopping = threading.Event()
         root = topic_root(config.branch.id)
+        credentials = Credentials.for_role(config.mqtt.credentials_file, "agent")
         self.bus = BusClient(
             host=config.mqtt.host,
             port=config.mqtt.port,
             root=root,
-            credentials=Credentials.for_role(config.mqtt.credentials_file, "agent"),
-            client_id=f"lobby-agent-{config.branch.id}",
-            ca_file=ca_file or (config.mqtt.ca_file if config.mqtt.tls else None),
+            credentials=credentials,
+            # The user name itself: the broker refuses this id to every other user.
+            client_id=credentials.username,
+            ca_file=ca_file or config.mqtt.trusted_ca(),
             will=("agent/state", self._agent_state("offline").model_dump_json()),
         )
         self.publisher = OutboxPublisher(self.branch.store, self.bus)
@@ -83,8 +85,10 @@ class Agent:
         self._queue_dirty = True
         self._queue_published_at = 0.0
         self._housekeeping_at = 0.0
+        # Ops whose requests came without a response topic: logged once each, not per message.
+        self._unanswerable_logged: set[str] = set()
         self.watchdog = Watchdog()
-        self.bus.subscribe("request/+", self._on_request, retained=False)
+        self.bus.subscribe_requests("request/+", self._on_request)
         self.bus.add_connection_listener(self._on_connection)
         if outputs is not None:
             outputs.add_state_listener(lambda device_id, state: self.jobs.put(lambda: self._publish_device(device_id, state)))
@@ -113,9 +117,9 @@ class Agent:
                 self._publish_device(device_id, state)
         self._queue_dirty = True
 
-    def _on_request(self, topic: str, payload: bytes) -> None:
+    def _on_request(self, topic: str, payload: bytes, reply: ReplyTo | None) -> None:
         op = topic.removeprefix("request/")
-        self.jobs.put(lambda: self._serve(op, payload))
+        self.jobs.put(lambda: self._serve(op, payload, reply))
 
     def _publish_device(self, device_id: str, state: dict) -> None:
         # Only while connected. paho would queue a state published offline and resend it
@@ -127,44 +131,56 @@ class Agent:
 
     # ---- requests --------------------------------------------------------------------------
 
-    def _serve(self, op: str, payload: bytes) -> None:
+    def _serve(self, op: str, payload: bytes, reply: ReplyTo | None) -> None:
         """One request, whatever it holds: a fault in handling it never ends the agent."""
+        if reply is None:
+            # Nowhere private to answer: acting on it would issue tickets nobody is told of.
+            readable = op if op.isidentifier() and len(op) <= 40 else "(unreadable op)"
+            if readable not in self._unanswerable_logged:
+                self._unanswerable_logged.add(readable)
+                log.warning(
+                    "ignoring request/%s without a response topic under %sresponse/: requests need MQTT 5 and a "
+                    "response topic of the client's own (docs/mqtt.md); further ones on this op are ignored silently",
+                    readable, self.bus.root,
+                )
+            return
         try:
-            self._serve_one(op, payload)
+            self._serve_one(op, payload, reply)
         except Exception:
             log.exception("request %s could not be handled; answered as internal", op if op.isidentifier() else "(unreadable op)")
             fallback = Response(transaction=transaction_in(payload), status="error", code=ErrorCode.INTERNAL,
                                 error="the agent could not complete this request; it logged the details")
             try:
-                self._respond(op, fallback)
+                self._respond(reply, fallback)
             except Exception:
                 log.exception("the answer to a failed request could not be sent either")
 
-    def _serve_one(self, op: str, payload: bytes) -> None:
+    def _serve_one(self, op: str, payload: bytes, reply: ReplyTo) -> None:
         handled = handle_request(op, payload, self.branch, self.config.mqtt.max_payload_bytes)
         if handled.response.status == "ok":
             self._queue_dirty = True
         transaction = handled.response.transaction
         if handled.print_ticket is not None and self.outputs is not None and transaction is not None:
             self._printing.add(transaction)
-            self.outputs.print_ticket(handled.print_ticket, lambda report: self.jobs.put(lambda: self._printed(handled, report)))
+            self.outputs.print_ticket(
+                handled.print_ticket, lambda report: self.jobs.put(lambda: self._printed(handled, report, reply))
+            )
             return
         if handled.op == "ticket" and transaction in self._printing:
             log.info("ticket request %s repeated while its ticket prints: answering once it has printed", transaction)
             return
-        self._respond(handled.op, handled.response)
+        self._respond(reply, handled.response)
 
-    def _printed(self, handled: Handled, report: PrintOutcome) -> None:
+    def _printed(self, handled: Handled, report: PrintOutcome, reply: ReplyTo) -> None:
         assert handled.print_ticket is not None and handled.response.transaction is not None
         self._printing.discard(handled.response.transaction)
         self.branch.record_print_outcome(handled.print_ticket.ticket_id, report.printed, handled.response.transaction)
         answer = handled.print_ticket.model_copy(update={"printed": report.printed, "printer": report.for_kiosk()})
-        self._respond(handled.op, handled.response.model_copy(update={"data": answer.model_dump(mode="json")}))
+        self._respond(reply, handled.response.model_copy(update={"data": answer.model_dump(mode="json")}))
 
-    def _respond(self, op: str, response: Response) -> None:
-        # Unknown ops are answered on response/<op> too, but never on a topic with wildcards.
-        topic_op = op if op in OPERATIONS or op.isidentifier() else "invalid"
-        self.bus.publish(f"response/{topic_op}", response.model_dump_json(exclude_none=True), qos=1)
+    def _respond(self, reply: ReplyTo, response: Response) -> None:
+        """To the requester only: its own response topic, which the ACL lets no one else read."""
+        self.bus.publish(reply.topic, response.model_dump_json(exclude_none=True), qos=1, correlation=reply.correlation)
 
     # ---- the loop --------------------------------------------------------------------------
 

@@ -276,6 +276,9 @@ class Branch:
                 )
             alerts.acknowledge_alert(conn, alert_id, by, outcome, now)
             after_s = round((now - alert.raised_at).total_seconds())
+            # Answers are private to the tablet that asked; its colleagues learn it from this event.
+            label = rows.label_of(conn, alert.ticket_id)
+            outbox.enqueue(conn, events.alert_answered(alert_id, alert.ticket_id, label, outcome, by, now, after_s), now)
             return AlertAckAnswer(alert_id=alert_id, outcome=outcome, by=by, after_s=after_s)
 
         return self._perform("alert_ack", transaction, action)

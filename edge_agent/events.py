@@ -17,6 +17,7 @@ from edge_agent.queue.snapshot import QueueSnapshot
 from edge_agent.store.directory import Customer
 from lobby.config import BranchConfig
 from lobby.contract import (
+    AlertAnsweredEvent,
     AlertCustomer,
     ArrivalCustomer,
     ArrivalEvent,
@@ -53,6 +54,12 @@ def arrival(ticket: Ticket, ahead: int, estimate: WaitEstimate | None, kiosk: st
         ahead=ahead, eta_s=eta, eta_range_s=eta_range, kiosk=kiosk,
         customer=ArrivalCustomer(identified=card is not None, masked_pan=card.masked_pan if card else None),
     )
+
+
+def alert_answered(
+    alert_id: str, ticket_id: str, label: str, outcome: str, by: str, at: datetime, after_s: int
+) -> AlertAnsweredEvent:
+    return AlertAnsweredEvent(alert_id=alert_id, ticket=label, ticket_id=ticket_id, outcome=outcome, by=by, at=at, after_s=after_s)
 
 
 def vip_alert(ticket: Ticket, customer: Customer, card: CardIdentity) -> VipAlert:

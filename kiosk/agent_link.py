@@ -27,10 +27,10 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from lobby.bus.client import BusClient, Credentials
+from lobby.bus.client import BusClient
 from lobby.bus.requester import AgentUnreachable, Requester
 from lobby.config import BranchConfig
-from lobby.contract import AgentState, CardholderAnswer, CardIdentity, DeviceState, QueueState, TicketAnswer, topic_root
+from lobby.contract import AgentState, CardholderAnswer, CardIdentity, DeviceState, QueueState, TicketAnswer
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +130,7 @@ class AgentLink:
         self.availability = Availability()
         self._reported: bool | None = None
         self._lock = threading.Lock()  # paho's thread and the worker both touch availability
-        self.bus = BusClient(
-            host=config.mqtt.host,
-            port=config.mqtt.port,
-            root=topic_root(config.branch.id),
-            credentials=Credentials.for_role(config.mqtt.credentials_file, "kiosk"),
-            client_id=f"lobby-kiosk-{self.kiosk}-{uuid.uuid4().hex[:6]}",
-            ca_file=config.mqtt.ca_file if config.mqtt.tls else None,
-        )
+        self.bus = BusClient.for_role(config, "kiosk", f"{self.kiosk}-{uuid.uuid4().hex[:6]}")
         self.requester = Requester(self.bus)
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="kiosk-requests", daemon=True)

@@ -111,8 +111,16 @@ class MqttSection(Section):
     cert_file: Path | None = None
     key_file: Path | None = None
     max_payload_bytes: int = Field(16384, ge=256, le=1_048_576)
+
     outbox_max_events: int = Field(100_000, ge=100)
     outbox_max_age_hours: float = Field(72, gt=0)
+
+    def trusted_ca(self) -> Path | None:
+        """The CA every client of the branch trusts when TLS is on: `ca_file`, or the private
+        CA that `broker setup` generated beside the credentials. None without TLS."""
+        if not self.tls:
+            return None
+        return self.ca_file or Path(self.credentials_file).parent / "tls" / "ca.crt"
 
 
 class BridgeSection(Section):

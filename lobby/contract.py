@@ -277,6 +277,18 @@ class CalledEvent(Event):
     announce: bool = True
 
 
+class AlertAnsweredEvent(Event):
+    """A VIP alert was answered: every manager tablet clears it, whoever answered."""
+
+    alert_id: str
+    ticket: str
+    ticket_id: str
+    outcome: str
+    by: str
+    at: datetime
+    after_s: int
+
+
 class ServedEvent(Event):
     ticket: str
     ticket_id: str
@@ -306,6 +318,7 @@ class TransferredEvent(Event):
 EVENT_TOPICS: dict[type[Event], str] = {
     ArrivalEvent: "events/arrival",
     VipAlert: "alerts/vip",
+    AlertAnsweredEvent: "alerts/answered",
     CalledEvent: "events/called",
     ServedEvent: "events/served",
     NoShowEvent: "events/no_show",

@@ -32,6 +32,8 @@ if [ -d "$SRC/node_modules/mqtt" ]; then  # the browser MQTT client served with 
   mkdir -p "$PREFIX/node_modules" && cp -r "$SRC/node_modules/mqtt" "$PREFIX/node_modules/"
 fi
 cp "$SRC/README.md" "$PREFIX/README.md"
+# The broker plugin tying client ids to users (make builds it); `broker setup` copies it on.
+mkdir -p "$PREFIX/lib" && install -m 0644 "$SRC/build/lobby_client_ids.so" "$PREFIX/lib/lobby_client_ids.so"
 
 say "3/6 the configuration in $ETC (an edited one is never overwritten)"
 mkdir -p "$ETC" "$STATE"

@@ -24,7 +24,12 @@ from lobby.contract import topic_root
 
 
 class RawClient:
-    """A plain paho client, as mosquitto_pub/mosquitto_sub would be: no help from our code."""
+    """A plain paho client, as mosquitto_pub/mosquitto_sub would be: no help from our code.
+
+    Like every client of the branch it connects with a client id of its user's
+    (`<user>.<name>`), names its own `response/<client id>/<op>` as the response topic of
+    each request (unless told not to) and reads it; answers are recorded as `response/<op>`.
+    """
 
     def __init__(
         self,
@@ -33,16 +38,21 @@ class RawClient:
         protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv5,
         transport: Literal["tcp", "websockets"] = "tcp",
         persistent: bool = False,
+        client_id: str | None = None,
     ):
         self.root = topic_root(config.branch.id)
         self.messages: list[tuple[str, Any, bool]] = []  # payloads: parsed JSON, or the bytes when not JSON
         self.lock = threading.Condition()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol, transport=transport)
+        name = f"test-{uuid.uuid4().hex[:8]}"
+        self.client_id = client_id or (f"{credentials['username']}.{name}" if credentials else name)
+        self.answers = f"response/{self.client_id}/"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol, transport=transport)
         if credentials:
             self.client.username_pw_set(credentials["username"], credentials["password"])
         self.connect_result: object = None
         self.connected = threading.Event()
-        self.subscriptions: list[str] = []
+        # MQTT 5 clients read their own answers; a 3.1.1 client has no response topic to give.
+        self.subscriptions: list[str] = [self.answers + "+"] if protocol == mqtt.MQTTv5 else []
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]  # paho takes seconds as a float; its hints say int
@@ -65,8 +75,11 @@ class RawClient:
             payload: dict | bytes = json.loads(message.payload)
         except ValueError:
             payload = message.payload
+        relative = message.topic.removeprefix(self.root)
+        if relative.startswith(self.answers):
+            relative = "response/" + relative.removeprefix(self.answers)
         with self.lock:
-            self.messages.append((message.topic.removeprefix(self.root), payload, bool(message.retain)))
+            self.messages.append((relative, payload, bool(message.retain)))
             self.lock.notify_all()
 
     def wait_connected(self, timeout: float = 5) -> bool:
@@ -86,10 +99,15 @@ class RawClient:
         self.client.subscribe([(self.root + t, 1) for t in relative])
         assert done.wait(5)
 
-    def publish(self, relative: str, payload: dict | str | bytes, qos: int = 1):
+    def publish(self, relative: str, payload: dict | str | bytes, qos: int = 1, retain: bool = False, reply: bool = True):
+        """`reply`: a request names this client's answers topic as its response topic."""
         assert self.wait_connected(), f"could not connect: {self.connect_result}"
         data = json.dumps(payload, ensure_ascii=False) if isinstance(payload, dict) else payload
-        info = self.client.publish(self.root + relative, data, qos=qos)
+        properties = None
+        if reply and relative.startswith("request/") and self.client.protocol == mqtt.MQTTv5:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.ResponseTopic = self.root + self.answers + relative.removeprefix("request/")
+        info = self.client.publish(self.root + relative, data, qos=qos, retain=retain, properties=properties)
         info.wait_for_publish(5)
         return info
 

@@ -19,7 +19,7 @@ def test_printer_failure_is_reported_and_the_branch_goes_on(broker, branch_toml,
     agent.start()
     try:
         kiosk = RawClient(broker.config, broker.credentials["kiosk"])
-        kiosk.subscribe("response/ticket", "devices/+/state", "agent/state")
+        kiosk.subscribe("devices/+/state", "agent/state")
         kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=20)
         kiosk.wait_for(lambda m: any(t == "devices/printer-1/state" and p["status"] == "ok" for t, p, _ in m), timeout=20)
 
@@ -50,7 +50,6 @@ def test_printer_failure_is_reported_and_the_branch_goes_on(broker, branch_toml,
         assert ticket()["data"]["printed"] is True
 
         teller = RawClient(broker.config, broker.credentials["teller"])
-        teller.subscribe("response/#")
         teller.publish("request/counter_open", {"transaction": (t1 := uuid.uuid4().hex), "counter": "1"})
         teller.response("counter_open", t1)
         teller.publish("request/call_next", {"transaction": (t2 := uuid.uuid4().hex), "counter": "1"})
@@ -78,7 +77,7 @@ def kiosk_at_a_running_agent(broker, branch_toml):
     agent.start()
     kiosk = RawClient(broker.config, broker.credentials["kiosk"])
     try:
-        kiosk.subscribe("response/ticket", "devices/+/state")
+        kiosk.subscribe("devices/+/state")
         kiosk.wait_for(lambda m: any(t == "devices/printer-1/state" and p["status"] == "ok" for t, p, _ in m), timeout=20)
         yield toml, agent, kiosk
     finally:

@@ -52,7 +52,7 @@ def test_events_cross_the_bridge_and_wait_out_an_outage(bridged_branch, head_off
         office = RawClient(head_office.config, head_office.credentials["manager"], persistent=True)
         office.subscribe("events/arrival")
         kiosk = RawClient(bridged_branch.config, bridged_branch.credentials["kiosk"])
-        kiosk.subscribe("response/ticket", "agent/state")
+        kiosk.subscribe("agent/state")
         kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=15)
 
         def ticket() -> str:

@@ -11,6 +11,7 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
+from edge_agent.bus.broker_setup import ROLES
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 
 
@@ -49,7 +50,7 @@ def test_ticket_request_response_events_and_retained_state(broker, agent):
     hq.subscribe("#")
     wait_online(hq)
     kiosk = client(broker, "kiosk")
-    kiosk.subscribe("response/ticket", "queue/state")
+    kiosk.subscribe("queue/state")
     transaction = tx()
     kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash", "lang": "en", "kiosk": "kiosk-1"})
     answer = kiosk.response("ticket", transaction)
@@ -85,9 +86,8 @@ def test_ticket_request_response_events_and_retained_state(broker, agent):
 
 def test_teller_flow_and_events(broker, agent):
     teller = client(broker, "teller")
-    teller.subscribe("response/#", "events/#")
+    teller.subscribe("events/#")
     kiosk = client(broker, "kiosk")
-    kiosk.subscribe("response/ticket")
     kiosk.publish("request/ticket", {"transaction": (t1 := tx()), "service": "noncash"})
     assert kiosk.response("ticket", t1)["status"] == "ok"
     teller.publish("request/counter_open", {"transaction": (t2 := tx()), "counter": "4"})
@@ -150,7 +150,7 @@ BAD_REQUESTS = [
 
 def test_malformed_requests_each_get_a_clear_error_and_change_nothing(broker, agent):
     hq = client(broker, "hq")  # head office may send every request, so one client can try them all
-    hq.subscribe("response/#", "events/#", "queue/state")
+    hq.subscribe("events/#", "queue/state")
     hq.wait_for(lambda m: any(t == "queue/state" for t, _, _ in m))
     before = hq.on("queue/state")[-1]
     for _index, (op, payload, _) in enumerate(BAD_REQUESTS):
@@ -294,8 +294,9 @@ def tls_broker(branch_config):
 
 def tls_client(broker, ca_file) -> tuple[mqtt.Client, list]:
     outcome: list = []
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    c.username_pw_set(**{k: broker.credentials["display"][k] for k in ("username", "password")})
+    display = broker.credentials["display"]
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{display['username']}.tls-{tx()[:6]}", protocol=mqtt.MQTTv5)
+    c.username_pw_set(display["username"], display["password"])
     c.tls_set(ca_certs=str(ca_file) if ca_file else None)
     c.on_connect = lambda client, userdata, flags, reason, props: outcome.append(str(reason))
     try:
@@ -320,6 +321,77 @@ def test_tls_requires_the_branch_ca(tls_broker):
     plain.close()
 
 
+def test_a_client_id_belongs_to_its_user_alone(broker, agent):
+    """Anyone holding a role's password once took the agent's client id (the broker dropped
+    the agent and published its "offline" will) or a tablet's (wiping its queued alerts).
+    The broker plugin refuses every client id that is not the user's own, for every role."""
+    watcher = client(broker, "display")
+    watcher.subscribe("agent/state")
+    wait_online(watcher)
+    tablet = client(broker, "manager", persistent=True, client_id=f"{broker.credentials['manager']['username']}.tablet-1")
+    tablet.subscribe("alerts/vip")
+    tablet.close()  # away, with alerts to be queued for it
+    agent_id = broker.credentials["agent"]["username"]
+    for role in ROLES:
+        for borrowed in (agent_id, tablet.client_id):
+            if borrowed.split(".")[0] == broker.credentials[role]["username"]:
+                continue  # its own
+            intruder = RawClient(broker.config, broker.credentials[role], client_id=borrowed)
+            time.sleep(0.3)
+            assert intruder.connect_result is not None and intruder.connect_result.is_failure, (role, borrowed)
+            assert str(intruder.connect_result) == "Not authorized", (role, borrowed)
+            intruder.close()
+    assert [p["state"] for t, p, _ in watcher.messages if t == "agent/state"] == ["online"]  # never dropped
+    assert f"Refused client id '{agent_id}'" in broker.log_path.read_text()  # the technician can see who tried
+    kiosk = client(broker, "kiosk")
+    kiosk.publish("request/ticket", {"transaction": (t := tx()), "service": "cash"})
+    assert kiosk.response("ticket", t)["status"] == "ok"
+    kiosk.close()
+    watcher.close()
+
+
+def test_a_kiosk_never_hears_another_kiosks_answer(broker, agent, agent_toml, tmp_path, branch_config):
+    """Two kiosks share the kiosk user; a VIP's swipe at one (with the customer's name in the
+    answer) reaches that kiosk only, even for a kiosk listening on every response topic."""
+    card = import_customer(agent_toml, tmp_path, branch_config, "6222021234567890128", "周女士,vip,李经理")
+    swiping, other = client(broker, "kiosk"), client(broker, "kiosk")
+    other.subscribe("response/#", "#")
+    swiping.publish("request/identify", {"transaction": (t1 := tx()), "card": card})
+    assert swiping.response("identify", t1)["data"]["display_name"] == "周女士"
+    swiping.publish("request/ticket", {"transaction": (t2 := tx()), "service": "wealth", "card": card})
+    assert swiping.response("ticket", t2)["data"]["customer"]["display_name"] == "周女士"
+    time.sleep(0.5)
+    heard = json.dumps([p for _, p, _ in other.messages if not isinstance(p, bytes)], ensure_ascii=False)
+    assert "周女士" not in heard and t1 not in heard and t2 not in heard
+    # A request naming another kiosk's answers topic cannot make it read them either: the
+    # ACL lets only that client id read there, and the agent only writes under response/.
+    other.client.publish(other.root + "request/identify", json.dumps({"transaction": (t3 := tx()), "card": card}), qos=1,
+                         properties=_reply_to(other.root + f"response/{other.client_id}x/identify")).wait_for_publish(5)
+    time.sleep(0.5)
+    assert t3 not in json.dumps([p for _, p, _ in other.messages if not isinstance(p, bytes)])
+    swiping.close()
+    other.close()
+
+
+def test_a_request_without_a_response_topic_is_ignored_with_one_log_line(broker, agent, agent_toml):
+    kiosk = client(broker, "kiosk")
+    for _ in range(3):
+        kiosk.publish("request/ticket", {"transaction": tx(), "service": "cash"}, reply=False)
+    kiosk.publish("request/ticket", {"transaction": (t := tx()), "service": "cash"})
+    assert kiosk.response("ticket", t)["data"]["ticket"] == "A001"  # the three were not acted on
+    assert agent.log().count("ignoring request/ticket without a response topic") == 1
+    kiosk.close()
+
+
+def _reply_to(topic: str):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    properties = Properties(PacketTypes.PUBLISH)
+    properties.ResponseTopic = topic
+    return properties
+
+
 def import_customer(agent_toml, tmp_path, branch_config, pan: str, row: str) -> dict:
     """Import one CRM row with the CLI; return the card identity a reader would produce."""
     from lobby.card_key import card_token, load_or_create_key, mask_pan
@@ -334,9 +406,8 @@ def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_t
     pan = "6222021234567890128"
     card = import_customer(agent_toml, tmp_path, branch_config, pan, "王先生,vip,李经理")
     manager = client(broker, "manager")
-    manager.subscribe("alerts/vip", "response/alert_ack", "events/arrival")
+    manager.subscribe("alerts/vip", "events/arrival")
     kiosk = client(broker, "kiosk")
-    kiosk.subscribe("response/ticket")
     kiosk.publish("request/ticket", {"transaction": (t := tx()), "service": "wealth", "card": card, "lang": "zh"})
     answer = kiosk.response("ticket", t)["data"]
     assert answer["customer"]["display_name"] == "王先生" and answer["customer"]["manager_alerted"] is True
@@ -356,7 +427,6 @@ def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_t
 def test_kiosk_identifies_a_swipe_before_the_ticket(broker, agent, agent_toml, tmp_path, branch_config):
     card = import_customer(agent_toml, tmp_path, branch_config, "5500005555555559", "陈女士,potential,赵经理")
     kiosk = client(broker, "kiosk")
-    kiosk.subscribe("response/identify")
     kiosk.publish("request/identify", {"transaction": (t := tx()), "card": card})
     known = kiosk.response("identify", t)["data"]
     assert known["known"] is True and known["display_name"] == "陈女士" and known["tier"] == "potential"
@@ -372,9 +442,8 @@ def test_a_retained_request_is_not_replayed_when_the_agent_reconnects(broker, ag
     """A client may publish a request with the retain flag; the broker keeps it, but the agent
     subscribes with MQTT 5 retain handling 2 and never gets it again at a reconnect."""
     hq = client(broker, "hq")
-    hq.subscribe("response/ticket")
     retained = {"transaction": tx(), "service": "cash"}
-    hq.client.publish(hq.root + "request/ticket", json.dumps(retained), qos=1, retain=True).wait_for_publish(5)
+    hq.publish("request/ticket", retained, retain=True)
     assert hq.response("ticket", retained["transaction"])["data"]["ticket"] == "A001"  # served once, live
     agent.stop()
     agent.start()
@@ -390,9 +459,9 @@ def test_a_retained_request_is_not_replayed_when_the_agent_reconnects(broker, ag
 
 
 def test_subscribing_while_a_message_is_dispatched_keeps_the_network_thread_alive(branch_config, tmp_path):
-    """The kiosk's requester subscribes to response/<op> from its worker thread on first use,
-    while paho's thread dispatches: the handlers' table changed under its iterator and the
-    exception ended paho's thread (the kiosk then heard no answer again)."""
+    """A client may subscribe from another thread (the kiosk's requester once did, on first
+    use) while paho's thread dispatches: the handlers' table changed under its iterator and
+    the exception ended paho's thread (the kiosk then heard no answer again)."""
     from paho.mqtt.client import MQTTMessage
 
     from lobby.bus.client import BusClient, Credentials

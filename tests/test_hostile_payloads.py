@@ -92,6 +92,7 @@ def test_json_within_the_bounds_reads_back_as_itself(value):
 def test_a_fault_inside_the_agent_is_answered_as_internal_and_the_agent_goes_on(branch_config, tmp_path, mocker):
     """The handler's boundary: whatever raises while a request is handled is logged and answered."""
     from edge_agent.agent import Agent
+    from lobby.bus.client import ReplyTo
 
     credentials = branch_config.mqtt.credentials_file
     credentials.parent.mkdir(parents=True, exist_ok=True)
@@ -100,12 +101,30 @@ def test_a_fault_inside_the_agent_is_answered_as_internal_and_the_agent_goes_on(
     sent = []
     mocker.patch.object(agent.bus, "publish", side_effect=lambda topic, payload, **kw: sent.append((topic, json.loads(payload))))
     fault = mocker.patch("edge_agent.agent.handle_request", side_effect=RuntimeError("a bug"))
-    agent._serve("call_next", b'{"transaction": "rt-7", "counter": "1"}')
-    assert sent == [("response/call_next", {
+    reply = ReplyTo("response/b1-teller.t/call_next", b"rt-7")
+    agent._serve("call_next", b'{"transaction": "rt-7", "counter": "1"}', reply)
+    assert sent == [("response/b1-teller.t/call_next", {
         "transaction": "rt-7", "status": "error", "code": "internal",
         "error": "the agent could not complete this request; it logged the details",
     })]
     mocker.stop(fault)
-    agent._serve("counter_open", b'{"transaction": "rt-8", "counter": "1"}')  # the next request is served as ever
+    agent._serve("counter_open", b'{"transaction": "rt-8", "counter": "1"}', reply)  # the next request is served as ever
     assert sent[-1][1]["status"] == "ok", sent[-1]
     agent.branch.close()
+
+
+def test_an_error_answer_stays_small_however_many_problems_the_request_has():
+    """1,400 unknown keys in a 13 KB request once drew a 55 KB error sent to every kiosk."""
+    from edge_agent.bus.requests import handle_request
+
+    fields = {f"k{i:04d}{'x' * 3}": i for i in range(1400)}
+    payload = json.dumps({"transaction": "big-1", "service": "cash", **fields}).encode()
+    assert len(payload) > 13_000
+    # Validation refuses it before the branch is consulted, so none is needed here.
+    handled = handle_request("ticket", payload, branch=None, max_payload_bytes=65536)
+    answer = handled.response.model_dump_json(exclude_none=True)
+    assert handled.response.code is ErrorCode.INVALID and handled.response.transaction == "big-1"
+    assert len(answer) < 1200, len(answer)
+    assert "and 1395 more problems" in answer
+    long_key = json.dumps({"transaction": "big-2", "x" * 5000: 1}).encode()
+    assert len(handle_request("ticket", long_key, branch=None, max_payload_bytes=65536).response.model_dump_json()) < 600

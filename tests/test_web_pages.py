@@ -92,7 +92,6 @@ def sign_in(page, credentials: dict, person: str | None = None) -> None:
 
 def ticket_as_kiosk(broker, fields: dict) -> dict:
     kiosk = RawClient(broker.config, broker.credentials["kiosk"])
-    kiosk.subscribe("response/ticket")
     transaction = uuid.uuid4().hex
     kiosk.publish("request/ticket", {"transaction": transaction, "kiosk": "kiosk-1", "lang": "zh", **fields})
     answer = kiosk.response("ticket", transaction)
@@ -183,7 +182,6 @@ def test_alerts_missed_while_the_tablet_was_away_arrive_marked_with_their_age(br
     shots(page, "manager-missed-and-escalated-zh")
     # A colleague answers it on another tablet: it leaves this one too, saying who did.
     colleague = RawClient(broker.config, broker.credentials["manager"])
-    colleague.subscribe("response/alert_ack")
     alert_id = page.get_attribute("article.alert", "data-alert-id")
     colleague.publish("request/alert_ack", {"transaction": (t := uuid.uuid4().hex), "alert_id": alert_id, "by": "李娜", "outcome": "greeted"})
     assert colleague.response("alert_ack", t)["status"] == "ok"
@@ -264,7 +262,6 @@ def test_the_hall_display_recovers_by_itself_after_the_broker_restarts(browser, 
     ticket_as_kiosk(broker, {"service": "cash"})
     display, errors = open_display(browser, config, broker.credentials["display"])
     teller = RawClient(broker.config, broker.credentials["teller"])
-    teller.subscribe("response/call_next", "response/counter_open", "response/complete")
     teller.publish("request/counter_open", {"transaction": (t := uuid.uuid4().hex), "counter": "1"})
     assert teller.response("counter_open", t)["status"] == "ok"
     teller.publish("request/call_next", {"transaction": (t := uuid.uuid4().hex), "counter": "1"})

@@ -23,11 +23,11 @@ import time
 import uuid
 from pathlib import Path
 
-from lobby.bus.client import BusClient, Credentials
+from lobby.bus.client import BusClient
 from lobby.bus.requester import Requester
 from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
-from lobby.contract import CardIdentity, topic_root
+from lobby.contract import CardIdentity
 from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
 from tools.private_broker import PrivateBroker, free_port, reachable_folder
 
@@ -100,10 +100,7 @@ def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
 
 
 def role_client(config, broker: PrivateBroker, role: str) -> BusClient:
-    client = BusClient(
-        host="127.0.0.1", port=config.mqtt.port, root=topic_root(config.branch.id),
-        credentials=Credentials(**broker.credentials[role]), client_id=f"demo-{role}-{uuid.uuid4().hex[:6]}",
-    )
+    client = BusClient.for_role(config, role, f"demo-{uuid.uuid4().hex[:6]}")
     client.start()
     if not client.wait_connected(10):
         raise SystemExit(f"the demo's {role} could not reach the private broker; see {broker.log_path}")

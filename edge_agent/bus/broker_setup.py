@@ -5,6 +5,7 @@ Writes into one directory:
   passwd             one user per role, hashed by mosquitto_passwd (no default passwords)
   acl                each role publishes only its own requests and reads only what it needs
   credentials.json   role -> {username, password}, mode 0600, for the agent and the set-up
+  lobby_client_ids.so  the plugin that ties each client id to its user (built by `make`)
   tls/               a private CA and server certificate when TLS is on and none was given
   data/              persistence (queued QoS 1 messages for offline tablets survive restarts)
 Running it again keeps existing passwords, so clients configured earlier keep working.
@@ -18,6 +19,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,15 @@ from lobby.contract import OPERATIONS, topic_root
 ROLES = ("agent", "kiosk", "teller", "manager", "display", "hq")
 TELLER_OPS = ("call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close")
 STATE_TOPICS = ("agent/state", "queue/state", "devices/+/state")
+
+
+# The client-id plugin (broker/client_ids.c): next to the venv on a branch box
+# (/opt/lobby/lib, scripts/install.sh), or in the checkout's build/ (make).
+CLIENT_ID_PLUGIN = "lobby_client_ids.so"
+CLIENT_ID_PLUGIN_CANDIDATES = (
+    Path(sys.prefix).parent / "lib" / CLIENT_ID_PLUGIN,
+    Path(__file__).resolve().parents[2] / "build" / CLIENT_ID_PLUGIN,
+)
 
 
 class BrokerSetupError(Exception):
@@ -40,23 +51,22 @@ class RoleAccess:
 
 
 def role_access() -> dict[str, RoleAccess]:
-    """Topics relative to the branch root. The single place that says who may do what."""
+    """Topics relative to the branch root. The single place that says who may do what.
+
+    Answers are not here: each client reads its own `response/<client id>/#` and nobody
+    else's (the `pattern` lines of acl_text), and a client id belongs to one user.
+    """
     return {
         "agent": RoleAccess(
             publish=("agent/state", "queue/state", "devices/+/state", "events/#", "alerts/#", "response/#"),
             subscribe=("request/#", "agent/state"),
         ),
-        "kiosk": RoleAccess(
-            publish=("request/ticket", "request/identify"), subscribe=(*STATE_TOPICS, "response/ticket", "response/identify")
-        ),
+        "kiosk": RoleAccess(publish=("request/ticket", "request/identify"), subscribe=STATE_TOPICS),
         "teller": RoleAccess(
             publish=tuple(f"request/{op}" for op in TELLER_OPS),
-            subscribe=(*STATE_TOPICS, "events/#", *(f"response/{op}" for op in TELLER_OPS)),
+            subscribe=(*STATE_TOPICS, "events/#"),
         ),
-        "manager": RoleAccess(
-            publish=("request/alert_ack",),
-            subscribe=(*STATE_TOPICS, "events/#", "alerts/#", "response/alert_ack"),
-        ),
+        "manager": RoleAccess(publish=("request/alert_ack",), subscribe=(*STATE_TOPICS, "events/#", "alerts/#")),
         "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "events/called")),
         # Head office sees everything the branch publishes and may send requests in.
         "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=("#",)),
@@ -94,6 +104,9 @@ def acl_text(config: BranchConfig) -> str:
         for topic in access.subscribe:
             lines.append(f"topic read {root}{topic}")
         lines.append("")
+    # Every client reads the answers to its own requests, and only those: client ids are tied
+    # to their users by the broker plugin, so no one can read another's by borrowing its id.
+    lines.append(f"pattern read {root}response/%c/#")
     # Every user may talk to itself on ping/<user>: a page can prove its connection is alive
     # (and the bench measures the broker's bare round trip there).
     lines.append(f"pattern readwrite {root}ping/%u")
@@ -149,7 +162,9 @@ def bridge_lines(config: BranchConfig) -> list[str]:
         "# and head office receives what it missed when it returns.",
         f"connection hq-{config.branch.id}",
         f"address {bridge.address}:{bridge.port}",
-        f"remote_clientid lobby-{config.branch.id}",
+        # The user's own name first: a head-office broker that ties client ids to users
+        # (as the branch's does) accepts it.
+        f"remote_clientid {bridge.username}.bridge-{config.branch.id}",
         f"remote_username {bridge.username}",
         f"remote_password {password}",
         "cleansession false",
@@ -174,6 +189,8 @@ def mosquitto_conf(config: BranchConfig, out: Path) -> str:
         "# editing branch.toml rather than editing this file.",
         "per_listener_settings false",
         "allow_anonymous false",
+        # A client id belongs to one user: nobody can take over the agent's or a tablet's session.
+        f"plugin {out / CLIENT_ID_PLUGIN}",
         f"password_file {out / 'passwd'}",
         f"acl_file {out / 'acl'}",
         "persistence true",
@@ -216,6 +233,20 @@ def _hash_passwords(passwd: Path, credentials: dict[str, dict[str, str]]) -> Non
         raise BrokerSetupError(f"mosquitto_passwd could not hash the passwords: {result.stderr.strip()}")
 
 
+def _copy_client_id_plugin(out: Path) -> None:
+    """Into the broker's folder: Mosquitto loads plugins after dropping to user `mosquitto`,
+    which may not reach the checkout or /opt."""
+    found = next((path for path in CLIENT_ID_PLUGIN_CANDIDATES if path.is_file()), None)
+    if found is None:
+        raise BrokerSetupError(
+            f"the broker plugin {CLIENT_ID_PLUGIN} is not built: run `make` in the source folder "
+            "(it needs the Debian packages gcc and libmosquitto-dev)"
+        )
+    target = out / CLIENT_ID_PLUGIN
+    shutil.copyfile(found, target)
+    os.chmod(target, 0o644)
+
+
 def _let_broker_read(out: Path) -> None:
     """Mosquitto started as root drops to user `mosquitto`, which must read its files."""
     if os.geteuid() != 0:
@@ -239,6 +270,7 @@ def setup_broker(config: BranchConfig, out: Path) -> dict[str, dict[str, str]]:
     _write_private(out / "credentials.json", json.dumps(credentials, indent=2) + "\n")
     _hash_passwords(out / "passwd", credentials)
     _write_private(out / "acl", acl_text(config), 0o640)
+    _copy_client_id_plugin(out)
     _write_private(out / "mosquitto.conf", mosquitto_conf(config, out), 0o640)
     _let_broker_read(out)
     return credentials

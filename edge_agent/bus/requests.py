@@ -61,17 +61,28 @@ def _readable_transaction(data: object) -> str | None:
     return None
 
 
+# An error answer names the first few problems only: a request with 1,400 unknown keys once
+# drew a 55 KB answer. Each place is cut short too (a key can be as long as the payload).
+MAX_PROBLEMS_NAMED = 5
+MAX_PLACE_CHARS = 60
+
+
 def _describe(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False)
     parts = []
-    for error in exc.errors(include_url=False):
+    for error in errors[:MAX_PROBLEMS_NAMED]:
         where = ".".join(str(p) for p in error["loc"]) or "payload"
+        if len(where) > MAX_PLACE_CHARS:
+            where = where[:MAX_PLACE_CHARS] + "…"
         kind = error["type"]
         if kind == "extra_forbidden":
             parts.append(f"'{where}' is not a field of this request")
         elif kind == "missing":
             parts.append(f"'{where}' is required")
         else:
-            parts.append(f"'{where}': {error['msg']}")
+            parts.append(f"'{where}': {error['msg'][:120]}")
+    if len(errors) > MAX_PROBLEMS_NAMED:
+        parts.append(f"and {len(errors) - MAX_PROBLEMS_NAMED} more problems")
     return "; ".join(parts)
 
 

@@ -71,6 +71,12 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
     )
 
 
+def label_of(conn: sqlite3.Connection, ticket_id: str) -> str:
+    """The number the customer holds (A001) for a ticket id; the id itself if it is gone."""
+    row = conn.execute("SELECT label FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    return ticket_id if row is None else row["label"]
+
+
 def load_open_tickets(conn: sqlite3.Connection) -> list[Ticket]:
     rows = conn.execute("SELECT * FROM tickets WHERE state IN ('waiting', 'called')").fetchall()
     return [row_to_ticket(row) for row in rows]

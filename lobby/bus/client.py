@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -26,10 +26,38 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+if TYPE_CHECKING:
+    from lobby.config import BranchConfig
+
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
 AckHandler = Callable[[int, bool, str], None]
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Where a request wants its answer (MQTT 5 response topic, relative to the branch root)
+    and the correlation data to send back with it."""
+
+    topic: str
+    correlation: bytes | None
+
+
+RequestHandler = Callable[[str, bytes, "ReplyTo | None"], None]
+MAX_REPLY_TOPIC_CHARS = 200
+
+
+def client_id_for(username: str, name: str | None = None) -> str:
+    """A client id the branch broker accepts for this user (broker/client_ids.c): the user
+    name, a dot and a name of the client's own (a random one if None)."""
+    return f"{username}.{name or uuid.uuid4().hex[:12]}"
+
+
+def answers_topic(client_id: str, op: str = "+") -> str:
+    """The private topic where the agent answers this client's requests; only this client id
+    may read it (the ACL's `response/%c/#`)."""
+    return f"response/{client_id}/{op}"
 
 
 class BusError(Exception):
@@ -67,9 +95,10 @@ class Credentials:
 
 @dataclass(frozen=True)
 class _Subscription:
-    handler: MessageHandler
+    handler: MessageHandler | RequestHandler
     qos: int
     retained: bool  # whether retained messages are wanted (state) or refused (requests)
+    with_reply: bool = False  # the handler also gets where to answer (requests)
 
     def options(self) -> SubscribeOptions:
         return SubscribeOptions(qos=self.qos, retainHandling=0 if self.retained else 2)
@@ -100,13 +129,15 @@ class BusClient:
         self._stopping = False
         self._clean_start = clean_start
         self._session_expiry_s = session_expiry_s
+        self.client_id = client_id or client_id_for(credentials.username)
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"lobby-{uuid.uuid4().hex[:12]}",
+            client_id=self.client_id,
             protocol=mqtt.MQTTv5,
             transport=transport,
         )
         self._client.username_pw_set(credentials.username, credentials.password)
+        self.tls = ca_file is not None
         if ca_file is not None:
             self._client.tls_set(ca_certs=str(ca_file), cert_reqs=ssl.CERT_REQUIRED)
         if will is not None:
@@ -120,6 +151,19 @@ class BusClient:
         self._client.on_socket_open = self._on_socket_open
         self._client.on_connect_fail = self._on_connect_fail
         self._unreachable_logged = False
+
+    @classmethod
+    def for_role(cls, config: BranchConfig, role: str, name: str | None = None, **options: object) -> BusClient:
+        """A client of this branch's broker as `role`, the way every part of the project
+        connects: the role's generated user, a client id of that user's (`name` or random),
+        and the branch CA whenever `[mqtt] tls` is on."""
+        from lobby.contract import topic_root
+
+        credentials = Credentials.for_role(config.mqtt.credentials_file, role)
+        return cls(
+            host=config.mqtt.host, port=config.mqtt.port, root=topic_root(config.branch.id), credentials=credentials,
+            client_id=client_id_for(credentials.username, name), ca_file=config.mqtt.trusted_ca(), **options,  # type: ignore[arg-type]
+        )
 
     def topic(self, relative: str) -> str:
         return self.root + relative
@@ -161,11 +205,29 @@ class BusClient:
         if self.connected.is_set():
             self._client.subscribe(self.topic(relative), options=self._handlers[relative].options())
 
-    def publish(self, relative: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> int:
-        """Queue a message; returns paho's message id. Acknowledgements arrive at `on_ack`."""
+    def subscribe_requests(self, relative: str, handler: RequestHandler, qos: int = 1) -> None:
+        """Requests: never retained, and the handler learns where the requester wants its
+        answer (None when the request named no valid response topic under the branch root)."""
+        self._handlers[relative] = _Subscription(handler, qos, retained=False, with_reply=True)
+        if self.connected.is_set():
+            self._client.subscribe(self.topic(relative), options=self._handlers[relative].options())
+
+    def publish(
+        self, relative: str, payload: str | bytes, qos: int = 1, retain: bool = False,
+        reply_to: str | None = None, correlation: bytes | None = None,
+    ) -> int:
+        """Queue a message; returns paho's message id. Acknowledgements arrive at `on_ack`.
+        `reply_to` (relative) and `correlation` go out as MQTT 5 request/response properties."""
         if "+" in relative or "#" in relative:
             raise ValueError(f"refusing to publish to a wildcard topic: {relative}")
-        info = self._client.publish(self.topic(relative), payload, qos=qos, retain=retain)
+        properties = None
+        if reply_to is not None or correlation is not None:
+            properties = Properties(PacketTypes.PUBLISH)
+            if reply_to is not None:
+                properties.ResponseTopic = self.topic(reply_to)
+            if correlation is not None:
+                properties.CorrelationData = correlation
+        info = self._client.publish(self.topic(relative), payload, qos=qos, retain=retain, properties=properties)
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             raise BusError(f"could not queue a message for {relative}: {mqtt.error_string(info.rc)}")
         # NO_CONN: paho keeps QoS 1 messages and sends them after reconnecting.
@@ -222,9 +284,24 @@ class BusClient:
                     )
                 continue
             try:
-                subscription.handler(relative, message.payload)
+                if subscription.with_reply:
+                    subscription.handler(relative, message.payload, self._reply_to(message))  # type: ignore[call-arg]
+                else:
+                    subscription.handler(relative, message.payload)  # type: ignore[call-arg]
             except Exception:  # a handler bug must not kill paho's network thread
                 log.exception("handler for %s failed", relative)
+
+    def _reply_to(self, message: mqtt.MQTTMessage) -> ReplyTo | None:
+        """The request's response topic, if it is one the agent may answer on: under this
+        branch's `response/`, no wildcards, of a sane length."""
+        properties = getattr(message, "properties", None)
+        topic = getattr(properties, "ResponseTopic", None)
+        if not isinstance(topic, str) or len(topic) > MAX_REPLY_TOPIC_CHARS or not topic.startswith(self.root + "response/"):
+            return None
+        if "+" in topic or "#" in topic or "\x00" in topic:
+            return None
+        correlation = getattr(properties, "CorrelationData", None)
+        return ReplyTo(topic.removeprefix(self.root), bytes(correlation) if isinstance(correlation, bytes | bytearray) else None)
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: object, properties: object) -> None:
         if self.on_ack is None:

@@ -1,8 +1,11 @@
-"""The client side of `request/<op>` -> `response/<op>`: for kiosks, consoles and the demo.
+"""The client side of `request/<op>` -> the requester's own answers topic: for kiosks,
+consoles and the demo.
 
-A request gets a fresh transaction id; if no answer comes within the timeout it is sent
-again with the *same* id (the agent answers a repeat with its first answer and changes
-nothing), and after the retries `AgentUnreachable` says so.
+Each request names, as its MQTT 5 response topic, `response/<client id>/<op>`, which only
+this client may read (the broker's ACL), and carries its transaction as correlation data:
+no other kiosk ever sees the answer. A request gets a fresh transaction id; if no answer
+comes within the timeout it is sent again with the *same* id (the agent answers a repeat
+with its first answer and changes nothing), and after the retries `AgentUnreachable` says so.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import threading
 import uuid
 
-from lobby.bus.client import BusClient
+from lobby.bus.client import BusClient, answers_topic
 
 
 class AgentUnreachable(Exception):
@@ -22,8 +25,9 @@ class Requester:
     def __init__(self, bus: BusClient):
         self.bus = bus
         self._waiting: dict[str, tuple[threading.Event, list[dict]]] = {}
-        self._subscribed: set[str] = set()
         self._lock = threading.Lock()
+        # Subscribed at once, not at the first request: an answer must never beat its subscription.
+        bus.subscribe(answers_topic(bus.client_id), self._on_response)
 
     def _on_response(self, topic: str, payload: bytes) -> None:
         try:
@@ -40,16 +44,16 @@ class Requester:
 
     def request(self, op: str, fields: dict, timeout: float = 3.0, retries: int = 1) -> dict:
         """Send and wait for the answer (a dict with status/data/error). Raises AgentUnreachable."""
-        if op not in self._subscribed:
-            self.bus.subscribe(f"response/{op}", self._on_response)
-            self._subscribed.add(op)
         transaction = uuid.uuid4().hex
         done, answers = threading.Event(), list[dict]()
         with self._lock:
             self._waiting[transaction] = (done, answers)
         try:
             for _ in range(1 + retries):
-                self.bus.publish(f"request/{op}", json.dumps({"transaction": transaction, **fields}, ensure_ascii=False))
+                self.bus.publish(
+                    f"request/{op}", json.dumps({"transaction": transaction, **fields}, ensure_ascii=False),
+                    reply_to=answers_topic(self.bus.client_id, op), correlation=transaction.encode(),
+                )
                 if done.wait(timeout):
                     return answers[0]
             raise AgentUnreachable(f"no answer to {op} after {1 + retries} tries of {timeout:g} s")

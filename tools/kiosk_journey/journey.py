@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 from edge_agent.devices.virtual_printer import virtual_printer_control as control
-from lobby.bus.client import BusClient, Credentials
+from lobby.bus.client import BusClient
 from lobby.bus.requester import Requester
 from lobby.config import BranchConfig, load_config
-from lobby.contract import topic_root
 from lobby.device_settings import VIRTUAL
 from tools.demo_customers import DEMO_CUSTOMERS
 from tools.kiosk_journey.driver import JourneyError, KioskDriver, SwipePort, run_script, track_line, with_serial_reader
@@ -38,11 +37,7 @@ class Lobby:
         self.kiosk = Requester(self._client("kiosk"))
 
     def _client(self, role: str) -> BusClient:
-        client = BusClient(
-            host=self.config.mqtt.host, port=self.config.mqtt.port, root=topic_root(self.config.branch.id),
-            credentials=Credentials.for_role(self.config.mqtt.credentials_file, role),
-            client_id=f"journey-{role}-{os.getpid()}",
-        )
+        client = BusClient.for_role(self.config, role, f"journey-{os.getpid()}")
         client.start()
         if not client.wait_connected(10):
             raise JourneyError(f"the journey's {role} could not connect to the broker at {self.config.mqtt.host}:{self.config.mqtt.port}")

@@ -43,7 +43,7 @@ export class AlertBook {
     return entry;
   }
 
-  // An alert_ack answer, ours or a colleague's (every manager tablet reads response/alert_ack).
+  // An alert answered: here (our alert_ack's answer) or by a colleague (alerts/answered).
   answered(alertId, { outcome, by, here }) {
     const entry = this.entries.get(alertId);
     if (!entry || entry.outcome) return entry || null;

@@ -25,7 +25,7 @@ const TEXTS = {
   by_colleague: ["{by} 已处理：{outcome}", "{by} answered: {outcome}"],
   elsewhere: ["同事已处理", "Answered by a colleague"],
 };
-const TOPICS = ["alerts/vip", "response/alert_ack", "events/called", "queue/state", "agent/state", "devices/+/state"];
+const TOPICS = ["alerts/vip", "alerts/answered", "events/called", "queue/state", "agent/state", "devices/+/state"];
 
 function setting(name, fallback) {
   const fromUrl = Number(new URLSearchParams(location.search).get(name));
@@ -109,28 +109,28 @@ function onAlert(payload) {
   if (!entry.stale) alertChime();
 }
 
-// Every tablet reads every alert_ack answer: a colleague's answer clears the alert here too.
-function onAckAnswer(answer) {
-  if (answer.status !== "ok" || !answer.data || !answer.data.alert_id) return;
-  const entry = book.entries.get(answer.data.alert_id);
+// alerts/answered reaches every tablet: a colleague's answer clears the alert here too
+// (this tablet's own answer was already recorded when its request was answered).
+function onAnswered(event) {
+  const entry = book.entries.get(event.alert_id);
   if (!entry || entry.outcome) return;
-  book.answered(answer.data.alert_id, { outcome: answer.data.outcome, by: answer.data.by, here: false });
-  const card = cards.get(answer.data.alert_id);
+  book.answered(event.alert_id, { outcome: event.outcome, by: event.by, here: false });
+  const card = cards.get(event.alert_id);
   if (card) {
     busy(card, true);
-    showResult(card, t(TEXTS.by_colleague, { by: answer.data.by, outcome: t(OUTCOMES[answer.data.outcome]) }), "ok");
+    showResult(card, t(TEXTS.by_colleague, { by: event.by, outcome: t(OUTCOMES[event.outcome]) }), "ok");
   }
   setTimeout(renderAlerts, 2500);
 }
 
-function onMessage(topic, data, { mine }) {
+function onMessage(topic, data) {
   if (health.handle(topic, data)) {
     // With the agent away the queue figures are its last word, not the lobby now: show them faded.
     $("main").classList.toggle("agent-offline", !health.agentOnline());
     return;
   }
   if (topic === "alerts/vip") { if (bus.firstTime(data.event_id)) onAlert(data); }
-  else if (topic === "response/alert_ack" && !mine) onAckAnswer(data);
+  else if (topic === "alerts/answered") { if (bus.firstTime(data.event_id)) onAnswered(data); }
   else if (topic === "events/called") { if (book.called(data)) renderAlerts(); }
   else if (topic === "queue/state") { queueState = data; renderQueue($("services"), $("counters"), $("queue-updated"), queueState); }
 }
@@ -143,7 +143,7 @@ function connect(credentials) {
   person = credentials.person || "";
   bus = new Bus({
     username: credentials.username, password: credentials.password,
-    clientId: `lobby-manager-${credentials.username}-${deviceId()}`.slice(0, 64),
+    clientId: `tablet-${deviceId()}`,
     persistent: true, topics: TOPICS, onMessage,
     onState: (state, which) => {
       if (which !== bus) return;  // a connection being replaced

@@ -1,7 +1,8 @@
 // The page's one MQTT connection to the branch broker (docs/mqtt.md), over WebSockets.
-// It owns mqtt.js: connection state, subscriptions on every (re)connect, and requests
-// answered on response/<op> with an echoed transaction. Pages only see topics relative
-// to the branch root and parsed JSON.
+// It owns mqtt.js: connection state, subscriptions on every (re)connect, and requests whose
+// answers come back on this page's own response/<client id>/<op> (the MQTT 5 response
+// topic; the broker lets no other client read it) with an echoed transaction. Pages only
+// see topics relative to the branch root and parsed JSON.
 import { brokerUrl, current as branch } from "./branch.js";
 
 // What the connection indicator may say; each state is the truth about the link, not a guess.
@@ -46,10 +47,13 @@ export class Bus {
     this.state = "connecting";
     this.since = Date.now();
     this.sessionPresent = false;
+    // The broker only accepts client ids of this user's own: "<user name>.<anything>".
+    this.clientId = `${username}.${clientId || `web-${newTransaction().slice(0, 12)}`}`.slice(0, 64);
+    this.answers = `response/${this.clientId}/`;
     this.client = mqtt.connect(brokerUrl(), {
       protocolVersion: 5,
       username, password,
-      clientId: clientId || `lobby-web-${newTransaction().slice(0, 12)}`,
+      clientId: this.clientId,
       clean: !persistent,
       properties: persistent ? { sessionExpiryInterval: sessionExpiryS } : {},
       keepalive: 10,           // a dead link shows within ~15 s, not the default 90
@@ -88,7 +92,7 @@ export class Bus {
 
   _onConnect(connack) {
     this.sessionPresent = Boolean(connack.sessionPresent);
-    const wanted = this.topics.map((t) => this.topic(t));
+    const wanted = [...this.topics, `${this.answers}+`].map((t) => this.topic(t));
     this.client.subscribe(wanted, { qos: 1 }, (err) => {
       if (err && (err.code & 0x80)) this._finish("not_allowed");
       else if (!err) this._setState("connected");
@@ -99,14 +103,13 @@ export class Bus {
     const relative = topic.startsWith(branch().root) ? topic.slice(branch().root.length) : topic;
     let data;
     try { data = JSON.parse(new TextDecoder().decode(payload)); } catch { return; }  // not ours to show
-    // An answer to this page's own request goes to its waiting caller; the page hears it too,
-    // marked `mine`, because other answers on the same topic are about colleagues' screens.
-    const mine = relative.startsWith("response/") && data && this.pending.has(data.transaction);
-    if (mine) {
-      this.pending.get(data.transaction)(data);
-      this.pending.delete(data.transaction);
+    if (relative.startsWith(this.answers)) {
+      // An answer to this page's own request goes to its waiting caller, and nowhere else.
+      const resolve = data && this.pending.get(data.transaction);
+      if (resolve) { this.pending.delete(data.transaction); resolve(data); }
+      return;
     }
-    this.onMessage(relative, data, { retain: packet.retain, mine });
+    this.onMessage(relative, data, { retain: packet.retain });
   }
 
   // True the first time an event id is seen: pages drop duplicates by event_id.
@@ -131,7 +134,8 @@ export class Bus {
       }, timeoutMs);
       this.pending.set(transaction, (answer) => { clearTimeout(timer); resolve(answer); });
       const body = JSON.stringify({ transaction, ...fields });
-      this.client.publish(this.topic(`request/${op}`), body, { qos: 1 }, (err) => {
+      const properties = { responseTopic: this.topic(`${this.answers}${op}`) };
+      this.client.publish(this.topic(`request/${op}`), body, { qos: 1, properties }, (err) => {
         if (err && this.pending.delete(transaction)) {
           clearTimeout(timer);
           resolve({ status: "error", code: err.code === 135 ? "not_allowed" : "not_sent", local: true });

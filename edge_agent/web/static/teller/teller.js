@@ -31,7 +31,7 @@ const WORDS = {
   choose: ["选择业务…", "Choose a service…"],
 };
 const KEYS = { n: "call_next", r: "recall", c: "complete", x: "no_show", t: "transfer", o: "counter_open", q: "counter_close" };
-const TOPICS = ["queue/state", "agent/state", "events/called", ...Object.values(KEYS).map((op) => `response/${op}`)];
+const TOPICS = ["queue/state", "agent/state", "events/called"];
 
 const $ = (id) => document.getElementById(id);
 let bus = null, login = null, queueState = null, working = false;
