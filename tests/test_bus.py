@@ -278,49 +278,6 @@ def test_websockets_listener_serves_browser_clients(broker, agent):
     page.close()
 
 
-@pytest.fixture
-def tls_broker(branch_config):
-    import shutil
-
-    from tools.private_broker import private_broker_for
-
-    secured = branch_config.model_copy(update={"mqtt": branch_config.mqtt.model_copy(update={"tls": True})})
-    running = private_broker_for(secured)
-    running.start()
-    yield running
-    running.stop()
-    shutil.rmtree(running.directory.parent, ignore_errors=True)
-
-
-def tls_client(broker, ca_file) -> tuple[mqtt.Client, list]:
-    outcome: list = []
-    display = broker.credentials["display"]
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{display['username']}.tls-{tx()[:6]}", protocol=mqtt.MQTTv5)
-    c.username_pw_set(display["username"], display["password"])
-    c.tls_set(ca_certs=str(ca_file) if ca_file else None)
-    c.on_connect = lambda client, userdata, flags, reason, props: outcome.append(str(reason))
-    try:
-        c.connect("127.0.0.1", broker.config.mqtt.port)
-        c.loop_start()
-        time.sleep(1.0)
-    except OSError as exc:  # ssl.SSLCertVerificationError is an OSError
-        outcome.append(f"refused: {exc}")
-    return c, outcome
-
-
-def test_tls_requires_the_branch_ca(tls_broker):
-    ca = tls_broker.directory / "tls" / "ca.crt"
-    trusted, outcome = tls_client(tls_broker, ca)
-    assert outcome == ["Success"]
-    trusted.loop_stop()
-    _, refused = tls_client(tls_broker, None)  # the system CAs do not know the branch's CA
-    assert refused and refused[0].startswith("refused") and "certificate verify failed" in refused[0]
-    plain = RawClient(tls_broker.config, tls_broker.credentials["display"])
-    time.sleep(1.0)
-    assert not plain.connected.is_set()  # no plaintext on a TLS listener
-    plain.close()
-
-
 def test_a_client_id_belongs_to_its_user_alone(broker, agent):
     """Anyone holding a role's password once took the agent's client id (the broker dropped
     the agent and published its "offline" will) or a tablet's (wiping its queued alerts).

@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import ssl
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -104,6 +105,21 @@ class _Subscription:
         return SubscribeOptions(qos=self.qos, retainHandling=0 if self.retained else 2)
 
 
+def tls_words(error: OSError, ca_file: Path | None) -> str:
+    """A failed TLS handshake, for the technician reading the log."""
+    if isinstance(error, ConnectionResetError):  # Mosquitto's plain listener hangs up on a ClientHello
+        return "it hung up on the TLS handshake, so that port does not speak TLS; " + _TURN_TLS_ON
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (f"its certificate is not trusted here ({error.verify_message}); this client trusts {ca_file}, "
+                "which must be the CA that signed the broker's certificate (`edge-agent broker setup` makes both)")
+    if getattr(error, "reason", None) == "WRONG_VERSION_NUMBER":
+        return "that port does not speak TLS; " + _TURN_TLS_ON
+    return str(getattr(error, "reason", None) or error)
+
+
+_TURN_TLS_ON = "turn TLS on at the broker (re-run `edge-agent broker setup` with [mqtt] tls = true) or set tls = false here"
+
+
 class BusClient:
     def __init__(
         self,
@@ -138,8 +154,15 @@ class BusClient:
         )
         self._client.username_pw_set(credentials.username, credentials.password)
         self.tls = ca_file is not None
+        self.ca_file = ca_file
         if ca_file is not None:
-            self._client.tls_set(ca_certs=str(ca_file), cert_reqs=ssl.CERT_REQUIRED)
+            try:
+                self._client.tls_set(ca_certs=str(ca_file), cert_reqs=ssl.CERT_REQUIRED)
+            except (OSError, ssl.SSLError) as exc:
+                raise BusError(
+                    f"[mqtt] tls is on but the CA certificate {ca_file} cannot be used ({getattr(exc, 'strerror', None) or exc}): "
+                    "run `edge-agent broker setup`, which makes the branch CA beside credentials.json, or set [mqtt] ca_file"
+                ) from None
         if will is not None:
             self._client.will_set(self.topic(will[0]), will[1], qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -241,14 +264,23 @@ class BusClient:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
-        if not self._unreachable_logged:  # once per outage, not every back-off step
-            log.warning("cannot reach the broker at %s:%s; retrying in the background (is mosquitto running?)", self.host, self.port)
-            self._unreachable_logged = True
+        # paho calls this from inside its `except OSError:` around the connection attempt,
+        # and keeps the exception to itself: this is the one place it can still be read.
+        error = sys.exc_info()[1]
+        if self._unreachable_logged:  # once per outage, not every back-off step
+            return
+        self._unreachable_logged = True
+        if isinstance(error, ssl.SSLError) or (self.tls and isinstance(error, ConnectionResetError)):
+            log.error("the broker at %s:%s refused TLS: %s; retrying in the background", self.host, self.port, tls_words(error, self.ca_file))
+        else:
+            reason = f" ({error.strerror or error})" if isinstance(error, OSError) else ""
+            log.warning("cannot reach the broker at %s:%s%s; retrying in the background (is mosquitto running?)", self.host, self.port, reason)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object) -> None:
         self._unreachable_logged = False
         if getattr(reason, "is_failure", False):
             log.error("broker %s:%s refused the connection: %s (check the credentials file)", self.host, self.port, reason)
+            self._unreachable_logged = True  # the disconnect that follows needs no second sentence
             return
         log.info("connected to broker %s:%s", self.host, self.port)
         for relative, subscription in list(self._handlers.items()):
@@ -262,6 +294,14 @@ class BusClient:
         self.connected.clear()
         if self._stopping:
             log.info("disconnected from broker %s:%s", self.host, self.port)
+        elif not was_connected and not self._unreachable_logged:
+            # The socket opened but the broker hung up before accepting us: most often plain
+            # MQTT sent to a TLS listener (or the other way round).
+            self._unreachable_logged = True
+            log.error(
+                "the broker at %s:%s closed the connection before accepting it: if its listener uses TLS, set [mqtt] tls = true "
+                "here (this client is using %s); retrying in the background", self.host, self.port, "TLS" if self.tls else "plain MQTT",
+            )
         elif was_connected:
             log.warning("lost the broker %s:%s (%s); reconnecting with back-off", self.host, self.port, reason)
             for listener in self._connection_listeners:
