@@ -167,3 +167,92 @@ def test_every_page_file_has_a_served_type():
     assert files and all(p.suffix in served for p in files), [p.name for p in files if p.suffix not in served]
     assert all(resolve_static("/" + str(p.relative_to(server.STATIC))) == p for p in files if p.name != "index.html")
     assert all(Path(resolve_static(f"/{page}/")).name == "index.html" for page in server.PAGES)
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status"), [
+    ("GET", "/no-such-page", {}, 404),
+    ("GET", "/manager", {}, 301),
+    ("DELETE", "/manager/", {}, 501),
+    ("GET", "/shared/lobby.css", None, 304),  # None: revalidate with the file's ETag
+])
+def test_every_answer_carries_the_security_headers(pages, method, path, headers, status):
+    if headers is None:
+        headers = {"If-None-Match": fetch(pages, path)[1]["etag"]}
+    got, answer, _ = fetch(pages, path, method=method, headers=headers)
+    assert got == status
+    assert answer["x-content-type-options"] == "nosniff" and answer["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer["content-security-policy"] and answer["referrer-policy"] == "no-referrer"
+
+
+def _leave_mid_download(port: int) -> None:
+    """Ask for the largest file, read almost nothing, and hang up hard (RST), as a tablet
+    walking out of Wi-Fi does; a tiny receive window makes the server's send block first."""
+    import socket
+    import struct
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /vendor/mqtt.min.js HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.recv(512)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_a_client_that_leaves_mid_download_is_one_quiet_line(pages, caplog):
+    import logging
+    import time
+
+    with caplog.at_level(logging.DEBUG, logger="edge_agent.web.server"):
+        for _ in range(20):
+            _leave_mid_download(pages.port)
+        time.sleep(1.5)  # the handlers notice as their writes fail
+    # Most sends fail; a few fit into the kernel's buffers before the reset and count as sent.
+    assert pages._httpd.departures >= 5, pages._httpd.departures
+    lines = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(lines) == 1 and "went away before its answer was sent" in lines[0].getMessage(), [r.getMessage() for r in lines]
+    assert not any(r.exc_info for r in caplog.records)  # no traceback, at any level
+    assert fetch(pages, "/manager/")[0] == 200
+
+
+def test_trickling_clients_cannot_hold_the_server(branch_config, monkeypatch, caplog):
+    """250 sockets that send their request a byte at a time once held 250 threads for as
+    long as they liked. Now: at most MAX_CONNECTIONS threads, each for HEADER_DEADLINE_S."""
+    import logging
+    import socket
+    import threading
+    import time
+
+    monkeypatch.setattr(server._PageServer, "max_connections", 20)
+    monkeypatch.setattr(server, "HEADER_DEADLINE_S", 1.5)
+    web = start_web_server(branch_config, port=0, bind="127.0.0.1")
+    threads_before = threading.active_count()
+    tricklers = []
+    try:
+        with caplog.at_level(logging.INFO, logger="edge_agent.web.server"):
+            for _ in range(250):
+                sock = socket.create_connection(("127.0.0.1", web.port), timeout=5)
+                sock.sendall(b"GET /manag")
+                tricklers.append(sock)
+            time.sleep(0.5)
+            for sock in tricklers[:20]:
+                try:
+                    sock.sendall(b"e")  # still talking: a per-read timeout would never end them
+                except OSError:
+                    pass  # one the server had already turned away
+            assert threading.active_count() <= threads_before + 20
+            time.sleep(2.5)  # past the deadline: every held slot is free again
+            assert fetch(web, "/manager/")[0] == 200
+        for sock in tricklers:
+            sock.settimeout(2)
+            try:
+                assert sock.recv(100) == b""  # closed by the server: the deadline, or turned away
+            except ConnectionResetError:
+                pass
+        turned_away = [r.getMessage() for r in caplog.records if "turning new ones away" in r.getMessage()]
+        assert len(turned_away) == 1, web._httpd.turned_away  # said once, not for each
+        assert web._httpd.turned_away >= 200
+    finally:
+        for sock in tricklers:
+            sock.close()
+        web.stop()

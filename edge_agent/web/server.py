@@ -25,7 +25,9 @@ import logging
 import os
 import socket
 import ssl
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +59,22 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; worker-src blob:; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+# On every response, errors and redirects included: a 404 page is a page too.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+)
+# A branch has a few tablets, consoles and TVs, each loading a page's files 6 at a time.
+MAX_CONNECTIONS = 64
+# From accepting a connection to the end of its request's headers (TLS handshake included):
+# a client that trickles its request a byte at a time cannot hold a thread past this.
+HEADER_DEADLINE_S = 10.0
+# Clients that leave mid-download: one line each, at most this often.
+DEPARTURES_LOGGED_EVERY_S = 60.0
 
 
 class WebServerError(Exception):
@@ -151,6 +169,16 @@ class PageHandler(BaseHTTPRequestHandler):
     def log_error(self, format: str, *args: object) -> None:
         log.info("web request from %s: %s", self.address_string(), format % args)
 
+    def end_headers(self) -> None:
+        for name, value in SECURITY_HEADERS:
+            self.send_header(name, value)
+        super().end_headers()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        self.server.deadlines.met(self.connection)  # type: ignore[attr-defined]
+        return parsed
+
     def do_GET(self) -> None:
         self._serve(head=False)
 
@@ -199,33 +227,126 @@ class PageHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", cache)
         if etag:
             self.send_header("ETag", etag)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("X-Frame-Options", "DENY")
-        if content_type.startswith("text/html"):
-            self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         self.end_headers()
         if not head:
             self.wfile.write(body)
 
 
+class _HeaderDeadlines:
+    """Connections still owing their request's headers, and until when. One thread looks
+    twice a second and shuts the late ones, which ends their blocked read at once (a
+    socket timeout would not: it restarts with every byte a trickling client sends)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._due: dict[socket.socket, float] = {}
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="web-header-deadlines", daemon=True)
+        self._thread.start()
+
+    def start(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._due[connection] = time.monotonic() + self.seconds
+
+    def met(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._due.pop(connection, None)
+
+    def moved(self, old: socket.socket, new: socket.socket) -> None:
+        """The same connection, now behind TLS: the same deadline."""
+        with self._lock:
+            due = self._due.pop(old, None)
+            if due is not None:
+                self._due[new] = due
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(0.5):
+            now = time.monotonic()
+            with self._lock:
+                late = [conn for conn, due in self._due.items() if due <= now]
+                for conn in late:
+                    del self._due[conn]
+            for conn in late:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already gone
+
+
 class _PageServer(ThreadingHTTPServer):
     daemon_threads = True
     tls: ssl.SSLContext | None = None
+    max_connections = MAX_CONNECTIONS
+    request_queue_size = 128  # the stdlib's 5 makes a burst of tablets wait on SYN retries
+
+    def __init__(self, address, handler) -> None:
+        self.deadlines = _HeaderDeadlines(HEADER_DEADLINE_S)  # first: a failed bind closes the server
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self._turned_away_logged_at = self._departures_logged_at = float("-inf")
+        self.departures = self.turned_away = 0
+
+    def process_request(self, request, client_address) -> None:
+        # A thread per connection, but never more than max_connections of them.
+        if not self._slots.acquire(blocking=False):
+            self.turned_away += 1
+            now = time.monotonic()
+            if now - self._turned_away_logged_at >= DEPARTURES_LOGGED_EVERY_S:
+                self._turned_away_logged_at = now
+                log.warning("the pages' server already has %d connections open: turning new ones away (%d so far)",
+                            self.max_connections, self.turned_away)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.deadlines.met(request)
+            self._slots.release()
+
+    def server_close(self) -> None:
+        self.deadlines.stop()
+        super().server_close()
 
     def finish_request(self, request, client_address) -> None:
+        self.deadlines.start(request)
         # The TLS handshake happens here, in the request's own thread: a slow or hostile
         # client must not stall the loop that accepts everyone else.
         if self.tls is not None:
             request.settimeout(PageHandler.timeout)
             try:
-                request = self.tls.wrap_socket(request, server_side=True)
+                wrapped = self.tls.wrap_socket(request, server_side=True)
             except (ssl.SSLError, OSError) as exc:
                 log.debug("TLS handshake with %s failed: %s", client_address[0], exc)
                 return
-        super().finish_request(request, client_address)
+            self.deadlines.moved(request, wrapped)
+            request = wrapped
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            self.deadlines.met(request)
 
     def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
+            # A tablet that walked out of Wi-Fi mid-download: nothing to fix, so one quiet line.
+            self.departures += 1
+            now = time.monotonic()
+            if now - self._departures_logged_at >= DEPARTURES_LOGGED_EVERY_S:
+                self._departures_logged_at = now
+                log.info("a page client at %s went away before its answer was sent (%s; %d so far)",
+                         client_address[0], type(error).__name__, self.departures)
+            return
         log.exception("web request from %s failed", client_address[0])
 
 
