@@ -128,3 +128,19 @@ def test_an_error_answer_stays_small_however_many_problems_the_request_has():
     assert "and 1395 more problems" in answer
     long_key = json.dumps({"transaction": "big-2", "x" * 5000: 1}).encode()
     assert len(handle_request("ticket", long_key, branch=None, max_payload_bytes=65536).response.model_dump_json()) < 600
+
+
+def test_every_generated_hostile_payload_is_refused_before_the_branch_is_consulted():
+    """The fuzz test over the broker relies on this: none of its payloads is a request the
+    agent may act on, so the store must be unchanged afterwards."""
+    from edge_agent.bus.requests import handle_request
+    from tests.hostile import BASES, KINDS, UNKNOWN_OPS, hostile_payloads
+
+    kinds_seen = set()
+    for op in [*BASES, *UNKNOWN_OPS]:
+        for kind, payload in hostile_payloads(seed=7, op=op, count=270):
+            handled = handle_request(op, payload, branch=None, max_payload_bytes=16384)
+            assert handled.response.status == "error" and handled.response.code is not ErrorCode.INTERNAL, (kind, payload[:80])
+            assert len(handled.response.model_dump_json()) < 1500, (kind, payload[:80])
+            kinds_seen.add(kind)
+    assert kinds_seen == set(KINDS)
