@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from edge_agent.bus.broker_setup import ROLES
 from lobby.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
 from lobby.contract import Answer
 
@@ -100,8 +101,10 @@ def _customers_import(args: argparse.Namespace, config: BranchConfig) -> int:
 def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.bus.broker_setup import setup_broker
 
-    credentials = setup_broker(config, args.out)
+    credentials = setup_broker(config, args.out, rotate=tuple(args.rotate))
     print(f"wrote {args.out}/mosquitto.conf, passwd, acl and credentials.json ({len(credentials)} users)")
+    for role in args.rotate:
+        print(f"new password for {credentials[role]['username']}: give it to every {role} client, then restart or reload the broker")
     print(f"start the broker with: mosquitto -c {Path(args.out).resolve()}/mosquitto.conf")
     return 0
 
@@ -260,8 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     broker = commands.add_parser("broker", help="the branch's MQTT broker").add_subparsers(dest="sub", required=True)
-    add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker).add_argument(
-        "--out", type=Path, required=True, help="directory to write into"
+    setup = add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker)
+    setup.add_argument("--out", type=Path, required=True, help="directory to write into")
+    setup.add_argument(
+        "--rotate", action="append", default=[], choices=ROLES, metavar="ROLE",
+        help="give this role a new password (a hall TV stolen, a tablet lost); may be repeated",
     )
 
     report = add("report", _report, "write the daily report (HTML with charts, and CSV)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -200,10 +201,11 @@ def test_acl_each_role_does_only_its_own_job(broker, agent):
     out = subprocess.run(
         ["mosquitto_pub", "-p", str(broker.config.mqtt.port), "-V", "mqttv5", "-q", "1",
          "-u", broker.credentials["kiosk"]["username"], "-P", broker.credentials["kiosk"]["password"],
+         "-i", broker.credentials["kiosk"]["username"] + ".cli",  # a client id of its own: connected, then refused
          "-t", watcher.root + "request/call_next", "-m", "{}"],
         capture_output=True, text=True, timeout=10,
     )
-    assert "Not authorized" in out.stderr
+    assert "Not authorized" in out.stderr and "Connection" not in out.stderr
 
     # The kiosk cannot read alerts: a VIP ticket by head office produces one, the kiosk sees nothing.
     watcher.publish("request/counter_open", {"transaction": tx(), "counter": "1"})
@@ -219,6 +221,61 @@ def test_acl_each_role_does_only_its_own_job(broker, agent):
     assert not wrong.connected.is_set()
     for c in (watcher, kiosk, kiosk_reader, manager, display, anonymous, wrong):
         c.close()
+
+
+def _publish_reason(publisher: RawClient, relative: str, payload: bytes = b"{}", retain: bool = False) -> str:
+    """The broker's MQTT 5 reason code for one QoS 1 publish."""
+    reasons: list[str] = []
+    done = threading.Event()
+
+    def on_publish(client, userdata, mid, reason, properties):
+        reasons.append(str(reason))
+        done.set()
+
+    publisher.client.on_publish = on_publish
+    publisher.client.publish(publisher.root + relative, payload, qos=1, retain=retain)
+    assert done.wait(5)
+    return reasons[0]
+
+
+def test_the_hall_displays_password_can_publish_nothing_and_read_no_names(broker, agent, agent_toml, tmp_path, branch_config):
+    """It sits in the TV browser's storage: whoever reads it there may watch the queue the
+    TV shows, and nothing else."""
+    card = import_customer(agent_toml, tmp_path, branch_config, "6222021234567890128", "王先生,vip,李经理")
+    display = client(broker, "display")
+    display.subscribe("#", "alerts/vip", "events/arrival", "response/#", "request/#")
+    user = broker.credentials["display"]["username"]
+    for relative in ("request/ticket", "request/call_next", "request/alert_ack", "agent/state", "queue/state",
+                     "devices/printer/state", "events/called", "alerts/vip", f"ping/{user}", f"response/{display.client_id}/x"):
+        assert _publish_reason(display, relative) == "Not authorized", relative
+    assert _publish_reason(display, "request/ticket", retain=True) == "Not authorized"
+    kiosk = client(broker, "kiosk")
+    kiosk.publish("request/ticket", {"transaction": (t := tx()), "service": "wealth", "card": card})
+    assert kiosk.response("ticket", t)["status"] == "ok"
+    display.wait_for(lambda m: any(topic == "queue/state" for topic, _, _ in m))
+    time.sleep(0.5)
+    seen = {topic for topic, _, _ in display.messages}
+    assert seen <= {"agent/state", "queue/state", "events/called"} | {t for t in seen if t.startswith("devices/")}, seen
+    assert "王先生" not in json.dumps([p for _, p, _ in display.messages if not isinstance(p, bytes)], ensure_ascii=False)
+    kiosk.close()
+    display.close()
+
+
+def test_a_leaked_password_is_rotated_for_one_role_only(broker, branch_config):
+    from edge_agent.bus.broker_setup import setup_broker
+
+    before = broker.credentials
+    after = setup_broker(broker.config, broker.directory, rotate=("display",))
+    assert after["display"]["password"] != before["display"]["password"]
+    assert all(after[role] == before[role] for role in ROLES if role != "display")
+    broker.restart()
+    old = RawClient(broker.config, before["display"])
+    new = RawClient(broker.config, after["display"])
+    assert new.wait_connected(5)
+    time.sleep(0.5)
+    assert not old.connected.is_set() and str(old.connect_result) == "Not authorized"
+    old.close()
+    new.close()
 
 
 def test_agent_state_birth_and_last_will(broker, agent):

@@ -77,14 +77,15 @@ def username(config: BranchConfig, role: str) -> str:
     return f"{config.branch.id}-{role}"
 
 
-def _load_or_make_credentials(path: Path, config: BranchConfig) -> dict[str, dict[str, str]]:
+def _load_or_make_credentials(path: Path, config: BranchConfig, rotate: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
     existing: dict[str, dict[str, str]] = {}
     if path.exists():
         existing = json.loads(path.read_text())
     credentials = {}
     for role in ROLES:
         old = existing.get(role)
-        password = old["password"] if old and old.get("username") == username(config, role) else secrets.token_urlsafe(24)
+        keep = old and old.get("username") == username(config, role) and role not in rotate
+        password = old["password"] if keep and old else secrets.token_urlsafe(24)
         credentials[role] = {"username": username(config, role), "password": password}
     return credentials
 
@@ -103,13 +104,15 @@ def acl_text(config: BranchConfig) -> str:
             lines.append(f"topic write {root}{topic}")
         for topic in access.subscribe:
             lines.append(f"topic read {root}{topic}")
+        if role != "display":
+            # A user may talk to itself on ping/<user>: a client can prove its connection is
+            # alive (and the bench measures the broker's bare round trip there). Not the hall
+            # TV's: its password sits in the TV's browser, so it may publish nothing at all.
+            lines.append(f"topic readwrite {root}ping/{username(config, role)}")
         lines.append("")
     # Every client reads the answers to its own requests, and only those: client ids are tied
     # to their users by the broker plugin, so no one can read another's by borrowing its id.
     lines.append(f"pattern read {root}response/%c/#")
-    # Every user may talk to itself on ping/<user>: a page can prove its connection is alive
-    # (and the bench measures the broker's bare round trip there).
-    lines.append(f"pattern readwrite {root}ping/%u")
     lines.append("")
     return "\n".join(lines)
 
@@ -261,12 +264,13 @@ def _let_broker_read(out: Path) -> None:
         os.chown(path, broker.pw_uid, broker.pw_gid)
 
 
-def setup_broker(config: BranchConfig, out: Path) -> dict[str, dict[str, str]]:
+def setup_broker(config: BranchConfig, out: Path, rotate: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
+    """`rotate`: roles that get a new password (the others keep theirs)."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
     os.chmod(out, 0o750)
-    credentials = _load_or_make_credentials(out / "credentials.json", config)
+    credentials = _load_or_make_credentials(out / "credentials.json", config, rotate)
     _write_private(out / "credentials.json", json.dumps(credentials, indent=2) + "\n")
     _hash_passwords(out / "passwd", credentials)
     _write_private(out / "acl", acl_text(config), 0o640)
