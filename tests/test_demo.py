@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 
-SOURCES = ("lobby", "edge_agent", "kiosk", "tools", "config")
+SOURCES = ("lobby", "edge_agent", "kiosk", "tools", "config", "broker")
 
 
 @pytest.fixture
@@ -35,6 +35,8 @@ def private_checkout():
         shutil.copytree(REPO / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
     if (REPO / "node_modules").exists():
         (checkout / "node_modules").symlink_to(REPO / "node_modules")
+    if (REPO / "build").exists():  # what `make` built there: the broker's client-id plugin
+        shutil.copytree(REPO / "build", checkout / "build")
     yield checkout
     if not os.environ.get("LOBBY_KEEP_DEMO"):
         shutil.rmtree(checkout, ignore_errors=True)

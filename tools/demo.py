@@ -23,6 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
+from edge_agent.bus.broker_setup import BrokerSetupError
 from lobby.bus.client import BusClient
 from lobby.bus.requester import Requester
 from lobby.card_key import card_token, load_or_create_key, mask_pan
@@ -59,6 +60,9 @@ def main() -> int:
     broker_folder.symlink_to(reachable_folder("lobby-demo-broker-"))
     try:
         return run_lobby(config, config_path, PrivateBroker(config, broker_folder))
+    except BrokerSetupError as exc:
+        print(f"the demo's broker cannot be set up: {exc}", file=sys.stderr)
+        return 1
     finally:
         keep_in_place(broker_folder)
 
