@@ -40,6 +40,11 @@ QUEUE_STATE_MIN_INTERVAL_S = 0.25  # coalesce bursts: at most 4 queue/state mess
 QUEUE_STATE_REFRESH_S = 30  # waits grow even when nothing happens
 HOUSEKEEPING_INTERVAL_S = 60
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # connected, yet an event waits this long: something is wrong
+# The broker keeps the agent's session (its request/+ subscription) this long while the agent
+# is away, so requests sent during a restart wait for it. Our clients give each request an
+# expiry of their own deadline (the kiosk's 30 s, a page's 6 s); this bounds how late one
+# without an expiry can still be served.
+REQUEST_SESSION_S = 60
 
 
 class Outputs(Protocol):
@@ -75,6 +80,8 @@ class Agent:
             client_id=credentials.username,
             ca_file=ca_file or config.mqtt.trusted_ca(),
             will=("agent/state", self._agent_state("offline").model_dump_json()),
+            clean_start=False,
+            session_expiry_s=REQUEST_SESSION_S,
         )
         self.publisher = OutboxPublisher(self.branch.store, self.bus)
         # Events already in the outbox at start-up were shown before the restart (or are stale).
@@ -85,6 +92,7 @@ class Agent:
         self._queue_dirty = True
         self._queue_published_at = 0.0
         self._housekeeping_at = 0.0
+        self._heartbeat_at = 0.0
         # Ops whose requests came without a response topic: logged once each, not per message.
         self._unanswerable_logged: set[str] = set()
         self.watchdog = Watchdog()
@@ -100,8 +108,11 @@ class Agent:
         if state == "online":
             pending = self.publisher.pending
             dropped = outbox.total_dropped(self.branch.store)
+        heartbeat = {}
+        if state == "online":
+            heartbeat = {"heartbeat_at": datetime.now(self.config.branch.zone), "heartbeat_s": self.config.mqtt.heartbeat_s}
         return AgentState(
-            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped
+            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped, **heartbeat
         )
 
     def _on_connection(self, connected: bool) -> None:
@@ -109,13 +120,21 @@ class Agent:
             self.jobs.put(self._announce_online)
 
     def _announce_online(self) -> None:
-        self.bus.publish("agent/state", self._agent_state("online").model_dump_json(), retain=True)
+        self._heartbeat()
         # The devices' retained states again, as they are now: whatever the broker kept
         # (from before a restart, or queued while it was away) may be out of date.
         if self.outputs is not None:
             for device_id, state in self.outputs.device_states().items():
                 self._publish_device(device_id, state)
         self._queue_dirty = True
+
+    def _heartbeat(self) -> None:
+        self.bus.publish("agent/state", self._agent_state("online").model_dump_json(), retain=True)
+        self._heartbeat_at = time.monotonic()
+
+    def _maybe_heartbeat(self) -> None:
+        if self.bus.connected.is_set() and time.monotonic() - self._heartbeat_at >= self.config.mqtt.heartbeat_s:
+            self._heartbeat()
 
     def _on_request(self, topic: str, payload: bytes, reply: ReplyTo | None) -> None:
         op = topic.removeprefix("request/")
@@ -198,6 +217,7 @@ class Agent:
             self._feed_local_outputs()
             self.publisher.pump()
             self._maybe_publish_queue_state()
+            self._maybe_heartbeat()
             self._maybe_housekeeping()
             self.watchdog.tick(*self._health())
         self.shutdown()

@@ -20,6 +20,7 @@ import queue
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,31 +73,43 @@ class AgentListener(Protocol):
 
     def on_device_state(self, device_id: str, state: DeviceState) -> None: ...
 
+    def on_waiting(self) -> None:
+        """A request's first try went unanswered; it is being retried until its deadline."""
+
 
 # ---- is the agent there? -------------------------------------------------------------------
 
 
 class Availability:
-    """Pure bookkeeping; `available` changes only through these four calls."""
+    """Pure bookkeeping; `available` changes only through these five calls."""
 
     def __init__(self) -> None:
         self.connected = False
         self.online = False
         self.silent = False  # a request went unanswered; waiting for a sign of life
+        self.stale = False  # no agent/state heard for longer than its heartbeat allows
+        self._heard_at = 0.0
+        self._stale_after_s: float | None = None
         self._last_payload: dict[str, bytes] = {}
 
     @property
     def available(self) -> bool:
-        return self.connected and self.online and not self.silent
+        return self.connected and self.online and not self.silent and not self.stale
 
     def on_connection(self, connected: bool) -> None:
         self.connected = connected
 
-    def on_agent_state(self, payload: bytes, online: bool) -> None:
+    def on_agent_state(self, payload: bytes, online: bool, stale_after_s: float | None = None, now: float = 0.0) -> None:
+        """`now`: a monotonic clock. Any agent/state restarts the heartbeat's count, even a
+        retained copy: a dead agent's restored "online" then goes stale within the bound."""
         fresh = self._fresh("agent/state", payload)
         self.online = online
+        self._heard_at, self._stale_after_s, self.stale = now, stale_after_s, False
         if online and fresh:
             self.silent = False
+
+    def on_clock(self, now: float) -> None:
+        self.stale = self._stale_after_s is not None and now - self._heard_at > self._stale_after_s
 
     def on_queue_state(self, payload: bytes) -> None:
         # A retained copy delivered again after a reconnect is the same bytes: not a sign of life.
@@ -134,6 +147,8 @@ class AgentLink:
         self.requester = Requester(self.bus)
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="kiosk-requests", daemon=True)
+        self._stopping = threading.Event()
+        self._clock = threading.Thread(target=self._watch_heartbeat, name="kiosk-heartbeat", daemon=True)
         self.bus.subscribe("agent/state", self._on_agent_state)
         self.bus.subscribe("queue/state", self._on_queue_state)
         self.bus.subscribe("devices/+/state", self._on_device_state)
@@ -141,9 +156,11 @@ class AgentLink:
 
     def start(self) -> None:
         self._worker.start()
+        self._clock.start()
         self.bus.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._jobs.put(None)
         self.bus.stop()
         if self._worker.is_alive():
@@ -171,7 +188,7 @@ class AgentLink:
         self.deliver(lambda: done(outcome))
 
     def ticket_now(self, fields: dict) -> TicketOutcome:
-        """Blocking (worker thread, benches): one retry with the same transaction."""
+        """Blocking (worker thread, benches): retried with the same transaction until the deadline."""
         return self._read_answer("ticket", fields, TicketAnswer, Issued)
 
     def identify_now(self, card: CardIdentity) -> IdentifyOutcome:
@@ -190,9 +207,12 @@ class AgentLink:
 
     def _request(self, op: str, fields: dict) -> dict | Refused | Unreachable:
         """The answer's data, or why there is none. Never logs the card (only its masked number exists here)."""
-        timeout = self.config.kiosk.request_timeout_s
+        kiosk = self.config.kiosk
         try:
-            answer = self.requester.request(op, fields, timeout=timeout, retries=1)
+            answer = self.requester.request(
+                op, fields, timeout=kiosk.request_timeout_s, deadline_s=kiosk.request_deadline_s,
+                on_waiting=lambda: self.deliver(self.listener.on_waiting),
+            )
         except AgentUnreachable as exc:
             log.warning("the agent did not answer %s (%s): showing the out-of-service screen", op, exc)
             with self._lock:
@@ -217,8 +237,14 @@ class AgentLink:
         if state is None:
             return
         with self._lock:
-            self.availability.on_agent_state(payload, state.state == "online")
+            self.availability.on_agent_state(payload, state.state == "online", state.stale_after_s(), time.monotonic())
         self._report_availability()
+
+    def _watch_heartbeat(self) -> None:
+        while not self._stopping.wait(0.5):
+            with self._lock:
+                self.availability.on_clock(time.monotonic())
+            self._report_availability()
 
     def _on_queue_state(self, topic: str, payload: bytes) -> None:
         state = _parse(QueueState, topic, payload)

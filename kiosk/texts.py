@@ -17,6 +17,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "back": ("返回首页", "Back to start"),
     "busy_ticket": ("正在为您取号…", "Getting your ticket…"),
     "busy_identify": ("正在识别您的银行卡…", "Reading your card…"),
+    "busy_one_moment": ("请稍候，仍在为您取号…", "One moment, please: still getting your ticket…"),
     # ---- home ----------------------------------------------------------------------------
     "home_title": ("您好，请选择业务", "Welcome. Please choose a service"),
     "swipe_title": ("刷银行卡，享专属服务", "Swipe your bank card for personal service"),

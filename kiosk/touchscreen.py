@@ -169,8 +169,15 @@ class KioskApp(App):
     def on_device_state(self, device_id: str, state: DeviceState) -> None:
         self.state.apply_device_state(device_id, state)
 
+    def on_waiting(self) -> None:
+        if self.state.busy:
+            self.state.busy = "busy_one_moment"
+
     def _availability_changed(self, _state, available: bool) -> None:
-        if not available:
+        if not available and self.state.busy:
+            # A request is being retried: its ticket may exist already. The answer decides.
+            self.state.busy = "busy_one_moment"
+        elif not available:
             self.go("out_of_service")
         elif self.sm.current == "out_of_service":
             self.go_home()
@@ -218,14 +225,14 @@ class KioskApp(App):
         if isinstance(outcome, Issued):
             self.state.ticket, self.state.notice = outcome.answer, None
             self.go("ticket" if outcome.answer.printed else "printer_failure")
-        elif isinstance(outcome, Refused):
+        elif isinstance(outcome, Refused) and self.state.available:
             if outcome.code == "service_not_offered":
                 self.state.forget_card()
                 self.state.say("notice_not_offered")
             else:
                 self.state.say("notice_refused")
             self.go("identified" if self.state.cardholder is not None else "home")
-        else:
+        else:  # no answer by the deadline, or the agent went away meanwhile
             self.go("out_of_service")
 
     # ---- card swipes ------------------------------------------------------------------------------
@@ -249,7 +256,9 @@ class KioskApp(App):
 
     def _identify_answered(self, card: CardIdentity, outcome: IdentifyOutcome) -> None:
         self.state.busy = ""
-        if isinstance(outcome, Identified) and outcome.answer.known:
+        if not self.state.available and not isinstance(outcome, Identified):
+            self.go("out_of_service")
+        elif isinstance(outcome, Identified) and outcome.answer.known:
             self.state.identified(card, outcome.answer)
             self.go("identified")
         elif isinstance(outcome, (Identified, Refused)):

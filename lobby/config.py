@@ -111,6 +111,8 @@ class MqttSection(Section):
     cert_file: Path | None = None
     key_file: Path | None = None
     max_payload_bytes: int = Field(16384, ge=256, le=1_048_576)
+    # agent/state is republished this often while the agent runs (a heartbeat clients check).
+    heartbeat_s: float = Field(10, ge=0.5, le=300)
 
     outbox_max_events: int = Field(100_000, ge=100)
     outbox_max_age_hours: float = Field(72, gt=0)
@@ -214,6 +216,9 @@ class KioskSection(Section):
     fullscreen: bool = True
     idle_timeout_s: float = Field(45, ge=5)
     request_timeout_s: float = Field(3, gt=0)
+    # A tap is retried (same transaction, so never two tickets) until this long after it,
+    # with "one moment" on screen: well past an agent restart (systemd: 2 s, then ~3 s to start).
+    request_deadline_s: float = Field(30, gt=0, le=600)
     # Offer self-service when the estimated wait is at least this long.
     diversion_min_wait_min: float = Field(15, ge=0)
     card_reader: CardReaderSettings = CardReaderSettings()

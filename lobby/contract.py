@@ -329,12 +329,25 @@ EVENT_TOPICS: dict[type[Event], str] = {
 # ---- retained state -----------------------------------------------------------------
 
 
+# A client that has heard no agent/state for this many heartbeats treats the agent as
+# offline: a broker restarted after the agent died restores its retained "online", and no
+# last will follows, so only the silence tells.
+STALE_AFTER_HEARTBEATS = 3
+
+
 class AgentState(BaseModel):
     state: Literal["online", "offline"]
     version: str
     since: datetime
     outbox_pending: int = 0
     outbox_dropped: int = 0
+    # While online, agent/state is published again every heartbeat_s seconds.
+    heartbeat_at: datetime | None = None
+    heartbeat_s: float | None = None
+
+    def stale_after_s(self) -> float | None:
+        """Seconds of silence after which this state no longer holds (None: it does not expire)."""
+        return STALE_AFTER_HEARTBEATS * self.heartbeat_s if self.state == "online" and self.heartbeat_s else None
 
 
 class ServiceQueueState(BaseModel):

@@ -229,3 +229,28 @@ def test_a_restarted_agent_is_a_sign_of_life():
     a.on_agent_state(b'{"state":"offline","since":"1"}', online=False)
     a.on_agent_state(b'{"state":"online","since":"2"}', online=True)
     assert a.available
+
+
+def test_an_agent_state_not_heard_for_three_heartbeats_is_stale():
+    """A broker restarted after the agent died restores the retained "online"; only the
+    silence that follows tells the kiosk the agent is gone."""
+    a = Availability()
+    a.on_connection(True)
+    a.on_agent_state(b'{"state":"online","since":"1","heartbeat_at":"a"}', online=True, stale_after_s=30, now=100.0)
+    a.on_clock(129.9)
+    assert a.available
+    a.on_clock(130.1)
+    assert not a.available and a.stale
+    a.on_agent_state(b'{"state":"online","since":"1","heartbeat_at":"b"}', online=True, stale_after_s=30, now=131.0)
+    assert a.available  # the next heartbeat
+    a.on_agent_state(b'{"state":"offline","since":"1"}', online=False, stale_after_s=None, now=132.0)
+    a.on_clock(10_000.0)
+    assert not a.available and not a.stale  # offline is offline, not stale
+
+
+def test_an_agent_state_without_a_heartbeat_never_goes_stale():
+    a = Availability()
+    a.on_connection(True)
+    a.on_agent_state(b'{"state":"online","since":"1"}', online=True, stale_after_s=None, now=0.0)
+    a.on_clock(1e9)
+    assert a.available

@@ -47,7 +47,7 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
     # The printer's status timeout is generous here: on a busy test machine a slow answer would
     # turn a walk-in's ticket into the printer-failure screen (which has its own step below).
     # The kiosk's request timeout stays above the agent's worst printing time (1 + 2 + 1 s).
-    settings = {"idle_timeout_s": 5, "request_timeout_s": 5, "status_timeout_s": 1.0, "write_timeout_s": 2.0}
+    settings = {"idle_timeout_s": 5, "request_timeout_s": 5, "request_deadline_s": 12, "status_timeout_s": 1.0, "write_timeout_s": 2.0}
     with lobby(broker, branch_toml, start_agent=False, **settings) as (config_path, _):
         listener = RawClient(broker.config, broker.credentials["hq"])  # head office hears every topic of the branch
         listener.subscribe("#")
@@ -88,6 +88,7 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
         assert not problems, f"{name}: more on the screen than fits: {problems}"
     assert report["elder_never_diverted"] and report["idle_timeout_went_home"]
     assert report["back_after_clean_stop"] and report["back_after_silence"] and report["back_after_kill"]
+    assert report["one_moment"]
 
     # The screenshots are real renderings: full size, many colours, the navy header at the top.
     assert len(report["shots"]) >= 30
@@ -267,14 +268,17 @@ def walk_every_screen(d, config, swipe_port, agent, report) -> None:
     d.wait_screen("home", timeout=30)
     report["back_after_clean_stop"] = True
 
-    # The agent hangs mid-request (frozen, its connection still open): the retry, then out of
-    # service, then back by itself when the agent moves again.
+    # The agent hangs mid-request (frozen, its connection still open): "one moment" while the
+    # tap is retried, out of service at the deadline, back by itself when the agent moves again.
     os.kill(agent.process.pid, signal.SIGSTOP)
     try:
         d.tap_service(plain_service(config))
         d.wait_for(lambda: bool(app.state.busy), "the busy overlay")
         report["shots"].append(str(d.shot("busy-zh")))
-        d.wait_screen("out_of_service", timeout=2 * config.kiosk.request_timeout_s + 5)
+        d.wait_for(lambda: app.state.busy == "busy_one_moment", "one moment, after the first try went unanswered")
+        report["shots"].append(str(d.shot("one-moment-zh")))
+        report["one_moment"] = True
+        d.wait_screen("out_of_service", timeout=config.kiosk.request_deadline_s + 5)
     finally:
         os.kill(agent.process.pid, signal.SIGCONT)
     d.wait_screen("home", timeout=40)

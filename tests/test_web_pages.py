@@ -332,3 +332,35 @@ def test_the_connection_indicator_notices_a_link_that_went_silent(browser, broke
         os.kill(broker.process.pid, signal.SIGCONT)
     page.wait_for_selector("#conn[data-state=connected]", timeout=30000)
     assert errors.errors == []
+
+
+def test_the_tablet_says_offline_when_the_agent_died_while_the_broker_was_down(browser, broker, branch_toml, shots):
+    """A restarted broker restores the agent's retained "online" with no last will to follow:
+    the tablet showed a dead agent as alive for ever. Now three silent heartbeats (1 s each
+    here) bring up the offline banner."""
+    toml = write_config_for(broker, branch_toml)
+    agent = AgentProcess(toml, env={"LOBBY_MQTT__HEARTBEAT_S": "1"})
+    agent.start()
+    try:
+        watcher = RawClient(broker.config, broker.credentials["display"])
+        watcher.subscribe("agent/state")
+        watcher.wait_for(lambda m: any(t == "agent/state" and p.get("heartbeat_s") == 1 for t, p, _ in m), timeout=20)
+        watcher.close()
+        config = load_config(toml)
+        page, errors = open_page(browser, config, "manager", TABLET)
+        sign_in(page, broker.credentials["manager"])
+        page.wait_for_selector("#conn[data-state=connected]")
+        page.wait_for_timeout(4000)  # heartbeats keep it online past the bound
+        assert page.locator("#banners .banner-bad").count() == 0
+        broker.process.kill()
+        broker.process.wait()
+        agent.kill()
+        broker.start()
+        page.wait_for_selector("#conn[data-state=connected]", timeout=20000)
+        page.wait_for_selector("#banners .banner-bad", timeout=8000)
+        assert "offline" in text(page, "#banners").lower() or "离线" in text(page, "#banners")
+        assert page.locator("main.agent-offline").count() == 1
+        shots(page, "manager-agent-stale-zh")
+        assert errors.errors == []
+    finally:
+        agent.stop()

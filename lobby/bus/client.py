@@ -237,15 +237,18 @@ class BusClient:
 
     def publish(
         self, relative: str, payload: str | bytes, qos: int = 1, retain: bool = False,
-        reply_to: str | None = None, correlation: bytes | None = None,
+        reply_to: str | None = None, correlation: bytes | None = None, expiry_s: int | None = None,
     ) -> int:
         """Queue a message; returns paho's message id. Acknowledgements arrive at `on_ack`.
-        `reply_to` (relative) and `correlation` go out as MQTT 5 request/response properties."""
+        `reply_to` (relative) and `correlation` go out as MQTT 5 request/response properties;
+        `expiry_s`: the broker drops the message if it cannot deliver it within that time."""
         if "+" in relative or "#" in relative:
             raise ValueError(f"refusing to publish to a wildcard topic: {relative}")
         properties = None
-        if reply_to is not None or correlation is not None:
+        if reply_to is not None or correlation is not None or expiry_s is not None:
             properties = Properties(PacketTypes.PUBLISH)
+            if expiry_s is not None:
+                properties.MessageExpiryInterval = expiry_s
             if reply_to is not None:
                 properties.ResponseTopic = self.topic(reply_to)
             if correlation is not None:

@@ -6,13 +6,20 @@ this client may read (the broker's ACL), and carries its transaction as correlat
 no other kiosk ever sees the answer. A request gets a fresh transaction id; if no answer
 comes within the timeout it is sent again with the *same* id (the agent answers a repeat
 with its first answer and changes nothing), and after the retries `AgentUnreachable` says so.
+
+With a deadline, a request is retried until the deadline instead (the kiosk: well past an
+agent restart), and each copy carries an MQTT 5 message expiry of the time left, so the
+broker, which keeps requests for a restarting agent, drops the ones nobody waits for.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
 import uuid
+from collections.abc import Callable
 
 from lobby.bus.client import BusClient, answers_topic
 
@@ -42,21 +49,39 @@ class Requester:
             slot[1].append(answer)
             slot[0].set()
 
-    def request(self, op: str, fields: dict, timeout: float = 3.0, retries: int = 1) -> dict:
-        """Send and wait for the answer (a dict with status/data/error). Raises AgentUnreachable."""
+    def request(
+        self, op: str, fields: dict, timeout: float = 3.0, retries: int = 1,
+        deadline_s: float | None = None, on_waiting: Callable[[], None] | None = None,
+    ) -> dict:
+        """Send and wait for the answer (a dict with status/data/error). Raises AgentUnreachable.
+
+        `deadline_s`: retry every `timeout` until this long after the first try (instead of
+        `retries` times); `on_waiting` is called once, when the first try goes unanswered."""
         transaction = uuid.uuid4().hex
         done, answers = threading.Event(), list[dict]()
+        started = time.monotonic()
         with self._lock:
             self._waiting[transaction] = (done, answers)
         try:
-            for _ in range(1 + retries):
+            tries = 0
+            while True:
+                expiry = None
+                if deadline_s is not None:
+                    expiry = max(1, math.ceil(deadline_s - (time.monotonic() - started)))
                 self.bus.publish(
                     f"request/{op}", json.dumps({"transaction": transaction, **fields}, ensure_ascii=False),
-                    reply_to=answers_topic(self.bus.client_id, op), correlation=transaction.encode(),
+                    reply_to=answers_topic(self.bus.client_id, op), correlation=transaction.encode(), expiry_s=expiry,
                 )
-                if done.wait(timeout):
+                tries += 1
+                wait = timeout if deadline_s is None else min(timeout, max(0.0, started + deadline_s - time.monotonic()))
+                if done.wait(wait):
                     return answers[0]
-            raise AgentUnreachable(f"no answer to {op} after {1 + retries} tries of {timeout:g} s")
+                if tries == 1 and on_waiting is not None:
+                    on_waiting()
+                out_of_tries = tries > retries if deadline_s is None else time.monotonic() - started >= deadline_s
+                if out_of_tries:
+                    break
+            raise AgentUnreachable(f"no answer to {op} after {tries} tries over {time.monotonic() - started:.0f} s")
         finally:
             with self._lock:
                 self._waiting.pop(transaction, None)

@@ -9,6 +9,7 @@
 import { current as branch, counter, loadBranch, service } from "../shared/branch.js";
 import { Bus, FINAL_STATES } from "../shared/bus.js";
 import { lang, onLang, setLang } from "../shared/i18n.js";
+import { AgentLiveness } from "../shared/liveness.js";
 import { audioReady, callChime, unlockAudio } from "../shared/sound.js";
 import { endedWords } from "../shared/status.js";
 
@@ -33,7 +34,7 @@ const TEXTS = {
 const TOPICS = ["events/called", "queue/state", "agent/state"];
 
 const $ = (id) => document.getElementById(id);
-let bus = null, queueState = null, agentSince = null, agentOnline = true;
+let bus = null, queueState = null, agentSince = null;
 let calls = [];  // newest first
 
 // Both languages, the chosen one first: pair -> [first, second].
@@ -161,9 +162,11 @@ function onCalled(event) {
   document.body.dataset.lastCall = `${event.ticket}@${event.counter}`;  // for tests and a technician's remote check
 }
 
+const liveness = new AgentLiveness((online) => $("notice-agent").classList.toggle("hidden", online));
+
 async function onAgentState(data) {
-  agentOnline = data.state === "online";
-  $("notice-agent").classList.toggle("hidden", agentOnline);
+  liveness.heard(data);
+  const agentOnline = data.state === "online";
   // The agent restarted: its configuration may have changed (services, counter names).
   if (agentOnline && agentSince && data.since !== agentSince) { await loadBranch(); renderStatic(); }
   if (agentOnline) agentSince = data.since;

@@ -124,11 +124,7 @@ function onAnswered(event) {
 }
 
 function onMessage(topic, data) {
-  if (health.handle(topic, data)) {
-    // With the agent away the queue figures are its last word, not the lobby now: show them faded.
-    $("main").classList.toggle("agent-offline", !health.agentOnline());
-    return;
-  }
+  if (health.handle(topic, data)) return;
   if (topic === "alerts/vip") { if (bus.firstTime(data.event_id)) onAlert(data); }
   else if (topic === "alerts/answered") { if (bus.firstTime(data.event_id)) onAnswered(data); }
   else if (topic === "events/called") { if (book.called(data)) renderAlerts(); }
@@ -136,7 +132,8 @@ function onMessage(topic, data) {
 }
 
 const showConnection = connectionChip($("conn"));
-const health = new BranchHealth($("banners"));
+// With the agent away the queue figures are its last word, not the lobby now: show them faded.
+const health = new BranchHealth($("banners"), { onAgent: (online) => $("main").classList.toggle("agent-offline", !online) });
 
 function connect(credentials) {
   if (bus) bus.close();

@@ -134,7 +134,9 @@ export class Bus {
       }, timeoutMs);
       this.pending.set(transaction, (answer) => { clearTimeout(timer); resolve(answer); });
       const body = JSON.stringify({ transaction, ...fields });
-      const properties = { responseTopic: this.topic(`${this.answers}${op}`) };
+      // The broker keeps requests for a restarting agent; this one only while we wait for it,
+      // so a teller's "call next" that timed out is never acted on minutes later.
+      const properties = { responseTopic: this.topic(`${this.answers}${op}`), messageExpiryInterval: Math.ceil(timeoutMs / 1000) };
       this.client.publish(this.topic(`request/${op}`), body, { qos: 1, properties }, (err) => {
         if (err && this.pending.delete(transaction)) {
           clearTimeout(timer);

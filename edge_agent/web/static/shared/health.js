@@ -2,6 +2,7 @@
 // that need someone (printer out of paper, a counter display unplugged), from the retained
 // agent/state and devices/+/state topics.
 import { lang, onLang, t } from "./i18n.js";
+import { AgentLiveness } from "./liveness.js";
 
 const DEVICE_NAMES = { printer: ["取号机打印机", "The ticket printer"], counter_display: ["窗口显示屏", "A counter display"] };
 const STATUS_WORDS = {
@@ -14,23 +15,24 @@ const STATUS_WORDS = {
 
 export class BranchHealth {
   // devices: false = only the agent's state (the teller's console).
-  constructor(container, { devices = true } = {}) {
+  // onAgent(online): the agent came or went, from a message or a heartbeat gone stale.
+  constructor(container, { devices = true, onAgent = () => {} } = {}) {
     this.container = container;
     this.showDevices = devices;
-    this.agentState = null;
+    this.liveness = new AgentLiveness((online) => { this.render(); onAgent(online); });
     this.devices = new Map();
     onLang(() => this.render());
   }
 
   // Returns true when the message was about health (so pages can ignore it further).
   handle(topic, data) {
-    if (topic === "agent/state") { this.agentState = data; this.render(); return true; }
+    if (topic === "agent/state") { this.liveness.heard(data); this.render(); return true; }
     const match = /^devices\/([^/]+)\/state$/.exec(topic);
     if (match) { this.devices.set(match[1], data); this.render(); return true; }
     return false;
   }
 
-  agentOnline() { return !this.agentState || this.agentState.state === "online"; }
+  agentOnline() { return this.liveness.online(); }
 
   problems() {
     if (!this.showDevices) return [];
