@@ -140,7 +140,7 @@ def main() -> int:
     args = parser.parse_args()
 
     home = reachable_folder("lobby-idle-")
-    text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8").replace("/var/lib/lobby", str(home / "state"))
+    text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8").replace("/var/lib/lobby", str(home / "state")).replace("tickets_outside_hours = false", "tickets_outside_hours = true")
     text = text.replace("virtual_paced = true", "virtual_paced = false").replace("port = 8080", f"port = {free_port()}")
     draft = home / "draft.toml"
     draft.write_text(text, encoding="utf-8")

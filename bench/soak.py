@@ -54,7 +54,7 @@ class Soak:
         self.seconds = seconds
         self.rng = random.Random(seed)
         self.home = Path(tempfile.mkdtemp(prefix="lobby-soak-"))
-        text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8").replace("/var/lib/lobby", str(self.home))
+        text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8").replace("/var/lib/lobby", str(self.home)).replace("tickets_outside_hours = false", "tickets_outside_hours = true")
         text = text.replace("port = 8080", f"port = {free_port()}").replace("baudrate = 38400", "baudrate = 115200")
         toml = self.home / "branch.toml"
         toml.write_text(text, encoding="utf-8")

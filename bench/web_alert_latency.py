@@ -98,7 +98,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def branch(home: Path):
     """The example branch, its broker on free ports, customers imported, agent config written."""
-    text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8").replace("/var/lib/lobby", str(home))
+    text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8").replace("/var/lib/lobby", str(home)).replace("tickets_outside_hours = false", "tickets_outside_hours = true")
     text = text.replace('credentials_file = "/etc/lobby/broker/credentials.json"', f'credentials_file = "{home / "broker" / "credentials.json"}"')
     (home / "branch.toml").write_text(text, encoding="utf-8")
     broker = private_broker_for(load_config(home / "branch.toml"))

@@ -267,6 +267,8 @@ class Agent:
         )
         if dropped and self.bus.connected.is_set():
             self._announce_online()  # agent/state carries the drop count
+        if self.branch.close_ended_days():
+            self._queue_dirty = True
         close_day(self.branch.store, datetime.now(self.config.branch.zone).date(), self.config.store.retention_days)
 
     def stop(self) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from edge_agent import events
+from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
 from edge_agent.store import alerts, outbox, transactions
@@ -92,6 +93,7 @@ class Branch:
         self.engine = build_engine(config, store)
         self._seen_version = store.data_version()
         self._stale = False
+        self._clock_warned: set[tuple[date, date]] = set()
 
     @classmethod
     def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:
@@ -112,6 +114,7 @@ class Branch:
                     if first is not None:
                         return _replay(op, transaction, first)
                 self._sync()
+                self._expire_ended_days(conn, now)
                 try:
                     data = action(conn, now)
                     answer: dict[str, Any] = {"status": "ok", "data": data.model_dump(mode="json")}
@@ -127,6 +130,60 @@ class Branch:
         if refusal is not None:
             raise refusal
         return data
+
+    # ---- the end of a business day ------------------------------------------------------
+
+    def _ends(self, ticket: Ticket) -> datetime:
+        branch = self.config.branch
+        return day_end(ticket.business_day, ticket.issued_at, branch.hours_on, timedelta(minutes=branch.close_grace_min), branch.zone)
+
+    def _expire_ended_days(self, conn: sqlite3.Connection, now: datetime) -> list[Ticket]:
+        """Inside the caller's transaction: tickets whose business day is over are closed with
+        their own event, before anything else is done (tomorrow's A001 never waits behind them)."""
+        expired = self.engine.expire(now, self._ends)
+        for ticket in expired:
+            rows.save_ticket(conn, ticket)
+            rows.record_event(conn, ticket.id, "expired", now, ticket.counter, {})
+            outbox.enqueue(conn, events.expired(ticket, now), now)
+            if ticket.counter is not None:
+                rows.save_counter(conn, self.engine.counter(ticket.counter))
+        if expired:
+            log.info("closed %d ticket(s) left open when their business day ended: %s", len(expired),
+                     ", ".join(t.label for t in expired[:20]))
+        return expired
+
+    def close_ended_days(self) -> int:
+        """The agent's housekeeping: expire what is due even when nobody asks for anything."""
+        try:
+            with self.store.write() as conn:
+                self._sync()
+                expired = self._expire_ended_days(conn, self.clock())
+        except BaseException:
+            self._stale = True
+            raise
+        return len(expired)
+
+    def _check_open(self, now: datetime) -> None:
+        branch = self.config.branch
+        local = now.astimezone(branch.zone)
+        hours = branch.hours_on(local.weekday())
+        if branch.tickets_outside_hours or (hours is not None and hours[0] <= local.time() < hours[1]):
+            return
+        when = f"today's hours are {hours[0]:%H:%M}-{hours[1]:%H:%M}" if hours else "it is closed all day today"
+        raise QueueError(ErrorCode.BRANCH_CLOSED, f"The branch is closed now ({when}): no tickets are issued.")
+
+    def _check_clock(self, now: datetime) -> None:
+        """The business day never moves back (engine.issue); a clock or time zone that was
+        ahead for a while leaves it in the future, which a technician must hear about."""
+        today = now.astimezone(self.config.branch.zone).date()
+        day = self.engine.business_day
+        if day is not None and day > today and (day, today) not in self._clock_warned:
+            self._clock_warned.add((day, today))
+            log.error(
+                "the clock says %s but tickets were already numbered for %s: the clock or [branch] timezone was "
+                "wrong at some point. Numbering carries on from %s's numbers so none repeats; check the time "
+                "(timedatectl) and the time zone, and expect today's numbers to continue yesterday's", today, day, day,
+            )
 
     def _sync(self) -> None:
         version = self.store.data_version()
@@ -149,6 +206,8 @@ class Branch:
         """`tier` is for a technician's test tickets; with a card, the directory decides."""
 
         def action(conn: sqlite3.Connection, now: datetime) -> TicketAnswer:
+            self._check_open(now)
+            self._check_clock(now)
             customer: Customer | None = find_customer(self.store, card.token) if card else None
             ticket_tier = customer.tier if customer else (Tier.MASS if card else Tier(tier))
             self._check_offered(service, ticket_tier)

@@ -26,6 +26,7 @@ from lobby.contract import (
     CardholderAnswer,
     CardIdentity,
     CounterQueueState,
+    ExpiredEvent,
     Greeting,
     NoShowEvent,
     QueueState,
@@ -84,6 +85,13 @@ def served(ticket: Ticket, now: datetime) -> ServedEvent:
     took = round((now - ticket.called_at).total_seconds()) if ticket.called_at else 0
     return ServedEvent(
         ticket=ticket.label, ticket_id=ticket.id, counter=ticket.counter, service=ticket.service, at=now, service_time_s=took
+    )
+
+
+def expired(ticket: Ticket, now: datetime) -> ExpiredEvent:
+    return ExpiredEvent(
+        ticket=ticket.label, ticket_id=ticket.id, service=ticket.service, tier=ticket.tier, issued_at=ticket.issued_at,
+        at=now, waited_s=round((now - ticket.issued_at).total_seconds()),
     )
 
 

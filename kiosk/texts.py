@@ -38,6 +38,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "该业务暂时无法取号，请选择其他业务，或咨询大堂经理。",
         "We cannot issue a ticket for this service right now. Please choose another or ask the lobby manager.",
     ),
+    "notice_closed": (
+        "本网点现在不营业，暂停取号。欢迎在营业时间内光临，自助设备和手机银行可随时使用。",
+        "The branch is closed now, so no tickets are issued. Please come back during opening hours; self-service and mobile banking are always open.",
+    ),
     "notice_printer": (
         "号票暂时无法打印，取号后号码将显示在屏幕上。",
         "Tickets cannot be printed right now: your number will be shown on screen.",

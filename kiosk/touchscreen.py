@@ -229,6 +229,8 @@ class KioskApp(App):
             if outcome.code == "service_not_offered":
                 self.state.forget_card()
                 self.state.say("notice_not_offered")
+            elif outcome.code == "branch_closed":
+                self.state.say("notice_closed")
             else:
                 self.state.say("notice_refused")
             self.go("identified" if self.state.cardholder is not None else "home")

@@ -44,6 +44,11 @@ class BranchSection(Section):
     timezone: str = "Asia/Shanghai"
     # "mon-fri" style keys -> "09:00-17:00"; a day not listed is closed.
     opening_hours: dict[str, str] = Field(default_factory=lambda: {"mon-fri": "09:00-17:00"})
+    # Open tickets expire this long after closing (customers still inside are served), and
+    # at the day change at the latest.
+    close_grace_min: float = Field(30, ge=0, le=12 * 60)
+    # false: outside opening hours the kiosk says the branch is closed and issues no ticket.
+    tickets_outside_hours: bool = False
 
     @field_validator("timezone")
     @classmethod

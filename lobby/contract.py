@@ -289,6 +289,18 @@ class AlertAnsweredEvent(Event):
     after_s: int
 
 
+class ExpiredEvent(Event):
+    """A ticket still open when its business day ended: closed, never called."""
+
+    ticket: str
+    ticket_id: str
+    service: str
+    tier: Tier
+    issued_at: datetime
+    at: datetime
+    waited_s: int
+
+
 class ServedEvent(Event):
     ticket: str
     ticket_id: str
@@ -323,6 +335,7 @@ EVENT_TOPICS: dict[type[Event], str] = {
     ServedEvent: "events/served",
     NoShowEvent: "events/no_show",
     TransferredEvent: "events/transferred",
+    ExpiredEvent: "events/expired",
 }
 
 

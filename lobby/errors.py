@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_SERVICE = "unknown_service"
     SERVICE_NOT_OFFERED = "service_not_offered"
     SERVICE_NOT_SERVED = "service_not_served"
+    BRANCH_CLOSED = "branch_closed"
     UNKNOWN_COUNTER = "unknown_counter"
     COUNTER_CLOSED = "counter_closed"
     COUNTER_BUSY = "counter_busy"

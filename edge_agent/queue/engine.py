@@ -17,7 +17,7 @@ and last numbers, then `observe()` for recent completed tickets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
@@ -221,6 +221,23 @@ class QueueEngine:
             )
         state.open, state.since = False, now
         return replace(state)
+
+    # ---- the end of a business day -------------------------------------------------------
+
+    def expire(self, now: datetime, ends: Callable[[Ticket], datetime]) -> list[Ticket]:
+        """Close every open ticket whose business day ended (`ends(ticket) <= now`), oldest
+        first; a counter still serving one is freed. Returns the expired tickets."""
+        self._clock(now)
+        over = [t for t in sorted(self._state.tickets.values(), key=lambda t: (t.queued_at, t.id)) if ends(t) <= now]
+        expired = []
+        for ticket in over:
+            state = self._state.counters[ticket.counter] if ticket.counter else None
+            if state is not None and state.serving == ticket.id:
+                state.serving = None
+            ticket.state, ticket.finished_at = TicketState.EXPIRED, now
+            del self._state.tickets[ticket.id]
+            expired.append(replace(ticket))
+        return expired
 
     # ---- questions ---------------------------------------------------------------------
 

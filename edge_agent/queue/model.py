@@ -18,13 +18,15 @@ from lobby.tiers import Tier
 class TicketState(StrEnum):
     """A ticket waits, is called to a counter, then is served or missed (no-show).
 
-    A transfer is not a state: the ticket goes back to `waiting` in its new service.
+    A transfer is not a state: the ticket goes back to `waiting` in its new service. A
+    ticket still open when its business day ends is closed as `expired`.
     """
 
     WAITING = "waiting"
     CALLED = "called"
     SERVED = "served"
     NO_SHOW = "no_show"
+    EXPIRED = "expired"
 
 
 OPEN_STATES = frozenset({TicketState.WAITING, TicketState.CALLED})

@@ -70,6 +70,7 @@ class Figures:
     served: int
     no_shows: int
     still_open: int
+    expired: int  # still waiting when the business day ended: customers who gave up or were turned away
     within_target_pct: float | None
     wait: Stats
     per_service: dict[str, ServiceFigures]
@@ -137,6 +138,7 @@ def compute(tickets: list[TicketRow], alerts: list[AlertRow], targets_min: dict[
         served=sum(t.state == "served" for t in tickets),
         no_shows=sum(t.state == "no_show" for t in tickets),
         still_open=sum(t.state in ("waiting", "called") for t in tickets),
+        expired=sum(t.state == "expired" for t in tickets),
         within_target_pct=round(100 * sum(all_within) / len(all_within), 1) if all_within else None,
         wait=Stats.of([w for values in waits.values() for w in values]),
         per_service=dict(per_service),

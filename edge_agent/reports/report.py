@@ -135,6 +135,7 @@ th{{background:#eef1f5;font-size:13px}} small{{color:#5b6675}} h2{{font-size:18p
 <div class="kpi"><b>{_fmt(figures.wait.mean_min)}</b><span>平均等候（分钟）Mean wait, min</span></div>
 <div class="kpi"><b>{_fmt(figures.within_target_pct)}%</b><span>目标内叫号 Called within target</span></div>
 <div class="kpi"><b>{figures.no_shows}</b><span>过号 No-shows</span></div>
+<div class="kpi"><b>{figures.expired}</b><span>营业结束未叫号 Still waiting at closing</span></div>
 <div class="kpi"><b>{answered}</b><span>贵宾提醒已处理 VIP alerts answered</span></div>
 </section>
 <img alt="charts" src="data:image/png;base64,{base64.b64encode(png).decode()}">

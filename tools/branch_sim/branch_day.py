@@ -69,7 +69,10 @@ def simulate_day(config: BranchConfig, day: date, seed: int = 1) -> Branch:
             arrival = arrivals.popleft()
             card = rng.choice(vips) if arrival.tier is Tier.VIP else None
             service = arrival.service if card is not None or arrival.service != "wealth" else "noncash"
-            answer = branch.issue_ticket(service, card=card, kiosk="kiosk-1")
+            try:
+                answer = branch.issue_ticket(service, card=card, kiosk="kiosk-1")
+            except QueueError:  # after closing time (the 20 s step can land past it): turned away
+                continue
             alert_id = alerts.alert_for_ticket(branch.store.conn, answer.ticket_id) if card is not None else None
             if alert_id is not None and rng.random() < ALERTS_ANSWERED:
                 pending_acks.append((now + timedelta(seconds=rng.lognormvariate(math.log(45), 0.6)), alert_id))
