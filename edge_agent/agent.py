@@ -27,6 +27,7 @@ from edge_agent.bus.payload import transaction_in
 from edge_agent.bus.requests import Handled, handle_request
 from edge_agent.devices.ticket_printer import PrintOutcome
 from edge_agent.store import outbox
+from edge_agent.store.db import StoreUnwritable
 from edge_agent.store.retention import close_day
 from edge_agent.watchdog import Watchdog
 from lobby.bus.client import BusClient, Credentials, ReplyTo
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 QUEUE_STATE_MIN_INTERVAL_S = 0.25  # coalesce bursts: at most 4 queue/state messages a second
 QUEUE_STATE_REFRESH_S = 30  # waits grow even when nothing happens
 HOUSEKEEPING_INTERVAL_S = 60
+STORE_PROBE_S = 5  # how often the store is written to learn it still can be (and recover)
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # connected, yet an event waits this long: something is wrong
 # The broker keeps the agent's session (its request/+ subscription) this long while the agent
 # is away, so requests sent during a restart wait for it. Our clients give each request an
@@ -93,6 +95,10 @@ class Agent:
         self._queue_published_at = 0.0
         self._housekeeping_at = 0.0
         self._heartbeat_at = 0.0
+        # None while the store takes writes; the StoreUnwritable that says why not, otherwise.
+        self.store_problem: StoreUnwritable | None = None
+        self._store_probed_at = 0.0
+        self._store_health: tuple[bool, str] = (True, "")
         # Ops whose requests came without a response topic: logged once each, not per message.
         self._unanswerable_logged: set[str] = set()
         self.watchdog = Watchdog()
@@ -108,12 +114,50 @@ class Agent:
         if state == "online":
             pending = self.publisher.pending
             dropped = outbox.total_dropped(self.branch.store)
-        heartbeat = {}
+        extra: dict = {}
         if state == "online":
-            heartbeat = {"heartbeat_at": datetime.now(self.config.branch.zone), "heartbeat_s": self.config.mqtt.heartbeat_s}
+            extra = {"heartbeat_at": datetime.now(self.config.branch.zone), "heartbeat_s": self.config.mqtt.heartbeat_s}
+            if self.store_problem is not None:
+                extra |= {"store": self.store_problem.problem, "store_detail": str(self.store_problem)}
         return AgentState(
-            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped, **heartbeat
+            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped, **extra
         )
+
+    # ---- the store's disk -------------------------------------------------------------------
+
+    def _store_failed(self, problem: StoreUnwritable) -> None:
+        """Something could not be written: say so once, on agent/state and in the log."""
+        known = self.store_problem
+        self.store_problem = problem
+        if known is None or known.problem != problem.problem:
+            log.error("%s; the agent keeps running, refuses tickets, and carries on by itself once the disk takes writes again", problem)
+            if self.bus.connected.is_set():
+                self._heartbeat()
+
+    def _maybe_probe_store(self) -> None:
+        """Every STORE_PROBE_S: one real write. It is how a full disk is noticed while nobody
+        asks for anything, and how its end is noticed at all."""
+        now = time.monotonic()
+        if now - self._store_probed_at < STORE_PROBE_S:
+            return
+        self._store_probed_at = now
+        try:
+            self.branch.store.probe_write(datetime.now(self.config.branch.zone).isoformat())
+        except StoreUnwritable as problem:
+            self._store_failed(problem)
+            # Diagnosed, reported, and not mended by a restart: the watchdog keeps being fed.
+            self._store_health = (True, "")
+            return
+        except sqlite3.Error as exc:
+            self._store_health = (False, f"the store cannot be written: {exc}")
+            return
+        self._store_health = (True, "")
+        if self.store_problem is not None:
+            log.warning("the store takes writes again: tickets are issued as before")
+            self.store_problem = None
+            self._queue_dirty = True
+            if self.bus.connected.is_set():
+                self._heartbeat()
 
     def _on_connection(self, connected: bool) -> None:
         if connected:
@@ -176,6 +220,8 @@ class Agent:
 
     def _serve_one(self, op: str, payload: bytes, reply: ReplyTo) -> None:
         handled = handle_request(op, payload, self.branch, self.config.mqtt.max_payload_bytes)
+        if handled.unwritable is not None:
+            self._store_failed(handled.unwritable)
         if handled.response.status == "ok":
             self._queue_dirty = True
         transaction = handled.response.transaction
@@ -193,7 +239,10 @@ class Agent:
     def _printed(self, handled: Handled, report: PrintOutcome, reply: ReplyTo) -> None:
         assert handled.print_ticket is not None and handled.response.transaction is not None
         self._printing.discard(handled.response.transaction)
-        self.branch.record_print_outcome(handled.print_ticket.ticket_id, report.printed, handled.response.transaction)
+        try:
+            self.branch.record_print_outcome(handled.print_ticket.ticket_id, report.printed, handled.response.transaction)
+        except StoreUnwritable as problem:  # the ticket exists; only whether it printed goes unrecorded
+            self._store_failed(problem)
         answer = handled.print_ticket.model_copy(update={"printed": report.printed, "printer": report.for_kiosk()})
         self._respond(reply, handled.response.model_copy(update={"data": answer.model_dump(mode="json")}))
 
@@ -215,19 +264,20 @@ class Agent:
             if job is not None:
                 job()
             self._feed_local_outputs()
-            self.publisher.pump()
-            self._maybe_publish_queue_state()
+            for step in (self.publisher.pump, self._maybe_publish_queue_state, self._maybe_housekeeping):
+                try:
+                    step()
+                except StoreUnwritable as problem:  # reported; each step tries again next turn
+                    self._store_failed(problem)
             self._maybe_heartbeat()
-            self._maybe_housekeeping()
+            self._maybe_probe_store()
             self.watchdog.tick(*self._health())
         self.shutdown()
         return 0
 
     def _health(self) -> tuple[bool, str]:
-        try:
-            outbox.count(self.branch.store)
-        except sqlite3.Error as exc:
-            return False, f"the store does not answer: {exc}"
+        if not self._store_health[0]:
+            return self._store_health
         stalled = time.monotonic() - self.publisher.last_progress
         if self.bus.connected.is_set() and stalled > OUTBOX_STUCK_AFTER.total_seconds():
             return False, f"connected to the broker, but no event was acknowledged for {stalled:.0f} s"

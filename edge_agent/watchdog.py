@@ -1,9 +1,12 @@
 """systemd's `Type=notify` and watchdog, spoken over $NOTIFY_SOCKET with the stdlib.
 
 The agent says READY=1 once its store is open and its loop runs, then pings WATCHDOG=1
-only while it is healthy: the main loop turns, the store answers, and the outbox is not
-stuck (connected to the broker yet events stay undelivered). If it stops pinging,
-systemd restarts it (`WatchdogSec=` in systemd/lobby-agent.service).
+only while it is healthy: the main loop turns, the store takes a write (every 5 s, a real
+one), and the outbox is not stuck (connected to the broker yet events stay undelivered).
+If it stops pinging, systemd restarts it (`WatchdogSec=` in systemd/lobby-agent.service).
+A store that refuses writes because its disk is full or read-only is not a reason: the
+agent has diagnosed and reported it, a restart would not mend it, and restarting in a loop
+would only take the branch's state off the tablets.
 """
 
 from __future__ import annotations

@@ -237,7 +237,9 @@ class AgentLink:
         if state is None:
             return
         with self._lock:
-            self.availability.on_agent_state(payload, state.state == "online", state.stale_after_s(), time.monotonic())
+            # An agent whose disk will not take a write issues no ticket: out of service until it does.
+            usable = state.state == "online" and state.store == "ok"
+            self.availability.on_agent_state(payload, usable, state.stale_after_s(), time.monotonic())
         self._report_availability()
 
     def _watch_heartbeat(self) -> None:

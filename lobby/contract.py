@@ -357,6 +357,10 @@ class AgentState(BaseModel):
     # While online, agent/state is published again every heartbeat_s seconds.
     heartbeat_at: datetime | None = None
     heartbeat_s: float | None = None
+    # "ok", or why nothing can be recorded: the box's disk is full or read-only. The agent
+    # is up and answers (refusing tickets with store_full / store_read_only) until it is fixed.
+    store: Literal["ok", "disk_full", "read_only"] = "ok"
+    store_detail: str | None = None
 
     def stale_after_s(self) -> float | None:
         """Seconds of silence after which this state no longer holds (None: it does not expire)."""

@@ -20,6 +20,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_OP = "unknown_op"
     TRANSACTION_REUSED = "transaction_reused"
     INTERNAL = "internal"
+    # The branch box cannot record anything: its disk is full or read-only.
+    STORE_FULL = "store_full"
+    STORE_READ_ONLY = "store_read_only"
     # The queue refused: nothing changed.
     UNKNOWN_SERVICE = "unknown_service"
     SERVICE_NOT_OFFERED = "service_not_offered"

@@ -30,6 +30,8 @@ class OutboxPublisher:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
         self._last_sent = 0
         self._acks: queue.SimpleQueue[tuple[int, bool, str]] = queue.SimpleQueue()
+        # Acknowledged events whose rows could not be deleted yet (a full disk): tried again.
+        self._delivered: list[int] = []
         bus.on_ack = lambda mid, ok, reason: self._acks.put((mid, ok, reason))
         # When the outbox last moved (an acknowledgement) or was found empty: the watchdog's measure.
         self.last_progress = time.monotonic()
@@ -62,8 +64,11 @@ class OutboxPublisher:
                 log.error("the broker refused event #%d (%s); check the agent's ACL in the broker set-up", seq, reason)
             done.append(seq)
         if done:
-            outbox.delete_delivered(self.store, done)
             self.last_progress = time.monotonic()
+            self._delivered.extend(done)
+        if self._delivered:
+            outbox.delete_delivered(self.store, self._delivered)  # StoreUnwritable keeps them for the next pump
+            self._delivered.clear()
 
     def enforce_bounds(self, max_events: int, max_age: timedelta, now: datetime) -> int:
         dropped = outbox.enforce_bounds(self.store, max_events, max_age, now)

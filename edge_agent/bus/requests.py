@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from edge_agent.branch import Branch
 from edge_agent.bus.payload import PayloadError, parse_request, transaction_in
 from edge_agent.queue.engine import QueueError
+from edge_agent.store.db import StoreUnwritable
 from lobby.contract import OPERATIONS, Answer, Response, TicketAnswer
 from lobby.errors import ErrorCode
 
@@ -30,6 +31,8 @@ class Handled:
     response: Response
     # For a newly issued ticket: what the agent must still do (print, then answer).
     print_ticket: TicketAnswer | None = None
+    # The store would not take the request's write: the agent reports it on agent/state.
+    unwritable: StoreUnwritable | None = None
 
 
 # One line per operation: how its validated request becomes a call on the branch
@@ -109,6 +112,10 @@ def handle_request(op: str, payload: bytes, branch: Branch, max_payload_bytes: i
         answer = HANDLERS[op](branch, request)
     except QueueError as exc:
         return _error(op, request.transaction, exc.code, exc.message)
+    except StoreUnwritable as exc:
+        code = ErrorCode.STORE_FULL if exc.problem == "disk_full" else ErrorCode.STORE_READ_ONLY
+        refused = _error(op, request.transaction, code, str(exc))
+        return Handled(refused.op, refused.response, unwritable=exc)
     except Exception:
         log.exception("request %s (transaction %s) failed inside the agent", op, request.transaction)
         return _error(op, request.transaction, ErrorCode.INTERNAL, "the agent could not complete this request; it logged the details")

@@ -89,4 +89,9 @@ MIGRATIONS: list[list[str]] = [
             detail TEXT NOT NULL
         )""",
     ],
+    # 2: one row the agent rewrites to learn whether the store can still be written (a full
+    # or read-only disk shows only on a write; SELECT 1 always succeeds).
+    [
+        "CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)",
+    ],
 ]

@@ -67,7 +67,9 @@ class Requester:
             while True:
                 expiry = None
                 if deadline_s is not None:
-                    expiry = max(1, math.ceil(deadline_s - (time.monotonic() - started)))
+                    # Rounded down: the broker adds up to a second of its own (it keeps whole
+                    # seconds and expires only once past them), and no copy may outlive the deadline.
+                    expiry = max(1, math.floor(deadline_s - (time.monotonic() - started)))
                 self.bus.publish(
                     f"request/{op}", json.dumps({"transaction": transaction, **fields}, ensure_ascii=False),
                     reply_to=answers_topic(self.bus.client_id, op), correlation=transaction.encode(), expiry_s=expiry,

@@ -15,6 +15,8 @@ const WORDS = {
   counter_already_closed: ["窗口已经是关闭状态", "The counter is already closed"],
   unknown_counter: ["没有这个窗口，请重新选择窗口", "There is no such counter: choose the counter again"],
   queue_empty: ["当前没有等候的客户", "Nobody is waiting for this counter"],
+  store_full: ["叫号系统磁盘已满，暂时无法记录，请联系技术人员", "The queue system's disk is full and nothing can be recorded: call the technician"],
+  store_read_only: ["叫号系统磁盘变为只读，暂时无法记录，请联系技术人员", "The queue system's disk has become read-only: call the technician"],
   branch_closed: ["本网点现在不营业，不能取号", "The branch is closed now: no tickets are issued"],
   nothing_to_recall: ["没有可重呼的号码：请先叫号", "Nothing to recall: call a ticket first"],
   nothing_to_complete: ["没有正在办理的号码", "No ticket is being served here"],

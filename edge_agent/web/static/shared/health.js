@@ -13,6 +13,14 @@ const STATUS_WORDS = {
   error: ["{device}（{id}）故障：请联系技术人员", "{device} ({id}) has failed: call the technician"],
 };
 
+// agent/state's `store`: the agent runs but cannot record anything (docs/mqtt.md).
+const STORE_WORDS = {
+  disk_full: ["叫号系统磁盘已满：暂时无法取号和叫号。请立即联系技术人员清理空间，恢复后自动继续。",
+    "The queue system's disk is full: tickets can be neither issued nor called. Call the technician to free space; it carries on by itself."],
+  read_only: ["叫号系统磁盘变为只读：暂时无法取号和叫号。请立即联系技术人员。",
+    "The queue system's disk has become read-only: tickets can be neither issued nor called. Call the technician now."],
+};
+
 export class BranchHealth {
   // devices: false = only the agent's state (the teller's console).
   // onAgent(online): the agent came or went, from a message or a heartbeat gone stale.
@@ -44,6 +52,8 @@ export class BranchHealth {
     if (!this.agentOnline()) {
       banners.push(["bad", t(["叫号系统离线：客户暂时无法取号，柜员无法叫号。请联系技术人员。",
         "The queue system is offline: customers cannot take tickets and counters cannot call. Call the technician."])]);
+    } else if (this.liveness.state && this.liveness.state.store && this.liveness.state.store !== "ok") {
+      banners.push(["bad", t(STORE_WORDS[this.liveness.state.store] || STORE_WORDS.disk_full)]);
     }
     for (const [id, device] of this.problems()) {
       const words = STATUS_WORDS[device.status] || STATUS_WORDS.error;
