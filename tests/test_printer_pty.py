@@ -223,3 +223,27 @@ def test_technician_steers_the_printer_while_the_agent_runs(printer, virtual):
     assert printer.print_ticket(JOB).printed
     with pytest.raises(ValueError, match="unknown command 'explode'; commands: near_end"):
         virtual_printer_control(virtual.directory, "explode")
+
+
+@pytest.mark.parametrize("fault", ["cover_open", "paper_out"])
+def test_a_ticket_caught_by_a_fault_never_comes_out_later(printer, virtual, fault):
+    """The cover opened (or the roll ran out) while a ticket was on its way: the customer is
+    told it did not print and to remember the number. It used to come out when the fault
+    cleared, a stale ticket for somebody long gone. The printer is told to drop it."""
+    send = printer.transport.write
+
+    def write_then_fault(data: bytes) -> None:
+        if len(data) > 100:  # the ticket itself, not a command: the fault strikes right
+            virtual.command(fault)  # after the printer said it was ready, so it keeps the ticket
+        send(data)
+
+    printer.transport.write = write_then_fault
+    outcome = printer.print_ticket(JOB)
+    printer.transport.write = send
+    assert not outcome.printed and outcome.status.value == fault
+    time.sleep(0.5)  # seconds later, someone closes the cover or changes the roll
+    virtual.command("ok")
+    time.sleep(1.0)
+    assert virtual.tickets == []  # nothing came out for the customer who was told otherwise
+    assert printer.print_ticket(JOB).printed  # the next customer's ticket prints as ever
+    assert virtual.wait_for_tickets(1) and len(virtual.tickets) == 1

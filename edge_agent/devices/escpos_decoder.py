@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from edge_agent.devices.printer_status import CLEAR_BUFFERS
+
 
 @dataclass(frozen=True)
 class TextLine:
@@ -62,11 +64,16 @@ class StatusRequest:
 
 
 @dataclass(frozen=True)
+class ClearBuffers:
+    """DLE DC4 fn=8: drop everything received and not yet printed (a real-time command)."""
+
+
+@dataclass(frozen=True)
 class Unknown:
     data: bytes
 
 
-Element = TextLine | QrCode | RasterImage | NvLogo | Feed | Cut | StatusRequest | Unknown
+Element = TextLine | QrCode | RasterImage | NvLogo | Feed | Cut | StatusRequest | ClearBuffers | Unknown
 PRINTED = (TextLine, QrCode, RasterImage, NvLogo, Feed)
 
 _ALIGN = {0: "left", 1: "center", 2: "right", 48: "left", 49: "center", 50: "right"}
@@ -148,6 +155,12 @@ class EscPosDecoder:
         if b[1] == 0x04:  # DLE EOT n: real-time status
             out.append(StatusRequest(b[2]))
             return 3
+        if b[1] == 0x14 and b[2] == 0x08:  # DLE DC4 fn=8 d1..d7 = 1 3 20 1 6 2 8: clear buffers
+            if len(b) < len(CLEAR_BUFFERS):
+                return 0
+            if bytes(b[: len(CLEAR_BUFFERS)]) == CLEAR_BUFFERS:
+                out.append(ClearBuffers())
+                return len(CLEAR_BUFFERS)
         out.append(Unknown(bytes(b[:2])))
         return 2
 

@@ -17,6 +17,9 @@ from lobby.contract import DeviceStatus
 
 DLE_EOT = b"\x10\x04"
 STATUS_QUERY = b"".join(DLE_EOT + bytes([n]) for n in (1, 2, 3, 4))
+# DLE DC4 fn=8 (d1..d7 = 1 3 20 1 6 2 8): the printer drops what it received and has not
+# printed. A real-time command: obeyed even while the cover is open or the paper is out.
+CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
 
 _FIXED_MASK, _FIXED_BITS = 0x93, 0x12
 # DLE EOT 1: printer status

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge_agent.devices.printer_status import STATUS_QUERY, PrinterStatus, parse_status
+from edge_agent.devices.printer_status import CLEAR_BUFFERS, STATUS_QUERY, PrinterStatus, parse_status
 from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
 from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
 from lobby.contract import DeviceStatus, PrinterReport
@@ -61,6 +61,10 @@ class TicketPrinter:
         )
         self._jobs: queue.Queue[tuple[Callable[[], PrintOutcome], Callable[[PrintOutcome], None]] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        # A ticket reported as not printed may still sit in the printer: it is cleared before
+        # anything else is sent, so it never comes out after the customer was told to
+        # remember their number (and left, or took another).
+        self._must_clear = False
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -113,6 +117,7 @@ class TicketPrinter:
         return self._print(build_ticket(job, self.profile, self.settings.logo_nv_key), job.label)
 
     def _print(self, data: bytes, label: str) -> PrintOutcome:
+        self._clear_if_needed()
         before = self._ask_status()
         if not before.condition.working:
             log.warning("printer %s: %s not printed: %s", self.id, label, before.detail)
@@ -120,15 +125,34 @@ class TicketPrinter:
         try:
             self.transport.write(data)
         except (WriteTimeout, PortUnavailable):
+            self._abandon(label)
             return PrintOutcome.of(False, self._current())
         after = self._ask_status(queued_bytes=len(data))
         if not after.condition.working:
-            # Paper that ran out mid-ticket, a jam at the cut, a printer that stopped reading:
-            # the customer may not have a ticket, and what is still queued must not come out later.
-            self.transport.discard_output()
+            # Paper that ran out mid-ticket, a cover opened, a jam at the cut, a printer that
+            # stopped reading: the customer is told there is no paper ticket, so none may
+            # come out later when the fault clears.
             log.warning("printer %s: %s may not have printed: %s", self.id, label, after.detail)
+            self._abandon(label)
             return PrintOutcome.of(False, after, len(data))
         return PrintOutcome.of(True, after, len(data))
+
+    def _abandon(self, label: str) -> None:
+        """Drop what is still on its way to the paper: ours, and the printer's own buffer."""
+        self.transport.discard_output()
+        self._must_clear = True
+        if self._clear_if_needed():
+            log.info("printer %s: told the printer to drop %s, so it cannot come out later", self.id, label)
+
+    def _clear_if_needed(self) -> bool:
+        if not self._must_clear:
+            return False
+        try:
+            self.transport.write(CLEAR_BUFFERS)
+        except (WriteTimeout, PortUnavailable):
+            return False  # tried again before the next ticket, and while idle
+        self._must_clear = False
+        return True
 
     def submit(self, job: TicketPrintJob, on_done: Callable[[PrintOutcome], None]) -> None:
         """Print on the printer's worker thread; `on_done(outcome)` is called from that thread."""
@@ -142,6 +166,7 @@ class TicketPrinter:
                 item = self._jobs.get(timeout=IDLE_POLL_S)
             except queue.Empty:
                 if self.transport.is_open:
+                    self._clear_if_needed()
                     self._ask_status()  # notice a refill or a cleared jam while nobody prints
                 continue
             if item is None:

@@ -16,7 +16,8 @@ Faults, from tests (`command()`) or from a technician while the agent runs
                  /dev/serial/by-id does when a USB adapter is pulled and pushed back
   ok             every fault cleared;  status  the printer's condition in words
 Like a real printer, what it receives while stopped (paper out, cover open, an error) is
-kept and printed once the fault is cleared.
+kept and printed once the fault is cleared, unless it is told to clear its buffers
+(DLE DC4 fn=8), which it obeys at once, stopped or not.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from edge_agent.devices.escpos_decoder import PRINTED, Cut, EscPosDecoder, Feed, StatusRequest, TextLine, Unknown
+from edge_agent.devices.escpos_decoder import PRINTED, ClearBuffers, Cut, EscPosDecoder, Feed, StatusRequest, TextLine, Unknown
 from edge_agent.devices.printer_status import encode_status
 from edge_agent.devices.ticket_layout import PrinterProfile
 from edge_agent.devices.ticket_render import render_ticket
@@ -203,6 +204,10 @@ class VirtualPrinter:
                         os.write(master, reply)
                     except OSError:
                         pass
+            elif isinstance(element, ClearBuffers):
+                if self._held or self._pending:
+                    log.info("virtual printer: buffers cleared, %d held ticket(s) dropped", len(self._held))
+                self._held, self._pending = [], []
             elif isinstance(element, Unknown):
                 log.debug("virtual printer ignored %s", element.data.hex(" "))
             elif isinstance(element, Cut):
