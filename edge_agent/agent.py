@@ -319,6 +319,7 @@ class Agent:
             self._announce_online()  # agent/state carries the drop count
         if self.branch.close_ended_days():
             self._queue_dirty = True
+        outbox.forget_events(self.branch.store, datetime.now(self.config.branch.zone) - timedelta(hours=self.config.mqtt.replay_hours))
         close_day(self.branch.store, datetime.now(self.config.branch.zone).date(), self.config.store.retention_days)
 
     def stop(self) -> None:

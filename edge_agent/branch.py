@@ -11,6 +11,7 @@ Nobody is told anything before step 4 commits: the outbox is published afterward
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from lobby.contract import (
     CounterAnswer,
     Event,
     QueueState,
+    ReplayAnswer,
+    ReplayedEvent,
     TicketAnswer,
     TicketSummary,
     TransferAnswer,
@@ -350,6 +353,15 @@ class Branch:
             rows.set_printed(conn, ticket_id, printed)
             if transaction is not None:
                 transactions.update_answer_data(conn, transaction, {"printed": printed})
+
+    def replay(self, after_seq: int, limit: int) -> ReplayAnswer:
+        """Events after `after_seq` as they were published (read-only: not kept as a transaction)."""
+        entries = outbox.events_after(self.store, after_seq, limit + 1)
+        events_out = [ReplayedEvent(topic=e.topic, payload=json.loads(outbox.with_seq(e.payload, e.seq))) for e in entries[:limit]]
+        return ReplayAnswer(
+            events=events_out, more=len(entries) > limit, oldest_seq=outbox.oldest_kept_seq(self.store),
+            last_seq=outbox.newest_seq(self.store),
+        )
 
     def queue_state(self) -> QueueState:
         with self.store.write():

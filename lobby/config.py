@@ -116,6 +116,8 @@ class MqttSection(Section):
     cert_file: Path | None = None
     key_file: Path | None = None
     max_payload_bytes: int = Field(16384, ge=256, le=1_048_576)
+    # Published events are kept this long for `replay` (a subscriber repairing a gap).
+    replay_hours: float = Field(24, gt=0, le=24 * 31)
     # agent/state is republished this often while the agent runs (a heartbeat clients check).
     heartbeat_s: float = Field(10, ge=0.5, le=300)
 

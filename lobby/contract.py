@@ -86,6 +86,13 @@ class TransferRequest(Request):
     counter: Ident | None = None
 
 
+class ReplayRequest(Request):
+    """`replay`: the events after `after_seq`, for a subscriber that found a gap."""
+
+    after_seq: Annotated[int, Field(ge=0)]
+    limit: Annotated[int, Field(ge=1, le=200)] = 100
+
+
 class AlertAckRequest(Request):
     alert_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -178,6 +185,21 @@ class TransferAnswer(TicketSummary):
     ahead: int
 
 
+class ReplayedEvent(BaseModel):
+    topic: str
+    payload: dict
+
+
+class ReplayAnswer(Answer):
+    """`replay`: events in `seq` order; `more` when there are further ones (ask again after
+    the last one's seq); `oldest_seq`, the oldest the branch still keeps (None: none)."""
+
+    events: list[ReplayedEvent]
+    more: bool
+    oldest_seq: int | None
+    last_seq: int
+
+
 class CounterAnswer(Answer):
     """`counter_open`, `counter_close`."""
 
@@ -212,6 +234,7 @@ OPERATIONS: dict[str, Operation] = {
     "counter_open": Operation(CounterRequest, CounterAnswer),
     "counter_close": Operation(CounterRequest, CounterAnswer),
     "alert_ack": Operation(AlertAckRequest, AlertAckAnswer),
+    "replay": Operation(ReplayRequest, ReplayAnswer),
 }
 
 
@@ -229,6 +252,9 @@ class Response(BaseModel):
 
 class Event(BaseModel):
     event_id: str = Field(default_factory=new_event_id)
+    # The branch's running number of this event (1, 2, 3, ... without gaps), set when it is
+    # published: a subscriber that sees one skipped asks for it with `replay`.
+    seq: int | None = None
 
 
 class ArrivalCustomer(BaseModel):

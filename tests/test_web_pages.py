@@ -364,3 +364,36 @@ def test_the_tablet_says_offline_when_the_agent_died_while_the_broker_was_down(b
         assert errors.errors == []
     finally:
         agent.stop()
+
+
+def test_the_tablet_gets_back_alerts_a_broker_crash_lost_while_it_was_away(browser, broker, lobby, tmp_path, branch_config, shots):
+    """The worst case: the tablet away, VIPs arrive, Mosquitto is killed and its saved state
+    is lost with it. The tablet comes back to an empty session, notices from the events'
+    numbers that it has been away, and asks the agent for what it missed."""
+    config, toml, _ = lobby
+    card = import_customer(toml, tmp_path, branch_config, PAN, "王先生,vip,李经理")
+    tablet = browser.new_context(viewport=TABLET_LANDSCAPE)  # one tablet: its storage survives
+    page, errors = open_page(browser, config, "manager", None, context=tablet)
+    sign_in(page, broker.credentials["manager"])
+    page.wait_for_selector("#conn[data-state=connected]")
+    ticket_as_kiosk(broker, {"service": "cash"})  # a numbered event the tablet has seen
+    key = f"lobby.manager.{config.branch.id}.seq"
+    deadline = time.monotonic() + 5
+    while not page.evaluate(f"Number(localStorage.getItem('{key}'))"):
+        assert time.monotonic() < deadline, "the tablet never noted an event's number"
+        time.sleep(0.1)
+    page.close()  # out of Wi-Fi
+    vips = [ticket_as_kiosk(broker, {"service": "wealth", "card": card})["data"]["ticket"] for _ in range(3)]
+    broker.process.kill()
+    broker.process.wait()
+    for saved in (broker.directory / "data").iterdir():  # what Mosquitto had saved is gone too
+        saved.unlink()
+    broker.start()
+    page, errors = open_page(browser, config, "manager", None, context=tablet)
+    sign_in(page, broker.credentials["manager"])
+    page.wait_for_selector("#conn[data-state=connected]", timeout=20000)
+    expect(page.locator("article.alert")).to_have_count(3, timeout=30000)
+    assert sorted(page.locator("article.alert .ticket").all_inner_texts()) == sorted(vips)
+    shots(page, "manager-alerts-replayed-after-broker-crash-zh")
+    assert errors.errors == []
+    tablet.close()

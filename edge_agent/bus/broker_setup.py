@@ -66,7 +66,7 @@ def role_access() -> dict[str, RoleAccess]:
             publish=tuple(f"request/{op}" for op in TELLER_OPS),
             subscribe=(*STATE_TOPICS, "events/#"),
         ),
-        "manager": RoleAccess(publish=("request/alert_ack",), subscribe=(*STATE_TOPICS, "events/#", "alerts/#")),
+        "manager": RoleAccess(publish=("request/alert_ack", "request/replay"), subscribe=(*STATE_TOPICS, "events/#", "alerts/#")),
         "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "events/called")),
         # Head office sees everything the branch publishes and may send requests in.
         "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=("#",)),
@@ -198,7 +198,12 @@ def mosquitto_conf(config: BranchConfig, out: Path) -> str:
         f"acl_file {out / 'acl'}",
         "persistence true",
         f"persistence_location {out / 'data'}/",
-        "autosave_interval 30",
+        # Saved after every change (a retained state, a message queued for an offline tablet,
+        # a subscription), not every 30 s: a branch's traffic is a few messages a second at
+        # most, and a broker killed between saves lost every alert queued meanwhile.
+        # bench/idle_ticket.py --broker-autosave-30s measures what this costs.
+        "autosave_on_changes true",
+        "autosave_interval 1",
         # Offline tablets keep their session: QoS 1 alerts wait for them.
         "persistent_client_expiration 14d",
         "max_queued_messages 10000",

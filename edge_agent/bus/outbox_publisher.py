@@ -45,7 +45,7 @@ class OutboxPublisher:
         if not entries and not self._inflight:
             self.last_progress = time.monotonic()
         for entry in entries:
-            mid = self.bus.publish(entry.topic, entry.payload, qos=1)
+            mid = self.bus.publish(entry.topic, outbox.with_seq(entry.payload, entry.seq), qos=1)
             self._inflight[mid] = entry.seq
             self._last_sent = entry.seq
 

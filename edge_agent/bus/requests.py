@@ -49,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     "counter_open": lambda branch, r: branch.counter_open(r.counter, transaction=r.transaction),
     "counter_close": lambda branch, r: branch.counter_close(r.counter, transaction=r.transaction),
     "alert_ack": lambda branch, r: branch.acknowledge_alert(r.alert_id, r.by, r.outcome, transaction=r.transaction),
+    "replay": lambda branch, r: branch.replay(r.after_seq, r.limit),
 }
 
 

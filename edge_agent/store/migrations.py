@@ -94,4 +94,16 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)",
     ],
+    # 3: events the broker acknowledged, kept for `replay` ([mqtt] replay_hours): the
+    # broker's own copy for an offline subscriber can be lost (a crash between its saves).
+    [
+        """CREATE TABLE event_log (
+            seq INTEGER PRIMARY KEY,                 -- the outbox's seq, moved here on delivery
+            event_id TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX event_log_created ON event_log (created_at)",
+    ],
 ]

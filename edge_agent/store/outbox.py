@@ -49,9 +49,48 @@ def count(store: Store) -> int:
 
 
 def delete_delivered(store: Store, seqs: list[int]) -> None:
-    """The broker acknowledged these events: they leave the outbox."""
+    """The broker acknowledged these events: they leave the outbox for the event log."""
     with store.write() as conn:
-        conn.executemany("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in seqs])
+        rows = [(seq,) for seq in seqs]
+        conn.executemany(
+            "INSERT OR IGNORE INTO event_log (seq, event_id, topic, payload, created_at) "
+            "SELECT seq, event_id, topic, payload, created_at FROM outbox WHERE seq = ?", rows,
+        )
+        conn.executemany("DELETE FROM outbox WHERE seq = ?", rows)
+
+
+def with_seq(payload: str, seq: int) -> str:
+    """The event as it goes out: its stored JSON with its running number."""
+    return json.dumps({**json.loads(payload), "seq": seq}, ensure_ascii=False)
+
+
+def events_after(store: Store, after_seq: int, limit: int) -> list[OutboxEntry]:
+    """Delivered (event log) and waiting (outbox) events after `after_seq`, in order."""
+    rows = store.conn.execute(
+        "SELECT seq, event_id, topic, payload FROM event_log WHERE seq > ? "
+        "UNION ALL SELECT seq, event_id, topic, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after_seq, after_seq, limit),
+    ).fetchall()
+    return [OutboxEntry(r["seq"], r["event_id"], r["topic"], r["payload"]) for r in rows]
+
+
+def oldest_kept_seq(store: Store) -> int | None:
+    row = store.conn.execute(
+        "SELECT MIN(seq) FROM (SELECT MIN(seq) AS seq FROM event_log UNION ALL SELECT MIN(seq) FROM outbox)"
+    ).fetchone()
+    return row[0]
+
+
+def newest_seq(store: Store) -> int:
+    """The number of the last event ever written (0 before the first)."""
+    row = store.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    return row[0] if row else 0
+
+
+def forget_events(store: Store, before: datetime) -> int:
+    """The event log keeps `[mqtt] replay_hours`; older events are gone for good."""
+    with store.write() as conn:
+        return conn.execute("DELETE FROM event_log WHERE created_at < ?", (before.isoformat(),)).rowcount
 
 
 def last_seq(store: Store) -> int:

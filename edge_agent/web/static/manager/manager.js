@@ -14,6 +14,7 @@ import { connectionChip, endedWords } from "../shared/status.js";
 import { AlertBook } from "./alert-book.js";
 import { alertCard, busy, fillTexts, OUTCOMES, refresh } from "./alert-card.js";
 import { renderQueue } from "./queue-view.js";
+import { EventLedger } from "../shared/replay.js";
 
 const TEXTS = {
   title: ["大堂经理", "Lobby manager"], sign_out: ["退出", "Sign out"], enable_sound: ["开启提示音", "Turn sound on"],
@@ -25,7 +26,9 @@ const TEXTS = {
   by_colleague: ["{by} 已处理：{outcome}", "{by} answered: {outcome}"],
   elsewhere: ["同事已处理", "Answered by a colleague"],
 };
-const TOPICS = ["alerts/vip", "alerts/answered", "events/called", "queue/state", "agent/state", "devices/+/state"];
+// All of events/ and alerts/: every numbered event reaches the tablet, so a skipped number
+// means something was missed (shared/replay.js).
+const TOPICS = ["alerts/#", "events/#", "queue/state", "agent/state", "devices/+/state"];
 
 function setting(name, fallback) {
   const fromUrl = Number(new URLSearchParams(location.search).get(name));
@@ -42,7 +45,7 @@ function deviceId() {
 }
 
 const $ = (id) => document.getElementById(id);
-let bus = null, login = null, book = null, person = "", queueState = null;
+let bus = null, login = null, book = null, person = "", queueState = null, ledger = null;
 const cards = new Map();  // alert id -> card element
 
 function renderAlerts() {
@@ -124,7 +127,16 @@ function onAnswered(event) {
 }
 
 function onMessage(topic, data) {
+  if (topic === "agent/state" && behind && data && data.state === "online") catchUp();
   if (health.handle(topic, data)) return;
+  if (data && data.seq) {
+    const before = ledger.last;
+    if (ledger.seen(data.seq)) ledger.repair(bus, before, onEvent);  // numbers skipped: fetch them
+  }
+  onEvent(topic, data);
+}
+
+function onEvent(topic, data) {
   if (topic === "alerts/vip") { if (bus.firstTime(data.event_id)) onAlert(data); }
   else if (topic === "alerts/answered") { if (bus.firstTime(data.event_id)) onAnswered(data); }
   else if (topic === "events/called") { if (book.called(data)) renderAlerts(); }
@@ -133,7 +145,22 @@ function onMessage(topic, data) {
 
 const showConnection = connectionChip($("conn"));
 // With the agent away the queue figures are its last word, not the lobby now: show them faded.
-const health = new BranchHealth($("banners"), { onAgent: (online) => $("main").classList.toggle("agent-offline", !online) });
+const health = new BranchHealth($("banners"), {
+  onAgent: (online) => {
+    $("main").classList.toggle("agent-offline", !online);
+    if (online && bus && ledger) catchUp();  // the agent is back: ask it what this tablet missed
+  },
+});
+
+// Ask the agent for the events after the last one this tablet has. If it cannot answer yet
+// (it may still be reconnecting after the broker came back), again when it announces
+// itself on agent/state, or in a few seconds, whichever comes first.
+let behind = false;
+async function catchUp() {
+  const asked = bus;
+  behind = !(await ledger.repair(asked, ledger.last, onEvent));
+  if (behind) setTimeout(() => { if (behind && bus === asked && bus.state === "connected") catchUp(); }, 5000);
+}
 
 function connect(credentials) {
   if (bus) bus.close();
@@ -148,6 +175,8 @@ function connect(credentials) {
       document.body.dataset.connection = state;
       if (state === "connected") {
         login.succeeded(credentials);
+        // Back from time away: whatever the broker could not keep, the agent still has.
+        catchUp();
         $("main").classList.remove("hidden");
         $("sign-out").classList.remove("hidden");
       } else if (FINAL_STATES.has(state) && state !== "closed") {
@@ -172,6 +201,7 @@ function texts() {
 async function main() {
   await loadBranch();
   book = new AlertBook(branch().branch.id, { staleAfterS: setting("stale_s", 120), escalateAfterS: setting("escalate_s", 90) });
+  ledger = new EventLedger(`lobby.manager.${branch().branch.id}.seq`);
   languageToggle($("lang"));
   login = loginScreen({ role: "manager", container: $("login"), onSubmit: connect, extraName: true });
   onLang(texts);
