@@ -14,7 +14,10 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,25 +74,31 @@ def store_state(watcher: RawClient, wanted: str, timeout: float = 20) -> dict:
     return next(p for t, p, _ in reversed(watcher.messages) if t == "agent/state" and p.get("store") == wanted)
 
 
-def agent_on(broker, branch_toml, disk: Path) -> AgentProcess:
+@contextmanager
+def branch_on(broker, branch_toml, disk: Path) -> Iterator[tuple[AgentProcess, RawClient, RawClient, int]]:
+    """The agent with its store on `disk`, online and with A001 issued; a display watching
+    agent/state and a kiosk. Yields (agent, watcher, kiosk, the agent's pid)."""
     toml = write_config_for(broker, branch_toml)
     text = re.sub(r'^path = "[^"]*branch.db"', f'path = "{disk / "branch.db"}"', toml.read_text(encoding="utf-8"), count=1, flags=re.M)
     assert str(disk) in text
     toml.write_text(text, encoding="utf-8")
-    return AgentProcess(toml, env={"LOBBY_VOICE__ENABLED": "false"})
-
-
-def test_a_full_disk_refuses_in_words_and_recovers_when_space_returns(broker, branch_toml, small_disk):
-    agent = agent_on(broker, branch_toml, small_disk)
+    agent = AgentProcess(toml, env={"LOBBY_VOICE__ENABLED": "false"})
     agent.start()
     watcher = RawClient(broker.config, broker.credentials["display"])
     watcher.subscribe("agent/state")
     kiosk = RawClient(broker.config, broker.credentials["kiosk"])
     try:
         store_state(watcher, "ok")
-        pid = agent.process.pid
-        assert ticket(kiosk)["data"]["ticket"] == "A001"
+        assert agent.process is not None and ticket(kiosk)["data"]["ticket"] == "A001"
+        yield agent, watcher, kiosk, agent.process.pid
+    finally:
+        kiosk.close()
+        watcher.close()
+        agent.stop()
 
+
+def test_a_full_disk_refuses_in_words_and_recovers_when_space_returns(broker, branch_toml, small_disk):
+    with branch_on(broker, branch_toml, small_disk) as (agent, watcher, kiosk, pid):
         filler = fill(small_disk)
         refusals = [ticket(kiosk) for _ in range(5)]
         assert all(r["status"] == "error" and r["code"] == "store_full" for r in refusals), refusals
@@ -107,10 +116,6 @@ def test_a_full_disk_refuses_in_words_and_recovers_when_space_returns(broker, br
         log = agent.log()
         assert "Traceback" not in log and "internal" not in log
         assert log.count("the branch's disk is full") == 1 and "takes writes again" in log
-    finally:
-        kiosk.close()
-        watcher.close()
-        agent.stop()
     store = sqlite3.connect(small_disk / "branch.db")
     assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert [r[0] for r in store.execute("SELECT label FROM tickets ORDER BY label")] == ["A001", "A002"]
@@ -121,29 +126,15 @@ def test_a_disk_that_fails_into_read_only_keeps_the_agent_up_and_saying_so(broke
     """Such a disk needs a technician (fsck, a new card) before it takes writes again; until
     then the agent must neither crash in a loop nor flap offline."""
     disk, fail = failing_disk
-    agent = agent_on(broker, branch_toml, disk)
-    agent.start()
-    watcher = RawClient(broker.config, broker.credentials["display"])
-    watcher.subscribe("agent/state")
-    kiosk = RawClient(broker.config, broker.credentials["kiosk"])
-    try:
-        store_state(watcher, "ok")
-        pid = agent.process.pid
-        assert ticket(kiosk)["data"]["ticket"] == "A001"
+    with branch_on(broker, branch_toml, disk) as (agent, watcher, kiosk, pid):
         fail()
         refusals = [ticket(kiosk) for _ in range(3)]
         assert all(r["status"] == "error" and r["code"] == "store_read_only" for r in refusals), refusals
         state = store_state(watcher, "read_only")
         assert state["state"] == "online" and "read-only" in state["store_detail"]
-        import time
-
         time.sleep(8)  # several probes and heartbeats later: still up, still saying so, no flapping
         assert agent.alive() and agent.process.pid == pid
         states = [p for t, p, _ in watcher.messages if t == "agent/state"]
         assert all(p["state"] == "online" for p in states) and states[-1]["store"] == "read_only"
         log = agent.log()
         assert "Traceback" not in log and log.count("has become read-only") == 1
-    finally:
-        kiosk.close()
-        watcher.close()
-        agent.stop()
