@@ -2,11 +2,14 @@
 
 Real processes: a private Mosquitto, `edge-agent run` (with its virtual printer), kiosk and
 teller clients over MQTT, and a head-office subscriber with a persistent session. While
-tickets are issued and served, the soak restarts the broker, kills the agent with SIGKILL
-(and starts it again), runs the printer out of paper and refills it, and unplugs and
-replugs its port. At the end it checks: every acknowledged ticket is in the store, no
-number repeats, every event reached the subscriber (at least once per event), the report's
-counts match the store, and the agent's memory did not keep growing.
+tickets are issued and served, the soak restarts the broker, kills it with SIGKILL, kills
+the agent with SIGKILL (and starts it again, once right after a ticket request), runs the
+printer out of paper, opens its cover, and unplugs and replugs its port. The kiosks are
+the product's own requester: the same transaction retried until a 30 s deadline. At the
+end the subscriber repairs what it missed with `replay` (events are numbered), and the
+soak checks: every acknowledged ticket is in the store, every stored ticket was answered
+to its kiosk, no number repeats, every event reached the subscriber (live or replayed),
+the report's counts match the store, and the agent's memory did not keep growing.
 
     .venv/bin/python bench/soak.py --minutes 5
 """
@@ -34,6 +37,8 @@ sys.path.insert(0, str(REPO))
 from edge_agent.devices.virtual_printer import virtual_printer_control as control  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
 from edge_agent.store.report_rows import load  # noqa: E402
+from lobby.bus.client import BusClient  # noqa: E402
+from lobby.bus.requester import AgentUnreachable, Requester  # noqa: E402
 from lobby.config import load_config  # noqa: E402
 from tests.bus_helpers import RawClient  # noqa: E402
 from tools.private_broker import free_port, private_broker_for  # noqa: E402
@@ -67,10 +72,12 @@ class Soak:
         self.config = load_config(toml)
         self.agent: subprocess.Popen[bytes] = subprocess.Popen(["true"])  # replaced by start_agent()
         self.acknowledged: set[str] = set()
+        self.unanswered = 0
         self.faults: Counter = Counter()
         self.peak_rss = {"agent": 0, "broker": 0}
         self.rss_samples: list[tuple[float, int]] = []
         self.stop = threading.Event()
+        self.office: RawClient | None = None
 
     def _broker_pid(self) -> int:
         assert self.broker.process is not None, "the broker is running while the soak measures it"
@@ -89,23 +96,24 @@ class Soak:
     # ---- load ----------------------------------------------------------------------------
 
     def kiosk(self) -> None:
-        client = RawClient(self.config, self.broker.credentials["kiosk"])  # reads its own answers
+        bus = BusClient.for_role(self.config, "kiosk", f"soak-{uuid.uuid4().hex[:6]}")
+        bus.start()
+        bus.wait_connected(10)
+        requester = Requester(bus)
         while not self.stop.is_set():
-            transaction = uuid.uuid4().hex
             service = self.rng.choices(["cash", "noncash", "corporate", "enquiry"], [4, 3, 1, 2])[0]
-            request = {"transaction": transaction, "service": service, "kiosk": "soak"}
-            for _ in range(3):  # like the kiosk, retry the same transaction; give up while the branch is down
-                try:
-                    client.publish("request/ticket", request)
-                    answer = client.response("ticket", transaction, timeout=3)
-                except (AssertionError, RuntimeError):  # no answer, or the broker is restarting
-                    time.sleep(0.5)
-                    continue
-                if answer["status"] == "ok":
-                    self.acknowledged.add(answer["data"]["ticket_id"])
-                break
+            try:
+                answer = requester.request("ticket", {"service": service, "kiosk": "soak"}, timeout=3, deadline_s=30)
+            except AgentUnreachable:
+                self.unanswered += 1  # the customer was shown "out of service"
+                continue
+            except RuntimeError:  # the broker is restarting under paho
+                time.sleep(0.5)
+                continue
+            if answer["status"] == "ok":
+                self.acknowledged.add(answer["data"]["ticket_id"])
             time.sleep(self.rng.expovariate(25))
-        client.close()
+        bus.stop()
 
     def teller(self) -> None:
         client = RawClient(self.config, self.broker.credentials["teller"])
@@ -126,21 +134,36 @@ class Soak:
     # ---- faults --------------------------------------------------------------------------
 
     def faults_loop(self) -> None:
-        plan = ["broker_restart", "agent_kill", "paper_out", "unplug", "agent_kill", "broker_restart", "paper_out"]
+        plan = ["broker_restart", "agent_kill", "paper_out", "broker_kill", "unplug", "agent_kill_after_request",
+                "cover_open", "broker_restart", "paper_out", "broker_kill"]
         interval = self.seconds / (len(plan) + 1)
         for fault in plan:
             if self.stop.wait(interval):
                 return
-            if fault == "broker_restart":
+            if fault in ("broker_restart", "broker_kill"):
                 self.peak_rss["broker"] = max(self.peak_rss["broker"], rss_kib(self._broker_pid(), "VmHWM"))
-                self.broker.stop()
+                if fault == "broker_kill":  # no goodbye and no last save: what it held for offline clients may be gone
+                    assert self.broker.process is not None
+                    self.broker.process.kill()
+                    self.broker.process.wait()
+                else:
+                    self.broker.stop()
                 time.sleep(2)
                 self.broker.start()
             elif fault == "agent_kill":
                 self.kill_agent()
                 time.sleep(1)
                 self.start_agent()
-            elif fault in ("paper_out", "unplug"):
+            elif fault == "agent_kill_after_request":
+                # The moment the next ticket request goes out, as a crash mid-request would.
+                seen = self._requests_seen()
+                deadline = time.monotonic() + 5
+                while self._requests_seen() == seen and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                self.kill_agent()
+                time.sleep(2)  # systemd's RestartSec
+                self.start_agent()
+            elif fault in ("paper_out", "unplug", "cover_open"):
                 try:
                     control(self.config.printer.virtual_dir, fault)
                     time.sleep(3)
@@ -148,6 +171,11 @@ class Soak:
                 except ConnectionError:
                     continue  # the agent was just restarting; try the next fault
             self.faults[fault] += 1
+
+    def _requests_seen(self) -> int:
+        assert self.office is not None
+        with self.office.lock:
+            return sum(1 for t, _, _ in self.office.messages if t == "request/ticket")
 
     def memory_loop(self) -> None:
         while not self.stop.wait(1):
@@ -159,7 +187,8 @@ class Soak:
     def run(self) -> dict:
         self.broker.start()
         office = RawClient(self.config, self.broker.credentials["hq"], persistent=True)
-        office.subscribe("events/#", "agent/state")
+        office.subscribe("events/#", "alerts/#", "agent/state", "request/ticket")
+        self.office = office
         self.start_agent()
         office.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=30)
         threads = [threading.Thread(target=f, daemon=True) for f in (self.kiosk, self.kiosk, self.teller, self.faults_loop, self.memory_loop)]
@@ -179,12 +208,31 @@ class Soak:
         time.sleep(2)
         self.peak_rss["agent"] = max(self.peak_rss["agent"], rss_kib(self.agent.pid, "VmHWM"))
         self.peak_rss["broker"] = max(self.peak_rss["broker"], rss_kib(self._broker_pid(), "VmHWM"))
+        repaired = self.repair(office)
         summary = self.check(office)
+        summary["events_repaired_by_replay"] = repaired
         office.close()
         self.agent.terminate()
         self.agent.wait(10)
         self.broker.stop()
         return summary
+
+    def repair(self, office: RawClient) -> int:
+        """What head office does: find the numbers it never received and ask for them."""
+        with office.lock:
+            have = {p["seq"] for t, p, _ in office.messages if t.startswith(("events/", "alerts/")) and isinstance(p, dict)}
+        after, repaired = 0, 0
+        while True:
+            office.publish("request/replay", {"transaction": (t := uuid.uuid4().hex), "after_seq": after, "limit": 200})
+            answer = office.response("replay", t, timeout=20)["data"]
+            for event in answer["events"]:
+                if event["payload"]["seq"] not in have:
+                    repaired += 1
+                    with office.lock:
+                        office.messages.append((event["topic"], event["payload"], False))
+            if not answer["more"] or not answer["events"]:
+                return repaired
+            after = answer["events"][-1]["payload"]["seq"]
 
     def check(self, office: RawClient) -> dict:
         store = Store(self.config.store.path)
@@ -220,6 +268,8 @@ class Soak:
             "tickets_acknowledged": len(self.acknowledged),
             "tickets_in_store": len(stored),
             "lost_tickets": len(self.acknowledged - stored),
+            "tickets_never_answered": len(stored - self.acknowledged),  # a customer told "out of service" for a real ticket
+            "requests_given_up": self.unanswered,
             "repeated_numbers": repeated,
             "number_gaps": gaps,
             "tickets_without_arrival": len(stored - arrivals_by_ticket),
@@ -246,7 +296,8 @@ def main() -> int:
     for key, value in summary.items():
         print(f"{key:36} {value}")
     ok = (summary["lost_tickets"] == 0 and summary["repeated_numbers"] == 0 and not summary["lost_events"]
-          and summary["tickets_without_arrival"] == 0 and summary["report_matches_store"])
+          and summary["tickets_without_arrival"] == 0 and summary["report_matches_store"]
+          and summary["tickets_never_answered"] == 0)
     print("RESULT:", "ok — losses = 0, duplicates = 0" if ok else "FAILED")
     shutil.rmtree(soak.home, ignore_errors=True)
     return 0 if ok else 1

@@ -64,7 +64,8 @@ def test_ten_thousand_hostile_payloads_change_nothing_and_stop_nothing(broker, a
 
     # The same process, online throughout, and it still issues a ticket.
     assert agent.alive() and agent.process.pid == pid
-    assert [p["state"] for t, p, _ in watcher.messages if t == "agent/state"] == ["online"]
+    states = [p["state"] for t, p, _ in watcher.messages if t == "agent/state"]
+    assert states and set(states) == {"online"}  # online throughout (heartbeats repeat it)
     kiosk = clients["kiosk"]
     kiosk.publish("request/ticket", {"transaction": (t := uuid.uuid4().hex), "service": "cash"})
     assert kiosk.response("ticket", t, timeout=20)["data"]["ticket"] == "A001"  # the first ticket ever issued

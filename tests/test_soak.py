@@ -23,4 +23,6 @@ def test_short_soak_loses_and_repeats_nothing():
     assert summary["lost_tickets"] == 0 and summary["repeated_numbers"] == 0 and summary["number_gaps"] == 0
     assert summary["tickets_without_arrival"] == 0 and summary["lost_events"] == {}
     assert summary["report_matches_store"]
+    assert summary["tickets_never_answered"] == 0  # nobody shown "out of service" for a ticket that exists
     assert summary["faults"].get("broker_restart") and summary["faults"].get("agent_kill")
+    assert summary["faults"].get("broker_kill") and summary["faults"].get("agent_kill_after_request")
