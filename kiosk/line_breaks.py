@@ -28,13 +28,17 @@ def units(text: str) -> list[str]:
     """The pieces a line is built from: a Chinese character, a Latin word, or a space."""
     pieces: list[str] = []
     for char in text:
+        opened = bool(pieces) and pieces[-1].rstrip(" ")[-1:] in NO_LINE_END and bool(pieces[-1].strip())
         if char == " ":
-            pieces.append(char)
+            if opened:  # "（ 1": what follows opening punctuation stays with it, spaces included
+                pieces[-1] += char
+            else:
+                pieces.append(char)
         elif char in NO_LINE_START and pieces:
-            if pieces[-1] == " " and len(pieces) > 1:  # "word ，": the space goes with them
-                pieces[-2:] = [pieces[-2] + " "]
+            while len(pieces) > 1 and not pieces[-1].strip():  # "word  ，": the spaces go with them
+                pieces[-2:] = [pieces[-2] + pieces[-1]]
             pieces[-1] += char
-        elif pieces and pieces[-1][-1] in NO_LINE_END:
+        elif opened:
             pieces[-1] += char
         elif _is_wide(char) or not pieces or pieces[-1] == " " or _is_wide(pieces[-1][-1]):
             pieces.append(char)

@@ -10,7 +10,7 @@ import string
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from edge_agent.outputs import print_job_for
@@ -149,7 +149,10 @@ def test_no_wait_range_when_no_counter_is_open():
 MIXED = st.text(alphabet=st.sampled_from(list("王先生您好请选择业务，。、（）：？！ 18 abc Please choose.")), max_size=80)
 
 
+@settings(max_examples=2000)
 @given(MIXED, st.integers(1, 30))
+@example("（ 1", 1)  # found by a fresh clone: a space after opening punctuation let the line end on it
+@example("1  、", 1)  # and two spaces before closing punctuation let a line start with it
 def test_line_breaks_keep_every_character_and_never_start_a_line_with_closing_punctuation(sentence, width):
     lines = break_lines(sentence, lambda line: len(line) <= width)
     assert "".join(lines).replace(" ", "") == sentence.replace(" ", "")
