@@ -111,11 +111,10 @@ class Agent:
 
     def _agent_state(self, state: str) -> AgentState:
         pending = dropped = 0
+        extra: dict = {}
         if state == "online":
             pending = self.publisher.pending
             dropped = outbox.total_dropped(self.branch.store)
-        extra: dict = {}
-        if state == "online":
             extra = {"heartbeat_at": datetime.now(self.config.branch.zone), "heartbeat_s": self.config.mqtt.heartbeat_s}
             if self.store_problem is not None:
                 extra |= {"store": self.store_problem.problem, "store_detail": str(self.store_problem)}
