@@ -68,6 +68,13 @@ def test_events_cross_the_bridge_and_wait_out_an_outage(bridged_branch, head_off
         head_office.start()
         office.wait_for(lambda m: len({p["ticket"] for t, p, _ in m}) == 4, timeout=60)
         assert sorted({p["ticket"] for p in office.on("events/arrival")}) == sorted([first, *during])
+        assert [p["seq"] for p in office.on("events/arrival")][:1] == [1]
+
+        # Head office asks the branch across the bridge (MQTT 5: the response topic survives
+        # it) and gets the answer on its own broker: here, the events after the first.
+        office.publish("request/replay", {"transaction": (t := uuid.uuid4().hex), "after_seq": 1})
+        replayed = office.response("replay", t, timeout=20)["data"]
+        assert [e["payload"]["ticket"] for e in replayed["events"]] == during
         office.close()
         kiosk.close()
     finally:

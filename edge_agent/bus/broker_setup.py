@@ -171,7 +171,9 @@ def bridge_lines(config: BranchConfig) -> list[str]:
         f"remote_username {bridge.username}",
         f"remote_password {password}",
         "cleansession false",
-        "bridge_protocol_version mqttv311",
+        # MQTT 5: a request from head office keeps its response topic across the bridge, so
+        # the agent can answer it (it answers nothing that has no response topic).
+        "bridge_protocol_version mqttv50",
         "start_type automatic",
         "restart_timeout 5 60",
         "notifications true",
