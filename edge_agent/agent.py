@@ -49,6 +49,11 @@ OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # connected, yet an event waits this 
 REQUEST_SESSION_S = 60
 
 
+def _op_name(op: str) -> str:
+    """An op as a log line may show it: a client chose it, and it may be anything."""
+    return op if op.isidentifier() and len(op) <= 40 else "(unreadable op)"
+
+
 class Outputs(Protocol):
     """The agent's output devices, as the main loop sees them (see edge_agent/outputs.py)."""
 
@@ -197,7 +202,7 @@ class Agent:
         """One request, whatever it holds: a fault in handling it never ends the agent."""
         if reply is None:
             # Nowhere private to answer: acting on it would issue tickets nobody is told of.
-            readable = op if op.isidentifier() and len(op) <= 40 else "(unreadable op)"
+            readable = _op_name(op)
             if readable not in self._unanswerable_logged:
                 self._unanswerable_logged.add(readable)
                 log.warning(
@@ -209,7 +214,7 @@ class Agent:
         try:
             self._serve_one(op, payload, reply)
         except Exception:
-            log.exception("request %s could not be handled; answered as internal", op if op.isidentifier() else "(unreadable op)")
+            log.exception("request %s could not be handled; answered as internal", _op_name(op))
             fallback = Response(transaction=transaction_in(payload), status="error", code=ErrorCode.INTERNAL,
                                 error="the agent could not complete this request; it logged the details")
             try:
@@ -309,17 +314,16 @@ class Agent:
         if now - self._housekeeping_at < HOUSEKEEPING_INTERVAL_S:
             return
         self._housekeeping_at = now
+        now_local = datetime.now(self.config.branch.zone)
         dropped = self.publisher.enforce_bounds(
-            self.config.mqtt.outbox_max_events,
-            timedelta(hours=self.config.mqtt.outbox_max_age_hours),
-            datetime.now(self.config.branch.zone),
+            self.config.mqtt.outbox_max_events, timedelta(hours=self.config.mqtt.outbox_max_age_hours), now_local
         )
         if dropped and self.bus.connected.is_set():
             self._announce_online()  # agent/state carries the drop count
         if self.branch.close_ended_days():
             self._queue_dirty = True
-        outbox.forget_events(self.branch.store, datetime.now(self.config.branch.zone) - timedelta(hours=self.config.mqtt.replay_hours))
-        close_day(self.branch.store, datetime.now(self.config.branch.zone).date(), self.config.store.retention_days)
+        outbox.forget_events(self.branch.store, now_local - timedelta(hours=self.config.mqtt.replay_hours))
+        close_day(self.branch.store, now_local.date(), self.config.store.retention_days)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -124,12 +124,18 @@ class MqttSection(Section):
     outbox_max_events: int = Field(100_000, ge=100)
     outbox_max_age_hours: float = Field(72, gt=0)
 
+    @property
+    def generated_tls_dir(self) -> Path:
+        """Where `broker setup` writes the private CA and the broker's certificate and key
+        when none are named: beside the credentials."""
+        return Path(self.credentials_file).parent / "tls"
+
     def trusted_ca(self) -> Path | None:
         """The CA every client of the branch trusts when TLS is on: `ca_file`, or the private
-        CA that `broker setup` generated beside the credentials. None without TLS."""
+        CA that `broker setup` generated. None without TLS."""
         if not self.tls:
             return None
-        return self.ca_file or Path(self.credentials_file).parent / "tls" / "ca.crt"
+        return self.ca_file or self.generated_tls_dir / "ca.crt"
 
 
 class BridgeSection(Section):

@@ -352,9 +352,8 @@ class _PageServer(ThreadingHTTPServer):
 
 def tls_context(config: BranchConfig) -> ssl.SSLContext:
     """The broker's certificate: the one named in branch.toml, or the one `broker setup` made."""
-    generated = Path(config.mqtt.credentials_file).parent / "tls"
-    cert = config.mqtt.cert_file or generated / "server.crt"
-    key = config.mqtt.key_file or generated / "server.key"
+    cert = config.mqtt.cert_file or config.mqtt.generated_tls_dir / "server.crt"
+    key = config.mqtt.key_file or config.mqtt.generated_tls_dir / "server.key"
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:

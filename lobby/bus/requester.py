@@ -5,11 +5,10 @@ Each request names, as its MQTT 5 response topic, `response/<client id>/<op>`, w
 this client may read (the broker's ACL), and carries its transaction as correlation data:
 no other kiosk ever sees the answer. A request gets a fresh transaction id; if no answer
 comes within the timeout it is sent again with the *same* id (the agent answers a repeat
-with its first answer and changes nothing), and after the retries `AgentUnreachable` says so.
-
-With a deadline, a request is retried until the deadline instead (the kiosk: well past an
-agent restart), and each copy carries an MQTT 5 message expiry of the time left, so the
-broker, which keeps requests for a restarting agent, drops the ones nobody waits for.
+with its first answer and changes nothing) until its deadline (the kiosk's lies well past
+an agent restart), and then `AgentUnreachable` says so. Each copy carries an MQTT 5
+message expiry of the time left, so the broker, which keeps requests for a restarting
+agent, drops the ones nobody waits for.
 """
 
 from __future__ import annotations
@@ -50,13 +49,15 @@ class Requester:
             slot[0].set()
 
     def request(
-        self, op: str, fields: dict, timeout: float = 3.0, retries: int = 1,
-        deadline_s: float | None = None, on_waiting: Callable[[], None] | None = None,
+        self, op: str, fields: dict, timeout: float = 3.0, deadline_s: float | None = None,
+        on_waiting: Callable[[], None] | None = None,
     ) -> dict:
         """Send and wait for the answer (a dict with status/data/error). Raises AgentUnreachable.
 
-        `deadline_s`: retry every `timeout` until this long after the first try (instead of
-        `retries` times); `on_waiting` is called once, when the first try goes unanswered."""
+        Sent again with the same transaction every `timeout` until `deadline_s` after the
+        first try (by default 2 x timeout: one retry); `on_waiting` is called once, when the
+        first try goes unanswered."""
+        deadline_s = 2 * timeout if deadline_s is None else deadline_s
         transaction = uuid.uuid4().hex
         done, answers = threading.Event(), list[dict]()
         started = time.monotonic()
@@ -65,25 +66,21 @@ class Requester:
         try:
             tries = 0
             while True:
-                expiry = None
-                if deadline_s is not None:
-                    # Rounded down: the broker adds up to a second of its own (it keeps whole
-                    # seconds and expires only once past them), and no copy may outlive the deadline.
-                    expiry = max(1, math.floor(deadline_s - (time.monotonic() - started)))
+                left = deadline_s - (time.monotonic() - started)
                 self.bus.publish(
                     f"request/{op}", json.dumps({"transaction": transaction, **fields}, ensure_ascii=False),
-                    reply_to=answers_topic(self.bus.client_id, op), correlation=transaction.encode(), expiry_s=expiry,
+                    reply_to=answers_topic(self.bus.client_id, op), correlation=transaction.encode(),
+                    # Rounded down: the broker adds up to a second of its own (it keeps whole
+                    # seconds and expires only once past them), and no copy may outlive the deadline.
+                    expiry_s=max(1, math.floor(left)),
                 )
                 tries += 1
-                wait = timeout if deadline_s is None else min(timeout, max(0.0, started + deadline_s - time.monotonic()))
-                if done.wait(wait):
+                if done.wait(min(timeout, max(0.0, left))):
                     return answers[0]
                 if tries == 1 and on_waiting is not None:
                     on_waiting()
-                out_of_tries = tries > retries if deadline_s is None else time.monotonic() - started >= deadline_s
-                if out_of_tries:
-                    break
-            raise AgentUnreachable(f"no answer to {op} after {tries} tries over {time.monotonic() - started:.0f} s")
+                if time.monotonic() - started >= deadline_s:
+                    raise AgentUnreachable(f"no answer to {op} after {tries} tries over {time.monotonic() - started:.0f} s")
         finally:
             with self._lock:
                 self._waiting.pop(transaction, None)

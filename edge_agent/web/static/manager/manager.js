@@ -127,11 +127,11 @@ function onAnswered(event) {
 }
 
 function onMessage(topic, data) {
-  if (topic === "agent/state" && behind && data && data.state === "online") catchUp();
+  if (topic === "agent/state" && behindFrom && data && data.state === "online") catchUp(behindFrom);
   if (health.handle(topic, data)) return;
   if (data && data.seq) {
     const before = ledger.last;
-    if (ledger.seen(data.seq)) ledger.repair(bus, before, onEvent);  // numbers skipped: fetch them
+    if (ledger.seen(data.seq)) catchUp(before);  // numbers skipped: fetch them
   }
   onEvent(topic, data);
 }
@@ -145,21 +145,16 @@ function onEvent(topic, data) {
 
 const showConnection = connectionChip($("conn"));
 // With the agent away the queue figures are its last word, not the lobby now: show them faded.
-const health = new BranchHealth($("banners"), {
-  onAgent: (online) => {
-    $("main").classList.toggle("agent-offline", !online);
-    if (online && bus && ledger) catchUp();  // the agent is back: ask it what this tablet missed
-  },
-});
+const health = new BranchHealth($("banners"), { onAgent: (online) => $("main").classList.toggle("agent-offline", !online) });
 
-// Ask the agent for the events after the last one this tablet has. If it cannot answer yet
-// (it may still be reconnecting after the broker came back), again when it announces
-// itself on agent/state, or in a few seconds, whichever comes first.
-let behind = false;
-async function catchUp() {
+// Ask the agent for the events after `after` (by default the last one this tablet has).
+// If it cannot answer yet (it may still be reconnecting after the broker came back), the
+// same again when it announces itself on agent/state, or in a few seconds, whichever is first.
+let behindFrom = 0;  // the seq a failed catch-up asked after; 0 = not behind
+async function catchUp(after = ledger.last) {
   const asked = bus;
-  behind = !(await ledger.repair(asked, ledger.last, onEvent));
-  if (behind) setTimeout(() => { if (behind && bus === asked && bus.state === "connected") catchUp(); }, 5000);
+  behindFrom = (await ledger.repair(asked, after, onEvent)) ? 0 : after;
+  if (behindFrom) setTimeout(() => { if (behindFrom && bus === asked && bus.state === "connected") catchUp(behindFrom); }, 5000);
 }
 
 function connect(credentials) {
