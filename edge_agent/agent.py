@@ -98,6 +98,9 @@ class Agent:
         self._printing: set[str] = set()
         self._queue_dirty = True
         self._queue_published_at = 0.0
+        # staff/state and promotions as last published: sent again only when they change.
+        self._published_staff: str | None = None
+        self._published_promotions: str | None = None
         self._housekeeping_at = 0.0
         self._heartbeat_at = 0.0
         # None while the store takes writes; the StoreUnwritable that says why not, otherwise.
@@ -175,6 +178,7 @@ class Agent:
             for device_id, state in self.outputs.device_states().items():
                 self._publish_device(device_id, state)
         self._queue_dirty = True
+        self._published_staff = self._published_promotions = None
 
     def _heartbeat(self) -> None:
         self.bus.publish("agent/state", self._agent_state("online").model_dump_json(), retain=True)
@@ -308,6 +312,18 @@ class Agent:
             self.bus.publish("queue/state", state.model_dump_json(), retain=True)
             self._queue_dirty = False
             self._queue_published_at = now
+            self._publish_if_changed()
+
+    def _publish_if_changed(self) -> None:
+        """staff/state and promotions (retained), whenever what they say has changed."""
+        staff = self.branch.staff.state().model_dump_json(exclude={"at"})
+        if staff != self._published_staff:
+            self.bus.publish("staff/state", self.branch.staff.state().model_dump_json(), retain=True)
+            self._published_staff = staff
+        promotions = self.branch.promotions.state().model_dump_json(exclude={"at"})
+        if promotions != self._published_promotions:
+            self.bus.publish("promotions", self.branch.promotions.state().model_dump_json(), retain=True)
+            self._published_promotions = promotions
 
     def _maybe_housekeeping(self) -> None:
         now = time.monotonic()
@@ -322,6 +338,11 @@ class Agent:
             self._announce_online()  # agent/state carries the drop count
         if self.branch.close_ended_days():
             self._queue_dirty = True
+        if self.branch.staff.sign_out_idle():
+            self._queue_dirty = True
+        self.branch.promotions.sync_folder()
+        if self.bus.connected.is_set():
+            self._publish_if_changed()  # also a promotion's first or last day passing
         outbox.forget_events(self.branch.store, now_local - timedelta(hours=self.config.mqtt.replay_hours))
         close_day(self.branch.store, now_local.date(), self.config.store.retention_days)
 

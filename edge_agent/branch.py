@@ -19,9 +19,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from edge_agent import events
+from edge_agent.promotion_desk import PromotionDesk
 from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.referral_desk import ReferralDesk
+from edge_agent.staff_desk import StaffDesk
 from edge_agent.store import alerts, outbox, transactions
 from edge_agent.store import tickets as rows
 from edge_agent.store.db import Store
@@ -97,6 +100,9 @@ class Branch:
         self._seen_version = store.data_version()
         self._stale = False
         self._clock_warned: set[tuple[date, date]] = set()
+        self.staff = StaffDesk(self)
+        self.referrals = ReferralDesk(self)
+        self.promotions = PromotionDesk(self)
 
     @classmethod
     def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:
@@ -247,58 +253,73 @@ class Branch:
 
     # ---- tellers -----------------------------------------------------------------------
 
-    def call_next(self, counter: str, transaction: str | None = None) -> CalledAnswer:
+    def _teller(self, conn: sqlite3.Connection, now: datetime, session: str | None, counter: str | None) -> str | None:
+        """Who acts at this counter (None: the branch has no roster). Checked before the
+        engine changes anything, so a refusal leaves it as the store has it."""
+        actor = self.staff.actor(conn, now, session, ("teller",), counter)
+        return actor.staff_id if actor else None
+
+    def call_next(self, counter: str, transaction: str | None = None, session: str | None = None) -> CalledAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
+            by = self._teller(conn, now, session, counter)
             called = self.engine.call_next(counter, now)
-            return self._called(conn, called, counter, now, recall=False)
+            return self._called(conn, called, counter, now, recall=False, by=by)
 
         return self._perform("call_next", transaction, action)
 
-    def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> CalledAnswer:
+    def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> CalledAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
+            by = self._teller(conn, now, session, counter)
             called = self.engine.recall(counter, now, expect_label=ticket)
-            return self._called(conn, called, counter, now, recall=True)
+            return self._called(conn, called, counter, now, recall=True, by=by)
 
         return self._perform("recall", transaction, action)
 
-    def _called(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, recall: bool) -> CalledAnswer:
+    def _called(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, recall: bool, by: str | None) -> CalledAnswer:
         rows.save_ticket(conn, ticket)
         rows.save_counter(conn, self.engine.counter(counter))
-        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, counter, {})
-        event = events.called(ticket, now, recall)
+        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, counter, _by(by))
+        event = events.called(ticket, now, recall, by)
         outbox.enqueue(conn, event, now)
         return events.called_answer(ticket, now, event)
 
-    def complete(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> TicketSummary:
+    def complete(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> TicketSummary:
         def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
+            by = self._teller(conn, now, session, counter)
             done = self.engine.complete(counter, now, expect_label=ticket)
-            return self._finished(conn, done, counter, now, events.served(done, now), "served")
+            return self._finished(conn, done, counter, now, events.served(done, now), "served", by)
 
         return self._perform("complete", transaction, action)
 
-    def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None) -> TicketSummary:
+    def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> TicketSummary:
         def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
+            by = self._teller(conn, now, session, counter)
             missed = self.engine.no_show(counter, now, expect_label=ticket)
-            return self._finished(conn, missed, counter, now, events.no_show(missed, now), "no_show")
+            return self._finished(conn, missed, counter, now, events.no_show(missed, now), "no_show", by)
 
         return self._perform("no_show", transaction, action)
 
-    def _finished(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, event: Event, kind: str) -> TicketSummary:
+    def _finished(
+        self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, event: Event, kind: str, by: str | None
+    ) -> TicketSummary:
         rows.save_ticket(conn, ticket)
         rows.save_counter(conn, self.engine.counter(counter))
-        rows.record_event(conn, ticket.id, kind, now, counter, {})
+        rows.record_event(conn, ticket.id, kind, now, counter, _by(by))
         outbox.enqueue(conn, event, now)
         return events.ticket_summary(ticket, now)
 
-    def transfer(self, ticket: str, to_service: str, counter: str | None = None, transaction: str | None = None) -> TransferAnswer:
+    def transfer(
+        self, ticket: str, to_service: str, counter: str | None = None, transaction: str | None = None, session: str | None = None
+    ) -> TransferAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> TransferAnswer:
+            by = self._teller(conn, now, session, counter)
             before = self._called_ticket(ticket)
             at_counter = counter or before.counter
             assert at_counter is not None  # a called ticket is at a counter
             moved = self.engine.transfer(at_counter, to_service, now, expect_label=ticket)
             rows.save_ticket(conn, moved)
             rows.save_counter(conn, self.engine.counter(at_counter))
-            rows.record_event(conn, moved.id, "transferred", now, at_counter, {"from": before.service, "to": to_service})
+            rows.record_event(conn, moved.id, "transferred", now, at_counter, {"from": before.service, "to": to_service} | _by(by))
             outbox.enqueue(conn, events.transferred(moved, before.service, at_counter, now), now)
             return events.transfer_answer(moved, now, self.engine.people_ahead(moved.id, now))
 
@@ -310,14 +331,15 @@ class Branch:
                 return ticket
         raise QueueError(ErrorCode.NOT_CALLED, f"{label} is not being served at any counter: only a called ticket can be transferred.")
 
-    def counter_open(self, counter: str, transaction: str | None = None) -> CounterAnswer:
-        return self._counter_switch("counter_open", counter, transaction)
+    def counter_open(self, counter: str, transaction: str | None = None, session: str | None = None) -> CounterAnswer:
+        return self._counter_switch("counter_open", counter, transaction, session)
 
-    def counter_close(self, counter: str, transaction: str | None = None) -> CounterAnswer:
-        return self._counter_switch("counter_close", counter, transaction)
+    def counter_close(self, counter: str, transaction: str | None = None, session: str | None = None) -> CounterAnswer:
+        return self._counter_switch("counter_close", counter, transaction, session)
 
-    def _counter_switch(self, op: str, counter: str, transaction: str | None) -> CounterAnswer:
+    def _counter_switch(self, op: str, counter: str, transaction: str | None, session: str | None) -> CounterAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CounterAnswer:
+            self._teller(conn, now, session, counter)
             state = (self.engine.open_counter if op == "counter_open" else self.engine.close_counter)(counter, now)
             rows.save_counter(conn, state)
             return CounterAnswer(counter=state.id, open=state.open, since=now)
@@ -326,24 +348,34 @@ class Branch:
 
     # ---- lobby manager -----------------------------------------------------------------
 
-    def acknowledge_alert(self, alert_id: str, by: str, outcome: str, transaction: str | None = None) -> AlertAckAnswer:
+    def acknowledge_alert(
+        self, alert_id: str, by: str | None, outcome: str, transaction: str | None = None, session: str | None = None
+    ) -> AlertAckAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> AlertAckAnswer:
-            alert = alerts.find_alert(conn, alert_id)
-            if alert is None:
-                raise QueueError(ErrorCode.UNKNOWN_ALERT, f"There is no alert {alert_id}; it may belong to another branch.")
-            if alert.acked_at:
-                raise QueueError(
-                    ErrorCode.ALERT_ALREADY_ACKNOWLEDGED,
-                    f"This alert was already answered by {alert.acked_by} ({alert.outcome}) at {alert.acked_at}.",
-                )
-            alerts.acknowledge_alert(conn, alert_id, by, outcome, now)
-            after_s = round((now - alert.raised_at).total_seconds())
-            # Answers are private to the tablet that asked; its colleagues learn it from this event.
-            label = rows.label_of(conn, alert.ticket_id)
-            outbox.enqueue(conn, events.alert_answered(alert_id, alert.ticket_id, label, outcome, by, now, after_s), now)
-            return AlertAckAnswer(alert_id=alert_id, outcome=outcome, by=by, after_s=after_s)
+            actor = self.staff.actor(conn, now, session, ("manager",))
+            who = actor.staff_id if actor else by
+            if who is None:
+                raise QueueError(ErrorCode.SIGN_IN_REQUIRED, "Say who answered the alert ('by'), or sign in with a staff id and PIN.")
+            return self.answer_alert(conn, now, alert_id, who, outcome)
 
         return self._perform("alert_ack", transaction, action)
+
+    def answer_alert(self, conn: sqlite3.Connection, now: datetime, alert_id: str, by: str, outcome: str) -> AlertAckAnswer:
+        """Inside the caller's transaction: record the answer and tell every manager tablet."""
+        alert = alerts.find_alert(conn, alert_id)
+        if alert is None:
+            raise QueueError(ErrorCode.UNKNOWN_ALERT, f"There is no alert {alert_id}; it may belong to another branch.")
+        if alert.acked_at:
+            raise QueueError(
+                ErrorCode.ALERT_ALREADY_ACKNOWLEDGED,
+                f"This alert was already answered by {alert.acked_by} ({alert.outcome}) at {alert.acked_at}.",
+            )
+        alerts.acknowledge_alert(conn, alert_id, by, outcome, now)
+        after_s = round((now - alert.raised_at).total_seconds())
+        # Answers are private to the tablet that asked; its colleagues learn it from this event.
+        label = rows.label_of(conn, alert.ticket_id)
+        outbox.enqueue(conn, events.alert_answered(alert_id, alert.ticket_id, label, outcome, by, now, after_s), now)
+        return AlertAckAnswer(alert_id=alert_id, outcome=outcome, by=by, after_s=after_s)
 
     # ---- printing and state ------------------------------------------------------------
 
@@ -378,3 +410,8 @@ def _replay(op: str, transaction: str, first: transactions.StoredAnswer) -> Any:
     if first.answer["status"] == "error":
         raise QueueError(first.answer["code"], first.answer["error"])
     return OPERATIONS[op].answer.model_validate(first.answer["data"] | {"replayed": True})
+
+
+def _by(staff_id: str | None) -> dict:
+    """A ticket event's detail: who acted, once the branch knows its staff."""
+    return {"by": staff_id} if staff_id else {}

@@ -98,6 +98,43 @@ def _customers_import(args: argparse.Namespace, config: BranchConfig) -> int:
     return 0
 
 
+def _staff_import(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.staff.roster import read_roster
+    from edge_agent.store.db import Store
+    from edge_agent.store.staff import replace_roster
+
+    members, problems = read_roster(args.file)
+    if problems:
+        print(f"{args.file}: nothing imported, {len(problems)} problem(s) to fix first:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    store = Store(config.store.path)
+    try:
+        with store.write() as conn:
+            left = replace_roster(conn, members, datetime.now(config.branch.zone))
+    finally:
+        store.close()
+    print(f"imported {len(members)} staff from {args.file} (PINs stored as scrypt hashes only)")
+    if left:
+        print(f"no longer on the roster, signed out and unable to sign in: {', '.join(left)}")
+    return 0
+
+
+def _followups(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.reports.followups import make_followups
+    from edge_agent.store.db import Store
+
+    day = args.date or datetime.now(config.branch.zone).date()
+    store = Store(config.store.path)
+    try:
+        html_path, csv_path, count = make_followups(config, store, day, args.out)
+    finally:
+        store.close()
+    print(f"{count} open follow-up(s) on {day}; wrote {html_path} and {csv_path}")
+    return 0
+
+
 def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.bus.broker_setup import setup_broker
 
@@ -261,6 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("import", _customers_import, "import a CRM export (card_number,display_name,tier,rm,...)", customers).add_argument(
         "file", type=Path
     )
+
+    staff = commands.add_parser("staff", help="the branch's staff roster").add_subparsers(dest="sub", required=True)
+    add("import", _staff_import, "import the roster (staff_id,name,role,pin); whoever is not in it has left", staff).add_argument(
+        "file", type=Path
+    )
+    followups = add("followups", _followups, "the day's follow-up list (待跟进客户名单), HTML and CSV")
+    followups.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
+    followups.add_argument("--out", type=Path, default=Path("."), help="directory to write into (default: here)")
 
     broker = commands.add_parser("broker", help="the branch's MQTT broker").add_subparsers(dest="sub", required=True)
     setup = add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker)

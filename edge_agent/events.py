@@ -74,10 +74,10 @@ def _waited_s(ticket: Ticket, until: datetime) -> int:
     return max(0, round((until - ticket.queued_at).total_seconds()))
 
 
-def called(ticket: Ticket, now: datetime, recall: bool) -> CalledEvent:
+def called(ticket: Ticket, now: datetime, recall: bool, by: str | None = None) -> CalledEvent:
     return CalledEvent(
         ticket=ticket.label, ticket_id=ticket.id, counter=ticket.counter, service=ticket.service, tier=ticket.tier,
-        at=now, waited_s=_waited_s(ticket, ticket.called_at or now), recall=recall,
+        at=now, waited_s=_waited_s(ticket, ticket.called_at or now), recall=recall, by=by,
     )
 
 
@@ -120,6 +120,7 @@ def _summary_fields(ticket: Ticket, now: datetime) -> dict:
         "counter": ticket.counter,
         "issued_at": ticket.issued_at,
         "waited_s": _waited_s(ticket, ticket.called_at or now),
+        "identified": ticket.customer_token is not None,
     }
 
 

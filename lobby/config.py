@@ -237,6 +237,63 @@ class KioskSection(Section):
     card_reader: CardReaderSettings = CardReaderSettings()
 
 
+class StaffSection(Section):
+    """Signing people in on the teller console, the manager's tablet and the RM's workbench."""
+
+    max_pin_failures: int = Field(5, ge=1, le=20, description="wrong PINs in a row before the staff id is locked")
+    lockout_min: float = Field(15, gt=0, le=24 * 60)
+    idle_sign_out_min: float = Field(30, gt=0, le=12 * 60, description="a person who does nothing this long is signed out")
+
+
+class ReferralTrigger(Section):
+    code: str = Field(pattern=_ID_PATTERN)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+# The manuals' 14 signs of a valuable customer (优质客户识别参考特征), in their order.
+DEFAULT_TRIGGERS = (
+    ("large_cash", "大额存取现金或汇款", "Large cash deposit, withdrawal or remittance"),
+    ("large_fx", "较大额外汇汇款/转账", "Large foreign-currency remittance or transfer"),
+    ("large_deposit_loss", "大额存款的挂失", "Reporting loss of a large deposit"),
+    ("large_loan", "大额贷款业务以及还款", "Large loan or loan repayment"),
+    ("deposit_certificate", "开大额存款证明", "Certificate for a large deposit"),
+    ("large_card_points", "大额消费积分", "Large card reward points"),
+    ("consumer_credit", "大额个人消费信贷", "Large personal consumer credit"),
+    ("investment_products", "上门购买理财产品、基金、大额国债等投资产品或保险产品",
+     "Buys wealth products, funds, large government bonds or insurance"),
+    ("trading_accounts", "开立第三方存管、外汇交易账户、黄金交易等交易账户",
+     "Opens a brokerage, FX or gold trading account"),
+    ("safe_deposit_box", "开设或使用保险箱业务", "Opens or uses a safe deposit box"),
+    ("premium_card", "客户出示信用卡金卡或他行VIP卡", "Shows a gold credit card or another bank's VIP card"),
+    ("wealth_enquiry", "客户对理财业务、高端业务提出咨询", "Asks about wealth management or premium services"),
+    ("upscale_address", "发现客户住址是高档住宅区", "Lives in an upscale residential area"),
+    ("lingers_at_brochures", "客户在产品资料栏长期逗留", "Lingers at the product brochures"),
+)
+
+
+class ReferralSection(Section):
+    """识别转介: what a referral may give as its reason, and how fast an RM should answer."""
+
+    accept_target_min: float = Field(5, gt=0, le=240, description="a referral should be accepted by an RM within this")
+    triggers: list[ReferralTrigger] = Field(
+        default_factory=lambda: [ReferralTrigger(code=c, zh=zh, en=en) for c, zh, en in DEFAULT_TRIGGERS], min_length=1
+    )
+
+    def trigger(self, code: str) -> ReferralTrigger | None:
+        return next((t for t in self.triggers if t.code == code), None)
+
+
+class PromotionSection(Section):
+    """营销信息发布: short promotions for the hall display and the kiosk."""
+
+    # Files a technician drops in (one TOML per promotion, docs/promotions.md); none if unset.
+    folder: Path | None = None
+    max_image_kb: int = Field(150, ge=8, le=1024)
+    max_image_pixels: int = Field(1920, ge=64, le=8192, description="the longer side of an image, in pixels")
+    max_active: int = Field(6, ge=1, le=20)
+
+
 class BranchConfig(BaseSettings):
     """The whole branch. Sections in the order a technician reads them in the file."""
 
@@ -258,6 +315,9 @@ class BranchConfig(BaseSettings):
     printer: PrinterSettings = PrinterSettings()
     displays: list[CounterDisplaySettings] = Field(default_factory=list)
     voice: VoiceSettings = VoiceSettings()
+    staff: StaffSection = StaffSection()
+    referrals: ReferralSection = ReferralSection()
+    promotions: PromotionSection = PromotionSection()
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -25,6 +25,13 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,3
 # Never stripped: the client matches its answer by the transaction exactly as it sent it.
 Transaction = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 TicketLabel = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,2}\d{3,4}$")]
+HexId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+# What staff_sign_in hands the page: the person's signature on every later request.
+SessionToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{20,64}$")]
+Pin = Annotated[str, StringConstraints(strip_whitespace=False, pattern=r"^\d{4,8}$")]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?\d{7,15}$")]
+StaffPage = Literal["teller", "manager", "rm"]
 
 
 def topic_root(branch_id: str) -> str:
@@ -66,7 +73,14 @@ class IdentifyRequest(Request):
     card: CardIdentity
 
 
-class CounterRequest(Request):
+class SignedRequest(Request):
+    """An action a person takes: `session` is their staff_sign_in. Required once the branch
+    has a staff roster (`edge-agent staff import`); the agent records who acted."""
+
+    session: SessionToken | None = None
+
+
+class CounterRequest(SignedRequest):
     """call_next, counter_open, counter_close: a counter and nothing else."""
 
     counter: Ident
@@ -80,7 +94,7 @@ class CounterTicketRequest(CounterRequest):
     ticket: TicketLabel | None = None
 
 
-class TransferRequest(Request):
+class TransferRequest(SignedRequest):
     ticket: TicketLabel
     to_service: Ident
     counter: Ident | None = None
@@ -93,10 +107,91 @@ class ReplayRequest(Request):
     limit: Annotated[int, Field(ge=1, le=200)] = 100
 
 
-class AlertAckRequest(Request):
-    alert_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-    by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    outcome: Literal["greeted", "referred", "declined"]
+class AlertAckRequest(SignedRequest):
+    """`referred` is answered by `refer` with the alert's id, which hands the customer on."""
+
+    alert_id: HexId
+    # Who answered, for a branch without a staff roster; with one, the session says it.
+    by: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    outcome: Literal["greeted", "declined"]
+
+
+class StaffSignInRequest(Request):
+    staff_id: Ident
+    pin: Pin
+    page: StaffPage
+    # The teller console's counter: one person at a counter at a time.
+    counter: Ident | None = None
+
+
+class StaffSignOutRequest(Request):
+    session: SessionToken
+
+
+class SessionRequest(Request):
+    session: SessionToken
+
+
+class ReferRequest(Request):
+    """转介: the customer of a ticket (at a counter) or of a VIP alert, to the RM pool (no
+    `to_rm`) or a named RM, with the manuals' recognition triggers and a note."""
+
+    session: SessionToken
+    ticket: TicketLabel | None = None
+    alert_id: HexId | None = None
+    to_rm: Ident | None = None
+    destination: Literal["rm", "vip_room"] = "rm"
+    triggers: Annotated[list[Ident], Field(max_length=20)] = []
+    note: ShortText = ""
+    customer_name: Annotated[str, StringConstraints(max_length=20)] = ""
+
+
+class ReferralRequest(Request):
+    session: SessionToken
+    referral_id: HexId
+
+
+class ReferralOutcomeRequest(ReferralRequest):
+    """The SOP's three cases: converted (with the product), follow_up (with a date and a
+    channel; a phone number only with the customer's consent), declined."""
+
+    outcome: Literal["converted", "follow_up", "declined"]
+    product: Annotated[str, StringConstraints(max_length=40)] = ""
+    follow_up_on: date | None = None
+    channel: Literal["phone", "visit", "wechat", "sms"] | None = None
+    phone: Phone | None = None
+    consent: bool = False
+    meets_criteria: bool | None = None
+    note: ShortText = ""
+
+
+class ProspectMarkRequest(Request):
+    session: SessionToken
+    ticket: TicketLabel
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    customer_name: Annotated[str, StringConstraints(max_length=20)] = ""
+
+
+class ProspectUnmarkRequest(Request):
+    session: SessionToken
+    ticket: TicketLabel
+
+
+class PromotionPublishRequest(Request):
+    session: SessionToken
+    title: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    text: Annotated[str, StringConstraints(max_length=120)] = ""
+    # A PNG or JPEG, base64; checked by the agent against [promotions] max_image_kb.
+    image: Annotated[str, StringConstraints(max_length=2_000_000)] | None = None
+    starts_on: date
+    ends_on: date
+    # Empty: everyone. Otherwise the tiers whose identified screen may show it.
+    tiers: Annotated[list[Tier], Field(max_length=8)] = []
+
+
+class PromotionWithdrawRequest(Request):
+    session: SessionToken
+    promotion_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
 # ---- answers: agent -> the requester, in `data` of response/<op> ---------------------
@@ -171,6 +266,8 @@ class TicketSummary(Answer):
     counter: str | None
     issued_at: datetime
     waited_s: int
+    # The customer swiped a card: they can be marked as a prospect (prospect_mark).
+    identified: bool = False
 
 
 class CalledAnswer(TicketSummary):
@@ -217,6 +314,85 @@ class AlertAckAnswer(Answer):
     after_s: int
 
 
+class StaffSignInAnswer(Answer):
+    """`staff_sign_in`: `session` goes with every later request of this person (keep it
+    secret); `ref` is its public name in staff/state."""
+
+    session: str
+    ref: str
+    staff_id: str
+    name: str
+    role: str
+    page: str
+    counter: str | None
+    idle_sign_out_s: int
+
+
+class StaffSignOutAnswer(Answer):
+    staff_id: str
+    ref: str
+
+
+class ReferralView(BaseModel):
+    """A referral as the pages show it. `phone` is only in the RM's own list; everyone else
+    sees `phone_masked`."""
+
+    referral_id: str
+    state: Literal["open", "accepted", "converted", "follow_up", "declined"]
+    source: Literal["counter", "vip_alert"]
+    created_at: datetime
+    ticket: str | None
+    alert_id: str | None
+    customer_name: str
+    tier: Tier
+    triggers: list[str]
+    note: str
+    referrer: str
+    referrer_name: str
+    destination: Literal["rm", "vip_room"]
+    to_rm: str | None
+    to_rm_name: str | None
+    accepted_by: str | None = None
+    accepted_by_name: str | None = None
+    accepted_at: datetime | None = None
+    outcome_at: datetime | None = None
+    product: str | None = None
+    follow_up_on: date | None = None
+    channel: str | None = None
+    meets_criteria: bool | None = None
+    outcome_note: str | None = None
+    phone_masked: str | None = None
+    phone: str | None = None
+
+
+class ReferralAnswer(Answer):
+    """`refer`, `referral_accept`, `referral_outcome`."""
+
+    referral: ReferralView
+
+
+class ReferralListAnswer(Answer):
+    """`referral_list`: today's referrals this person may see (an RM: the pool's and their
+    own), and an RM's open follow-ups from any day."""
+
+    referrals: list[ReferralView]
+    follow_ups: list[ReferralView]
+
+
+class ProspectAnswer(Answer):
+    """`prospect_mark`, `prospect_unmark`: the tier the card's next swipe will get."""
+
+    ticket: str
+    tier: Tier
+    prospect: bool
+    by: str
+
+
+class PromotionAnswer(Answer):
+    promotion_id: str
+    active: bool
+
+
 @dataclass(frozen=True)
 class Operation:
     request: type[Request]
@@ -234,6 +410,16 @@ OPERATIONS: dict[str, Operation] = {
     "counter_open": Operation(CounterRequest, CounterAnswer),
     "counter_close": Operation(CounterRequest, CounterAnswer),
     "alert_ack": Operation(AlertAckRequest, AlertAckAnswer),
+    "staff_sign_in": Operation(StaffSignInRequest, StaffSignInAnswer),
+    "staff_sign_out": Operation(StaffSignOutRequest, StaffSignOutAnswer),
+    "refer": Operation(ReferRequest, ReferralAnswer),
+    "referral_list": Operation(SessionRequest, ReferralListAnswer),
+    "referral_accept": Operation(ReferralRequest, ReferralAnswer),
+    "referral_outcome": Operation(ReferralOutcomeRequest, ReferralAnswer),
+    "prospect_mark": Operation(ProspectMarkRequest, ProspectAnswer),
+    "prospect_unmark": Operation(ProspectUnmarkRequest, ProspectAnswer),
+    "promotion_publish": Operation(PromotionPublishRequest, PromotionAnswer),
+    "promotion_withdraw": Operation(PromotionWithdrawRequest, PromotionAnswer),
     "replay": Operation(ReplayRequest, ReplayAnswer),
 }
 
@@ -301,6 +487,8 @@ class CalledEvent(Event):
     waited_s: int
     recall: bool = False
     announce: bool = True
+    # The staff id of who called it (None: the branch has no staff roster).
+    by: str | None = None
 
 
 class AlertAnsweredEvent(Event):
@@ -313,6 +501,14 @@ class AlertAnsweredEvent(Event):
     by: str
     at: datetime
     after_s: int
+
+
+class ReferralEvent(Event):
+    """A referral was made, accepted or decided: the RM pages, the manager tablets and head
+    office follow it. Never carries a phone number."""
+
+    referral: ReferralView
+    at: datetime
 
 
 class ExpiredEvent(Event):
@@ -362,6 +558,7 @@ EVENT_TOPICS: dict[type[Event], str] = {
     NoShowEvent: "events/no_show",
     TransferredEvent: "events/transferred",
     ExpiredEvent: "events/expired",
+    ReferralEvent: "events/referral",
 }
 
 
@@ -442,3 +639,44 @@ class QueueState(BaseModel):
     at: datetime
     services: dict[str, ServiceQueueState]
     counters: dict[str, CounterQueueState]
+
+
+class SignedInStaff(BaseModel):
+    ref: str
+    staff_id: str
+    name: str
+    role: str
+    page: str
+    counter: str | None
+    since: datetime
+
+
+class RosterEntry(BaseModel):
+    staff_id: str
+    name: str
+
+
+class StaffState(BaseModel):
+    """`staff/state` (retained): who is signed in where, and the RMs a referral may name."""
+
+    at: datetime
+    signed_in: list[SignedInStaff]
+    rms: list[RosterEntry]
+
+
+class Promotion(BaseModel):
+    promotion_id: str
+    title: str
+    text: str
+    # A data: URI (PNG or JPEG), so a screen needs nothing but the broker to show it.
+    image: str | None
+    tiers: list[Tier]
+    starts_on: date
+    ends_on: date
+
+
+class PromotionsState(BaseModel):
+    """`promotions` (retained): what the hall display and the kiosk show today."""
+
+    at: datetime
+    promotions: list[Promotion]

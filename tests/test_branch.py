@@ -127,10 +127,10 @@ def test_alert_acknowledgement_is_recorded_once(branch, vip_card, clock):
     branch.issue_ticket("wealth", card=vip_card)
     alert_id = json.loads(outbox.pending(branch.store)[1].payload)["event_id"]
     clock.advance(seconds=40)
-    answer = branch.acknowledge_alert(alert_id, "lobby-manager-1", "referred", transaction="ack-1")
+    answer = branch.acknowledge_alert(alert_id, "lobby-manager-1", "greeted", transaction="ack-1")
     assert answer.after_s == 40
     row = branch.store.conn.execute("SELECT * FROM alerts").fetchone()
-    assert (row["acked_by"], row["outcome"]) == ("lobby-manager-1", "referred")
+    assert (row["acked_by"], row["outcome"]) == ("lobby-manager-1", "greeted")
     with pytest.raises(QueueError) as caught:
         branch.acknowledge_alert(alert_id, "someone-else", "greeted", transaction="ack-2")
     assert caught.value.code == "alert_already_acknowledged"

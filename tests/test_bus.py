@@ -433,9 +433,9 @@ def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_t
     assert alert["ticket"] == "V001" and alert["tier"] == "vip"
     everything = json.dumps([p for _, p, _ in manager.messages + kiosk.messages], ensure_ascii=False)
     assert pan not in everything and card["token"] not in everything
-    manager.publish("request/alert_ack", {"transaction": (a := tx()), "alert_id": alert["event_id"], "by": "大堂经理 张", "outcome": "referred"})
+    manager.publish("request/alert_ack", {"transaction": (a := tx()), "alert_id": alert["event_id"], "by": "大堂经理 张", "outcome": "greeted"})
     ack = manager.response("alert_ack", a)
-    assert ack["status"] == "ok" and ack["data"]["outcome"] == "referred"
+    assert ack["status"] == "ok" and ack["data"]["outcome"] == "greeted"
     manager.close()
     kiosk.close()
 

@@ -26,8 +26,17 @@ from pathlib import Path
 from lobby.config import BranchConfig
 from lobby.contract import OPERATIONS, topic_root
 
-ROLES = ("agent", "kiosk", "teller", "manager", "display", "hq")
-TELLER_OPS = ("call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close")
+ROLES = ("agent", "kiosk", "teller", "manager", "rm", "display", "hq")
+SIGN_IN_OPS = ("staff_sign_in", "staff_sign_out")
+TELLER_OPS = (
+    "call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close",
+    *SIGN_IN_OPS, "refer", "prospect_mark", "prospect_unmark",
+)
+MANAGER_OPS = (
+    "alert_ack", "replay", *SIGN_IN_OPS, "refer", "referral_list", "prospect_mark", "prospect_unmark",
+    "promotion_publish", "promotion_withdraw",
+)
+RM_OPS = (*SIGN_IN_OPS, "referral_list", "referral_accept", "referral_outcome", "prospect_mark", "prospect_unmark")
 STATE_TOPICS = ("agent/state", "queue/state", "devices/+/state")
 
 
@@ -58,16 +67,24 @@ def role_access() -> dict[str, RoleAccess]:
     """
     return {
         "agent": RoleAccess(
-            publish=("agent/state", "queue/state", "devices/+/state", "events/#", "alerts/#", "response/#"),
+            publish=("agent/state", "queue/state", "devices/+/state", "staff/state", "promotions", "events/#", "alerts/#", "response/#"),
             subscribe=("request/#", "agent/state"),
         ),
-        "kiosk": RoleAccess(publish=("request/ticket", "request/identify"), subscribe=STATE_TOPICS),
+        "kiosk": RoleAccess(publish=("request/ticket", "request/identify"), subscribe=(*STATE_TOPICS, "promotions")),
         "teller": RoleAccess(
             publish=tuple(f"request/{op}" for op in TELLER_OPS),
-            subscribe=(*STATE_TOPICS, "events/#"),
+            subscribe=(*STATE_TOPICS, "staff/state", "events/#"),
         ),
-        "manager": RoleAccess(publish=("request/alert_ack", "request/replay"), subscribe=(*STATE_TOPICS, "events/#", "alerts/#")),
-        "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "events/called")),
+        "manager": RoleAccess(
+            publish=tuple(f"request/{op}" for op in MANAGER_OPS),
+            subscribe=(*STATE_TOPICS, "staff/state", "promotions", "events/#", "alerts/#"),
+        ),
+        # Relationship managers' workbench: referrals, and nothing of the queue's controls.
+        "rm": RoleAccess(
+            publish=tuple(f"request/{op}" for op in RM_OPS),
+            subscribe=("agent/state", "staff/state", "events/referral"),
+        ),
+        "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "promotions", "events/called")),
         # Head office sees everything the branch publishes and may send requests in.
         "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=("#",)),
     }

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from edge_agent.branch import Branch
 from edge_agent.bus.payload import PayloadError, parse_request, transaction_in
 from edge_agent.queue.engine import QueueError
+from edge_agent.referrals.lifecycle import OutcomeForm, ReferralState
 from edge_agent.store.db import StoreUnwritable
 from lobby.contract import OPERATIONS, Answer, Response, TicketAnswer
 from lobby.errors import ErrorCode
@@ -41,14 +42,31 @@ Handler = Callable[[Branch, Any], Answer]
 HANDLERS: dict[str, Handler] = {
     "ticket": lambda branch, r: branch.issue_ticket(r.service, card=r.card, lang=r.lang, kiosk=r.kiosk, transaction=r.transaction),
     "identify": lambda branch, r: branch.identify_card(r.card),
-    "call_next": lambda branch, r: branch.call_next(r.counter, transaction=r.transaction),
-    "recall": lambda branch, r: branch.recall(r.counter, ticket=r.ticket, transaction=r.transaction),
-    "no_show": lambda branch, r: branch.no_show(r.counter, ticket=r.ticket, transaction=r.transaction),
-    "complete": lambda branch, r: branch.complete(r.counter, ticket=r.ticket, transaction=r.transaction),
-    "transfer": lambda branch, r: branch.transfer(r.ticket, r.to_service, counter=r.counter, transaction=r.transaction),
-    "counter_open": lambda branch, r: branch.counter_open(r.counter, transaction=r.transaction),
-    "counter_close": lambda branch, r: branch.counter_close(r.counter, transaction=r.transaction),
-    "alert_ack": lambda branch, r: branch.acknowledge_alert(r.alert_id, r.by, r.outcome, transaction=r.transaction),
+    "call_next": lambda branch, r: branch.call_next(r.counter, transaction=r.transaction, session=r.session),
+    "recall": lambda branch, r: branch.recall(r.counter, ticket=r.ticket, transaction=r.transaction, session=r.session),
+    "no_show": lambda branch, r: branch.no_show(r.counter, ticket=r.ticket, transaction=r.transaction, session=r.session),
+    "complete": lambda branch, r: branch.complete(r.counter, ticket=r.ticket, transaction=r.transaction, session=r.session),
+    "transfer": lambda branch, r: branch.transfer(r.ticket, r.to_service, counter=r.counter, transaction=r.transaction, session=r.session),
+    "counter_open": lambda branch, r: branch.counter_open(r.counter, transaction=r.transaction, session=r.session),
+    "counter_close": lambda branch, r: branch.counter_close(r.counter, transaction=r.transaction, session=r.session),
+    "alert_ack": lambda branch, r: branch.acknowledge_alert(r.alert_id, r.by, r.outcome, transaction=r.transaction, session=r.session),
+    "staff_sign_in": lambda branch, r: branch.staff.sign_in(r.staff_id, r.pin, r.page, r.counter),
+    "staff_sign_out": lambda branch, r: branch.staff.sign_out(r.session),
+    "refer": lambda branch, r: branch.referrals.refer(
+        r.session, r.ticket, r.alert_id, r.to_rm, r.destination, r.triggers, r.note, r.customer_name, transaction=r.transaction
+    ),
+    "referral_list": lambda branch, r: branch.referrals.listing(r.session),
+    "referral_accept": lambda branch, r: branch.referrals.accept(r.session, r.referral_id, transaction=r.transaction),
+    "referral_outcome": lambda branch, r: branch.referrals.record_outcome(
+        r.session, r.referral_id, OutcomeForm(ReferralState(r.outcome), r.product, r.follow_up_on, r.channel, r.phone, r.consent),
+        r.meets_criteria, r.note, transaction=r.transaction,
+    ),
+    "prospect_mark": lambda branch, r: branch.referrals.mark_prospect(r.session, r.ticket, r.reason, r.customer_name, transaction=r.transaction),
+    "prospect_unmark": lambda branch, r: branch.referrals.unmark_prospect(r.session, r.ticket, transaction=r.transaction),
+    "promotion_publish": lambda branch, r: branch.promotions.publish(
+        r.session, r.title, r.text, r.image, r.starts_on, r.ends_on, r.tiers, transaction=r.transaction
+    ),
+    "promotion_withdraw": lambda branch, r: branch.promotions.withdraw(r.session, r.promotion_id, transaction=r.transaction),
     "replay": lambda branch, r: branch.replay(r.after_seq, r.limit),
 }
 
@@ -90,7 +108,15 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def payload_limit(op: str, branch: Branch, max_payload_bytes: int) -> int:
+    """A promotion carries its picture: its request may be that much larger (base64 is 4/3)."""
+    if op == "promotion_publish":
+        return max_payload_bytes + branch.config.promotions.max_image_kb * 1024 * 4 // 3 + 1024
+    return max_payload_bytes
+
+
 def handle_request(op: str, payload: bytes, branch: Branch, max_payload_bytes: int) -> Handled:
+    max_payload_bytes = payload_limit(op, branch, max_payload_bytes)
     if len(payload) > max_payload_bytes:
         message = f"the request is {len(payload)} bytes; the limit is {max_payload_bytes} bytes"
         return _error(op, transaction_in(payload), ErrorCode.TOO_LARGE, message)

@@ -144,7 +144,17 @@ def save_customers(store: Store, customers: list[Customer], now: datetime) -> No
 
 
 def find_customer(store: Store, token: str) -> Customer | None:
+    """Who the card belongs to. A staff member's prospect mark (潜在客户) lifts a card the
+    directory holds as mass, potential or not at all to `prospect`; a VIP stays a VIP."""
     row = store.conn.execute("SELECT token, display_name, tier, rm FROM customers WHERE token = ?", (token,)).fetchone()
-    if row is None:
-        return None
-    return Customer(row["token"], row["display_name"], Tier(row["tier"]), row["rm"])
+    customer = None if row is None else Customer(row["token"], row["display_name"], Tier(row["tier"]), row["rm"])
+    mark = store.conn.execute("SELECT customer_name FROM prospects WHERE token = ?", (token,)).fetchone()
+    if mark is None or (customer is not None and customer.tier is Tier.VIP):
+        return customer
+    if customer is None:
+        return Customer(token, mark["customer_name"] or PROSPECT_NAME, Tier.PROSPECT, "")
+    return Customer(token, customer.display_name, Tier.PROSPECT, customer.rm)
+
+
+# How a prospect whose name nobody wrote down is greeted.
+PROSPECT_NAME = "尊敬的客户"

@@ -106,4 +106,79 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX event_log_created ON event_log (created_at)",
     ],
+    # 4: staff as people (识别转介): the roster, sign-ins, referrals, prospects, promotions.
+    [
+        """CREATE TABLE staff (
+            staff_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,                      -- teller | manager | rm | head
+            pin_hash TEXT NOT NULL,                  -- scrypt; the PIN itself is never stored
+            active INTEGER NOT NULL DEFAULT 1,       -- 0: left the roster at the last import
+            pin_failures INTEGER NOT NULL DEFAULT 0, -- wrong PINs in a row
+            locked_until TEXT,
+            imported_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE staff_sessions (
+            ref TEXT PRIMARY KEY,                    -- public name of the sign-in (staff/state)
+            token_hash TEXT NOT NULL UNIQUE,         -- SHA-256 of the secret the page holds
+            staff_id TEXT NOT NULL REFERENCES staff(staff_id),
+            page TEXT NOT NULL,                      -- teller | manager | rm
+            counter TEXT,
+            signed_in_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT                          -- signed_out | idle | replaced | left_roster
+        )""",
+        "CREATE INDEX staff_sessions_live ON staff_sessions (staff_id) WHERE ended_at IS NULL",
+        """CREATE TABLE referrals (
+            referral_id TEXT PRIMARY KEY,
+            business_day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            source TEXT NOT NULL,                    -- counter | vip_alert
+            ticket_id TEXT REFERENCES tickets(id),
+            alert_id TEXT UNIQUE,
+            customer_token TEXT,                     -- erased with the ticket's after retention
+            customer_name TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            triggers TEXT NOT NULL,                  -- JSON list of trigger codes
+            note TEXT NOT NULL,
+            referrer TEXT NOT NULL,                  -- staff id
+            destination TEXT NOT NULL,               -- rm | vip_room
+            to_rm TEXT,                              -- staff id; NULL: the RM pool
+            state TEXT NOT NULL,                     -- open | accepted | converted | follow_up | declined
+            accepted_by TEXT,
+            accepted_at TEXT,
+            outcome_at TEXT,
+            product TEXT,
+            follow_up_on TEXT,
+            channel TEXT,
+            phone TEXT,                              -- only with consent; erased after retention
+            meets_criteria INTEGER,
+            outcome_note TEXT
+        )""",
+        "CREATE INDEX referrals_day ON referrals (business_day)",
+        "CREATE INDEX referrals_follow_up ON referrals (state) WHERE state = 'follow_up'",
+        """CREATE TABLE prospects (
+            token TEXT PRIMARY KEY,                  -- the card's HMAC token
+            customer_name TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            marked_by TEXT NOT NULL,
+            marked_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE promotions (
+            promotion_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            image TEXT,                              -- data: URI, checked on the way in
+            tiers TEXT NOT NULL,                     -- JSON list; empty: everyone
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            source TEXT NOT NULL,                    -- tablet | file
+            file_version TEXT,                       -- a dropped file's mtime and size, to notice changes
+            published_by TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            withdrawn_at TEXT,
+            withdrawn_by TEXT
+        )""",
+    ],
 ]

@@ -142,3 +142,8 @@ def record_event(conn: sqlite3.Connection, ticket_id: str, kind: str, at: dateti
         "INSERT INTO ticket_events (ticket_id, kind, at, counter, detail) VALUES (?, ?, ?, ?, ?)",
         (ticket_id, kind, at.isoformat(), counter, json.dumps(detail, ensure_ascii=False)),
     )
+
+
+def find_by_label(conn: sqlite3.Connection, business_day: date, label: str) -> Ticket | None:
+    row = conn.execute("SELECT * FROM tickets WHERE business_day = ? AND label = ?", (business_day.isoformat(), label)).fetchone()
+    return None if row is None else row_to_ticket(row)

@@ -78,7 +78,7 @@ def simulate_day(config: BranchConfig, day: date, seed: int = 1) -> Branch:
                 pending_acks.append((now + timedelta(seconds=rng.lognormvariate(math.log(45), 0.6)), alert_id))
         for due, alert_id in [p for p in pending_acks if p[0] <= now]:
             pending_acks.remove((due, alert_id))
-            branch.acknowledge_alert(alert_id, "大堂经理 张", rng.choices(["greeted", "referred", "declined"], [0.5, 0.35, 0.15])[0])
+            branch.acknowledge_alert(alert_id, "大堂经理 张", rng.choices(["greeted", "declined"], [0.85, 0.15])[0])
         for counter in config.counters:
             serving = branch.engine.counter(counter.id).serving
             if serving and now >= busy_until.get(counter.id, now):

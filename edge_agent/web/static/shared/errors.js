@@ -39,6 +39,34 @@ const WORDS = {
   transaction_reused: ["请求编号重复，请重试", "That request id was already used: try again"],
   invalid: ["请求内容有误", "The request was not valid"],
   internal: ["叫号系统内部错误，请联系技术人员", "The queue system failed: call the technician"],
+  // Staff sign-in.
+  sign_in_required: ["请先用工号和密码登录", "Sign in with your staff id and PIN first"],
+  sign_in_refused: ["工号或密码不正确", "The staff id or the PIN is wrong"],
+  staff_locked: ["密码错误次数过多，工号已暂时锁定；忘记密码请找网点负责人", "Too many wrong PINs: the staff id is locked for a while. Ask the branch head if you forgot the PIN"],
+  signed_out: ["您已退出登录（长时间未操作或已在别处登录），请重新登录", "You were signed out (idle, or signed in elsewhere): sign in again"],
+  wrong_role: ["您的岗位不能在此操作", "Your role cannot do this here"],
+  wrong_counter: ["您登录的是其他窗口，请在本窗口重新登录", "You are signed in at another counter: sign in at this one"],
+  // Referrals and prospects.
+  unknown_trigger: ["转介理由不在清单中，请刷新页面", "That reason is not on the list: reload the page"],
+  unknown_rm: ["没有这位客户经理，请重新选择或转介至客户经理组", "There is no such relationship manager: choose again, or refer to the RM pool"],
+  ticket_finished: ["该号码已办结，客户离开前才能转介", "That ticket is finished: refer customers while they are still here"],
+  already_referred: ["该客户今天已转介过", "This customer has already been referred today"],
+  unknown_referral: ["找不到这条转介", "There is no such referral"],
+  not_your_referral: ["这条转介属于其他客户经理", "This referral belongs to another relationship manager"],
+  referral_taken: ["其他客户经理已接受这条转介", "Another relationship manager has already accepted this referral"],
+  referral_not_accepted: ["请先接受转介，再记录结果", "Accept the referral before recording what came of it"],
+  outcome_already_recorded: ["这条转介的结果已经记录", "This referral's outcome is already recorded"],
+  outcome_incomplete: ["结果信息不完整：成交请填产品，跟进请填日期和方式", "Incomplete: a sale needs the product, a follow-up its date and channel"],
+  consent_required: ["只有客户同意时才能记录联系电话", "A phone number is kept only with the customer's consent"],
+  no_card: ["客户未刷卡，无法标记为潜在客户", "The customer did not swipe a card: nothing to recognise next time"],
+  already_vip: ["该客户已是中高端客户", "This customer is already a VIP customer"],
+  not_a_prospect: ["该客户未被标记为潜在客户", "This customer is not marked as a prospect"],
+  // Promotions.
+  bad_image: ["图片不是 PNG 或 JPEG，或已损坏", "The picture is not a PNG or JPEG, or it is damaged"],
+  image_too_large: ["图片太大，请缩小后再上传", "The picture is too large: make it smaller and try again"],
+  bad_dates: ["日期有误：结束日期不能早于开始日期或今天", "Check the dates: the end cannot be before the start or today"],
+  too_many_promotions: ["同时发布的营销信息已达上限，请先撤下一条", "Too many promotions at once: withdraw one first"],
+  unknown_promotion: ["找不到这条营销信息", "There is no such promotion"],
 };
 
 export function explain(answer) {

@@ -1,0 +1,88 @@
+"""A referral's life, as the SOP has it: made (open) → accepted by an RM → one of three
+outcomes. `follow_up` stays open until the follow-up ends in `converted` or `declined`.
+
+    open ──accept──▶ accepted ──converted──▶ converted
+                        │ ├────declined───▶ declined
+                        │ └───follow_up──▶ follow_up ──converted / declined──▶ (final)
+
+Pure: what may happen next, and the fields each outcome needs. The store and the bus are
+elsewhere (edge_agent/referral_desk.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from lobby.errors import ErrorCode
+
+
+class ReferralState(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    CONVERTED = "converted"
+    FOLLOW_UP = "follow_up"
+    DECLINED = "declined"
+
+
+OUTCOMES = (ReferralState.CONVERTED, ReferralState.FOLLOW_UP, ReferralState.DECLINED)
+FINAL = frozenset({ReferralState.CONVERTED, ReferralState.DECLINED})
+
+TRANSITIONS: dict[ReferralState, frozenset[ReferralState]] = {
+    ReferralState.OPEN: frozenset({ReferralState.ACCEPTED}),
+    ReferralState.ACCEPTED: frozenset(OUTCOMES),
+    ReferralState.FOLLOW_UP: frozenset({ReferralState.CONVERTED, ReferralState.DECLINED}),
+    ReferralState.CONVERTED: frozenset(),
+    ReferralState.DECLINED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Refused(Exception):
+    code: ErrorCode
+    message: str
+
+
+def advance(state: ReferralState, to: ReferralState) -> ReferralState:
+    """The next state, or Refused saying why this step cannot be taken now."""
+    if to in TRANSITIONS[state]:
+        return to
+    if to is ReferralState.ACCEPTED:
+        raise Refused(ErrorCode.REFERRAL_TAKEN, "This referral was already accepted.")
+    if state is ReferralState.OPEN:
+        raise Refused(ErrorCode.REFERRAL_NOT_ACCEPTED, "Accept the referral before recording what came of it.")
+    raise Refused(ErrorCode.OUTCOME_ALREADY_RECORDED, f"This referral's outcome is already recorded ({state.value}).")
+
+
+@dataclass(frozen=True)
+class OutcomeForm:
+    outcome: ReferralState
+    product: str
+    follow_up_on: date | None
+    channel: str | None
+    phone: str | None
+    consent: bool
+
+
+def check_outcome(form: OutcomeForm, today: date) -> None:
+    """Each outcome's own fields, and a phone number only with the customer's consent."""
+    if form.outcome is ReferralState.CONVERTED and not form.product:
+        raise Refused(ErrorCode.OUTCOME_INCOMPLETE, "Converted: name the product or account opened.")
+    if form.outcome is ReferralState.FOLLOW_UP:
+        if form.follow_up_on is None or form.channel is None:
+            raise Refused(ErrorCode.OUTCOME_INCOMPLETE, "Follow-up: give the date and the channel (phone, visit, WeChat, SMS).")
+        if form.follow_up_on < today:
+            raise Refused(ErrorCode.OUTCOME_INCOMPLETE, f"Follow-up: the date {form.follow_up_on} has passed; choose today or later.")
+    if form.phone and not form.consent:
+        raise Refused(ErrorCode.CONSENT_REQUIRED, "A phone number is kept only when the customer agrees: tick the consent box, or leave it out.")
+    if form.phone and form.outcome is ReferralState.DECLINED:
+        raise Refused(ErrorCode.CONSENT_REQUIRED, "Declined: the customer left no contact, so none is recorded.")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: enough to recognise, not enough to call."""
+    if not phone:
+        return None
+    digits = phone.lstrip("+")
+    return f"{digits[:3]}{'*' * max(0, len(digits) - 7)}{digits[-4:]}"

@@ -1,0 +1,1 @@
+"""Staff as people: the roster, PINs, and who is signed in where."""
