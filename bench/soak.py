@@ -78,6 +78,9 @@ class Soak:
         self.rss_samples: list[tuple[float, int]] = []
         self.stop = threading.Event()
         self.office: RawClient | None = None
+        # Sees requests go out (head office may not: they carry PINs): with the agent's user,
+        # the only one that reads them, under a client id of its own.
+        self.requests_watch: RawClient | None = None
 
     def _broker_pid(self) -> int:
         assert self.broker.process is not None, "the broker is running while the soak measures it"
@@ -173,9 +176,9 @@ class Soak:
             self.faults[fault] += 1
 
     def _requests_seen(self) -> int:
-        assert self.office is not None
-        with self.office.lock:
-            return sum(1 for t, _, _ in self.office.messages if t == "request/ticket")
+        assert self.requests_watch is not None
+        with self.requests_watch.lock:
+            return sum(1 for t, _, _ in self.requests_watch.messages if t == "request/ticket")
 
     def memory_loop(self) -> None:
         while not self.stop.wait(1):
@@ -187,8 +190,10 @@ class Soak:
     def run(self) -> dict:
         self.broker.start()
         office = RawClient(self.config, self.broker.credentials["hq"], persistent=True)
-        office.subscribe("events/#", "alerts/#", "agent/state", "request/ticket")
+        office.subscribe("events/#", "alerts/#", "agent/state")
         self.office = office
+        self.requests_watch = RawClient(self.config, self.broker.credentials["agent"], persistent=True)
+        self.requests_watch.subscribe("request/ticket")
         self.start_agent()
         office.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=30)
         threads = [threading.Thread(target=f, daemon=True) for f in (self.kiosk, self.kiosk, self.teller, self.faults_loop, self.memory_loop)]
@@ -212,6 +217,7 @@ class Soak:
         summary = self.check(office)
         summary["events_repaired_by_replay"] = repaired
         office.close()
+        self.requests_watch.close()
         self.agent.terminate()
         self.agent.wait(10)
         self.broker.stop()

@@ -98,6 +98,8 @@ class Agent:
         self._printing: set[str] = set()
         self._queue_dirty = True
         self._queue_published_at = 0.0
+        # Another process (a technician's CLI: a staff roster, a customer import) committed.
+        self._store_version = self.branch.store.data_version()
         # staff/state and promotions as last published: sent again only when they change.
         self._published_staff: str | None = None
         self._published_promotions: str | None = None
@@ -279,6 +281,7 @@ class Agent:
                     self._store_failed(problem)
             self._maybe_heartbeat()
             self._maybe_probe_store()
+            self._notice_other_writers()
             self.watchdog.tick(*self._health())
         self.shutdown()
         return 0
@@ -302,6 +305,14 @@ class Agent:
                     self.outputs.on_event(entry.topic, json.loads(entry.payload))
                 except Exception:
                     log.exception("a device could not show event %s", entry.topic)
+
+    def _notice_other_writers(self) -> None:
+        """What the retained states say may have changed under us: a roster imported, a
+        ticket issued from the CLI. Cheap: SQLite's data_version reads shared memory."""
+        version = self.branch.store.data_version()
+        if version != self._store_version:
+            self._store_version = version
+            self._queue_dirty = True
 
     def _maybe_publish_queue_state(self) -> None:
         now = time.monotonic()

@@ -172,4 +172,4 @@ class StaffDesk:
             for s in roster.live_sessions(conn)
         ]
         rms = [RosterEntry(staff_id=sid, name=name) for sid, name in roster.active_rms(conn)]
-        return StaffState(at=self.branch.clock(), signed_in=signed_in, rms=rms)
+        return StaffState(at=self.branch.clock(), roster=roster.has_roster(conn), signed_in=signed_in, rms=rms)

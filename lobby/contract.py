@@ -660,6 +660,8 @@ class StaffState(BaseModel):
     """`staff/state` (retained): who is signed in where, and the RMs a referral may name."""
 
     at: datetime
+    # False: the branch has no roster yet, and pages act unsigned, as before sign-in existed.
+    roster: bool
     signed_in: list[SignedInStaff]
     rms: list[RosterEntry]
 

@@ -39,13 +39,15 @@ class RawClient:
         transport: Literal["tcp", "websockets"] = "tcp",
         persistent: bool = False,
         client_id: str | None = None,
+        answers: str | None = None,
     ):
         self.root = topic_root(config.branch.id)
         self.messages: list[tuple[str, Any, bool]] = []  # payloads: parsed JSON, or the bytes when not JSON
         self.lock = threading.Condition()
         name = f"test-{uuid.uuid4().hex[:8]}"
         self.client_id = client_id or (f"{credentials['username']}.{name}" if credentials else name)
-        self.answers = f"response/{self.client_id}/"
+        # Head office's clients name theirs under response/hq/ (the answers the bridge carries).
+        self.answers = answers or f"response/{self.client_id}/"
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol, transport=transport)
         if credentials:
             self.client.username_pw_set(credentials["username"], credentials["password"])

@@ -45,12 +45,19 @@ def bridged_branch(branch_config, head_office, tmp_path):
 
 def test_events_cross_the_bridge_and_wait_out_an_outage(bridged_branch, head_office, branch_toml):
     conf = (bridged_branch.directory / "mosquitto.conf").read_text()
-    assert "cleansession false" in conf and f"topic {topic_root('sh-lujiazui-01')}# out 1" in conf
+    root = topic_root("sh-lujiazui-01")
+    assert "cleansession false" in conf and f"topic {root}events/# out 1" in conf and f"topic {root}request/# in 1" in conf
+    # Requests (PINs, phone numbers on their way to the agent) and other clients' answers stay in the branch.
+    assert f"topic {root}# out" not in conf and f"topic {root}response/hq/# out 1" in conf
     agent = AgentProcess(write_config_for(bridged_branch, branch_toml))
     agent.start()
     try:
-        office = RawClient(head_office.config, head_office.credentials["manager"], persistent=True)
+        # Head office's client names its answers under response/hq/, the ones the bridge carries.
+        office = RawClient(head_office.config, head_office.credentials["hq"], persistent=True,
+                           answers=f"response/hq/office-{uuid.uuid4().hex[:8]}/")
         office.subscribe("events/arrival")
+        snoop = RawClient(head_office.config, head_office.credentials["hq"])
+        snoop.subscribe("request/#", "response/#")
         kiosk = RawClient(bridged_branch.config, bridged_branch.credentials["kiosk"])
         kiosk.subscribe("agent/state")
         kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=15)
@@ -75,6 +82,9 @@ def test_events_cross_the_bridge_and_wait_out_an_outage(bridged_branch, head_off
         office.publish("request/replay", {"transaction": (t := uuid.uuid4().hex), "after_seq": 1})
         replayed = office.response("replay", t, timeout=20)["data"]
         assert [e["payload"]["ticket"] for e in replayed["events"]] == during
+        # The kiosk's requests and answers never left the branch; head office's own answer did.
+        assert {t.split("/")[0] + "/" + t.split("/")[1] for t, _, _ in snoop.messages} <= {"request/replay", "response/hq"}
+        snoop.close()
         office.close()
         kiosk.close()
     finally:

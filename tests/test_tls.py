@@ -169,7 +169,7 @@ def test_the_journey_over_tls_ticket_vip_alert_and_call(tls_broker, tls_toml, tm
                 except Exception:
                     assert time.monotonic() < deadline, agent.log()
                     time.sleep(0.3)
-            sign_in(tablet, tls_broker.credentials["manager"], person="张敏")
+            sign_in(tablet, tls_broker.credentials["manager"])
             tablet.wait_for_selector("#conn[data-state=connected]", timeout=15000)
 
             answer = kiosk.request("ticket", {"service": "wealth", "card": card, "kiosk": "kiosk-1", "lang": "zh"}, timeout=10)

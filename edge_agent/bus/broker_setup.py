@@ -38,6 +38,12 @@ MANAGER_OPS = (
 )
 RM_OPS = (*SIGN_IN_OPS, "referral_list", "referral_accept", "referral_outcome", "prospect_mark", "prospect_unmark")
 STATE_TOPICS = ("agent/state", "queue/state", "devices/+/state")
+# Answers to head office's requests: its clients name response topics under here, the one
+# kind of answer that crosses the bridge (everyone else's stay in the branch).
+HQ_ANSWERS = "response/hq/#"
+# What head office sees of a branch, locally and over the bridge. Never requests: they carry
+# staff PINs and customers' phone numbers on their way to the agent.
+HQ_READS = (*STATE_TOPICS, "staff/state", "promotions", "events/#", "alerts/#", "bridge/state", HQ_ANSWERS)
 
 
 # The client-id plugin (broker/client_ids.c): next to the venv on a branch box
@@ -85,8 +91,8 @@ def role_access() -> dict[str, RoleAccess]:
             subscribe=("agent/state", "staff/state", "events/referral"),
         ),
         "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "promotions", "events/called")),
-        # Head office sees everything the branch publishes and may send requests in.
-        "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=("#",)),
+        # Head office sees what the branch publishes (not what clients send it) and may send requests in.
+        "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=HQ_READS),
     }
 
 
@@ -195,7 +201,7 @@ def bridge_lines(config: BranchConfig) -> list[str]:
         "restart_timeout 5 60",
         "notifications true",
         f"notification_topic {root}bridge/state",
-        f"topic {root}# out 1",
+        *(f"topic {root}{topic} out 1" for topic in HQ_READS if topic != "bridge/state"),
         f"topic {root}request/# in 1",
     ]
     if bridge.tls:

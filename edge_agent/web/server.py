@@ -1,4 +1,4 @@
-"""The branch's web pages (`/manager/`, `/teller/`, `/display/`), served by the agent.
+"""The branch's web pages (`/manager/`, `/teller/`, `/display/`, `/rm/`), served by the agent.
 
 A small strict static server on the stdlib's ThreadingHTTPServer. The pages are plain
 HTML, CSS and JavaScript modules with no build step; the browser's MQTT client (mqtt.js,
@@ -41,7 +41,7 @@ from lobby.contract import topic_root
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = ("manager", "teller", "display")
+PAGES = ("manager", "teller", "display", "rm")
 # mqtt.js: the repository's node_modules (development, `make`), or where scripts/install.sh copies it.
 MQTT_JS_CANDIDATES = (
     Path(__file__).resolve().parents[2] / "node_modules" / "mqtt" / "dist" / "mqtt.min.js",
@@ -99,6 +99,9 @@ def page_config(config: BranchConfig) -> dict:
             for c in config.counters
         ],
         "tiers": {tier.value: {"name_zh": rule.name_zh, "name_en": rule.name_en, "alert": rule.alert} for tier, rule in config.tiers.items()},
+        # The manuals' recognition signs, for the teller's refer checklist and the RM's form.
+        "triggers": [{"code": t.code, "name_zh": t.zh, "name_en": t.en} for t in config.referrals.triggers],
+        "referral_accept_target_s": round(config.referrals.accept_target_min * 60),
     }
 
 

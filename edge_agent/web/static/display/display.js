@@ -1,7 +1,9 @@
 // The hall display (a TV, 1920×1080): the latest call large, the previous few, how many
 // wait for each service, a clock. Both languages at once, one of them first (L swaps, or
 // ?lang=en). It recovers by itself: mqtt.js reconnects, we resubscribe on every connect,
-// and the retained queue/state redraws the screen.
+// and the retained queue/state redraws the screen. The branch's promotions for everyone
+// (营销信息, the retained `promotions`) take the free space under the recent calls, one at a
+// time; they never cover a call.
 //
 // Set-up, once per TV: open /display/#u=<display user>&p=<password> (credentials.json,
 // role "display"). The browser keeps them (localStorage) and the address bar drops them.
@@ -31,11 +33,15 @@ const TEXTS = {
   setup_text: ["请用叫号屏账号（credentials.json 中的 display）打开一次以下地址，浏览器会记住它：",
                "Open this address once with the display account (role \"display\" in credentials.json); the browser remembers it:"],
 };
-const TOPICS = ["events/called", "queue/state", "agent/state"];
+const TOPICS = ["events/called", "queue/state", "agent/state", "promotions"];
+const PROMOTION_EVERY_MS = 12000;
+// With a promotion showing, the recent calls keep this many rows (the latest call is never touched).
+const RECENT_BESIDE_PROMOTION = 3;
 
 const $ = (id) => document.getElementById(id);
 let bus = null, queueState = null, agentSince = null;
 let calls = [];  // newest first
+let promotions = [], promotionIndex = 0;
 
 // Both languages, the chosen one first: pair -> [first, second].
 function both(pair, values = {}) {
@@ -91,9 +97,10 @@ function renderNow(flash) {
 // The calls before the latest; on a screen that has seen none yet (just switched on), the
 // tickets the counters are serving now, from the retained queue/state.
 function renderRecent() {
-  let shown = calls.slice(1, RECENT + 1);
+  const rows = promotions.length ? RECENT_BESIDE_PROMOTION : RECENT;
+  let shown = calls.slice(1, rows + 1);
   if (!calls.length && queueState) {
-    shown = Object.entries(queueState.counters).filter(([, c]) => c.serving).map(([id, c]) => ({ ticket: c.serving, counter: id })).slice(0, RECENT);
+    shown = Object.entries(queueState.counters).filter(([, c]) => c.serving).map(([id, c]) => ({ ticket: c.serving, counter: id })).slice(0, rows);
   }
   if (!shown.length) {
     const none = document.createElement("li");
@@ -109,6 +116,27 @@ function renderRecent() {
     li.children[1].textContent = names(counter(call.counter))[0];
     return li;
   }));
+}
+
+// One promotion at a time in the free area; the hall is public, so only those for everyone.
+function renderPromotion() {
+  const box = $("promo");
+  box.classList.toggle("hidden", !promotions.length);
+  if (!promotions.length) return;
+  const p = promotions[promotionIndex % promotions.length];
+  $("promo-title").textContent = p.title;
+  $("promo-body").textContent = p.text;
+  const img = $("promo-img");
+  img.classList.toggle("hidden", !p.image);
+  if (p.image) img.src = p.image; else img.removeAttribute("src");
+  box.dataset.promotionId = p.promotion_id;
+}
+
+function onPromotions(state) {
+  promotions = (state.promotions || []).filter((p) => !p.tiers.length);
+  promotionIndex = 0;
+  renderPromotion();
+  renderRecent();
 }
 
 function renderWaiting() {
@@ -176,6 +204,7 @@ function onMessage(topic, data) {
   if (topic === "events/called") onCalled(data);
   else if (topic === "queue/state") { queueState = data; renderWaiting(); if (!calls.length) renderRecent(); }
   else if (topic === "agent/state") onAgentState(data);
+  else if (topic === "promotions") onPromotions(data);
 }
 
 function showSetup(error = "") {
@@ -196,6 +225,7 @@ async function main() {
   renderStatic();
   tick();
   setInterval(tick, 1000);
+  setInterval(() => { promotionIndex += 1; renderPromotion(); }, PROMOTION_EVERY_MS);
   document.addEventListener("keydown", (e) => { if (e.key.toLowerCase() === "l") setLang(lang() === "zh" ? "en" : "zh"); });
   $("notice-sound").addEventListener("click", unlockAudio);
   document.addEventListener("click", unlockAudio);

@@ -9,10 +9,14 @@ import { explain } from "../shared/errors.js";
 import { BranchHealth } from "../shared/health.js";
 import { applyTexts, clockTime, duration, languageToggle, lang, onLang, setLang, t } from "../shared/i18n.js";
 import { loginScreen } from "../shared/login.js";
+import { openReferDialog } from "../shared/refer-dialog.js";
 import { alertChime, audioReady, reminderChime, unlockAudio } from "../shared/sound.js";
+import { StaffSignIn } from "../shared/staff.js";
 import { connectionChip, endedWords } from "../shared/status.js";
 import { AlertBook } from "./alert-book.js";
 import { alertCard, busy, fillTexts, OUTCOMES, refresh } from "./alert-card.js";
+import { Promotions } from "./promotions.js";
+import { ReferralList } from "./referral-list.js";
 import { renderQueue } from "./queue-view.js";
 import { EventLedger } from "../shared/replay.js";
 
@@ -25,10 +29,12 @@ const TEXTS = {
   recorded: ["已记录：{outcome}（{after}后）", "Recorded: {outcome} (after {after})"],
   by_colleague: ["{by} 已处理：{outcome}", "{by} answered: {outcome}"],
   elsewhere: ["同事已处理", "Answered by a colleague"],
+  referrals: ["今日转介", "Today's referrals"], promotions: ["营销信息", "Promotions"], new_promotion: ["发布", "Publish"],
+  referred_to: ["已转介至{to}，等待客户经理接受", "Referred to {to}: waiting for an RM to accept"],
 };
 // All of events/ and alerts/: every numbered event reaches the tablet, so a skipped number
 // means something was missed (shared/replay.js).
-const TOPICS = ["alerts/#", "events/#", "queue/state", "agent/state", "devices/+/state"];
+const TOPICS = ["alerts/#", "events/#", "queue/state", "agent/state", "devices/+/state", "staff/state", "promotions"];
 
 function setting(name, fallback) {
   const fromUrl = Number(new URLSearchParams(location.search).get(name));
@@ -45,7 +51,8 @@ function deviceId() {
 }
 
 const $ = (id) => document.getElementById(id);
-let bus = null, login = null, book = null, person = "", queueState = null, ledger = null;
+let bus = null, login = null, book = null, queueState = null, ledger = null, staff = null, referralList = null, promotions = null;
+let rms = [];
 const cards = new Map();  // alert id -> card element
 
 function renderAlerts() {
@@ -75,16 +82,22 @@ function renderHandled() {
     li.dataset.alertId = entry.payload.event_id;
     li.children[0].textContent = entry.payload.ticket;
     li.children[1].textContent = entry.payload.customer.display_name;
-    li.children[2].textContent = t(OUTCOMES[entry.outcome] || TEXTS.elsewhere) + (entry.by ? ` · ${entry.by}` : "");
+    const referral = referralList.forAlert(entry.payload.event_id);
+    li.children[2].textContent = t(OUTCOMES[entry.outcome] || TEXTS.elsewhere) + (entry.by ? ` · ${entry.by}` : "")
+      + (referral ? ` · ${ReferralList.words(referral)}` : "");
     li.children[3].textContent = clockTime(new Date(entry.answeredAt));
     return li;
   }));
 }
 
 async function acknowledge(entry, outcome, card) {
+  if (outcome === "referred") return refer(entry, card);
   busy(card, true);
-  // A fresh transaction for every press: a retry after an error is a new request.
-  const answer = await bus.request("alert_ack", { alert_id: entry.payload.event_id, by: (person || bus.username).slice(0, 64), outcome });
+  // A fresh transaction for every press: a retry after an error is a new request. Signed by
+  // the person on a branch with a staff roster; without one, by the tablet's account.
+  const fields = { alert_id: entry.payload.event_id, outcome };
+  if (!staff.person()) fields.by = bus.username.slice(0, 64);
+  const answer = await staff.request("alert_ack", fields);
   if (answer.status === "ok") {
     book.answered(entry.payload.event_id, { outcome, by: answer.data.by, here: true });
     showResult(card, t(TEXTS.recorded, { outcome: t(OUTCOMES[outcome]), after: duration(answer.data.after_s) }), "ok");
@@ -97,6 +110,24 @@ async function acknowledge(entry, outcome, card) {
     busy(card, false);
     showResult(card, explain(answer), "error");
   }
+}
+
+// "Referred to RM": a referral to the RM pool or a named RM, which also answers the alert.
+async function refer(entry, card) {
+  const p = entry.payload;
+  const referral = await openReferDialog({ staff, ticket: p.ticket, alertId: p.event_id, customerName: p.customer.display_name, rms, askReasons: false });
+  if (!referral) return;
+  referralList.update(referral);
+  book.answered(p.event_id, { outcome: "referred", by: referral.referrer_name, here: true });
+  busy(card, true);
+  showResult(card, t(TEXTS.referred_to, { to: referral.to_rm_name || t(["客户经理组", "the RM pool"]) }), "ok");
+  setTimeout(renderAlerts, 1200);
+}
+
+async function loadReferrals() {
+  if (!staff.person()) return;
+  const answer = await staff.request("referral_list");
+  if (answer.status === "ok") { referralList.replace(answer.data.referrals); renderHandled(); }
 }
 
 function showResult(card, text, kind) {
@@ -127,6 +158,8 @@ function onAnswered(event) {
 }
 
 function onMessage(topic, data) {
+  if (topic === "staff/state") { rms = data.rms || []; staff.onStaffState(data); return; }
+  if (topic === "promotions") { promotions.show(data); return; }
   if (topic === "agent/state" && behindFrom && data && data.state === "online") catchUp(behindFrom);
   if (health.handle(topic, data)) return;
   if (data && data.seq) {
@@ -140,6 +173,7 @@ function onEvent(topic, data) {
   if (topic === "alerts/vip") { if (bus.firstTime(data.event_id)) onAlert(data); }
   else if (topic === "alerts/answered") { if (bus.firstTime(data.event_id)) onAnswered(data); }
   else if (topic === "events/called") { if (book.called(data)) renderAlerts(); }
+  else if (topic === "events/referral") { if (bus.firstTime(data.event_id)) { referralList.update(data.referral); renderHandled(); } }
   else if (topic === "queue/state") { queueState = data; renderQueue($("services"), $("counters"), $("queue-updated"), queueState); }
 }
 
@@ -157,9 +191,18 @@ async function catchUp(after = ledger.last) {
   if (behindFrom) setTimeout(() => { if (behindFrom && bus === asked && bus.state === "connected") catchUp(behindFrom); }, 5000);
 }
 
+// The person at the tablet, in the app bar; without a roster nobody is asked for a PIN.
+function showPerson(person, needed) {
+  $("person").classList.toggle("hidden", !person);
+  if (person) { $("person-name").textContent = person.name; $("person-id").textContent = person.staff_id; }
+  const ready = bus && bus.state === "connected" && !needed && staff.required() !== null;
+  $("main").classList.toggle("hidden", !ready);
+  $("promotions").classList.toggle("hidden", !person);
+  if (person) loadReferrals();
+}
+
 function connect(credentials) {
   if (bus) bus.close();
-  person = credentials.person || "";
   bus = new Bus({
     username: credentials.username, password: credentials.password,
     clientId: `tablet-${deviceId()}`,
@@ -170,9 +213,10 @@ function connect(credentials) {
       document.body.dataset.connection = state;
       if (state === "connected") {
         login.succeeded(credentials);
+        staff.attach(which);
         // Back from time away: whatever the broker could not keep, the agent still has.
         catchUp();
-        $("main").classList.remove("hidden");
+        showPerson(staff.person(), staff.required() && !staff.person());
         $("sign-out").classList.remove("hidden");
       } else if (FINAL_STATES.has(state) && state !== "closed") {
         $("main").classList.add("hidden");
@@ -190,6 +234,8 @@ function texts() {
   document.title = `${t(TEXTS.title)} · ${t([branch().branch.name, branch().branch.name_en])}`;
   for (const [id, card] of cards) fillTexts(card, book.entries.get(id));
   if (book) renderAlerts();
+  if (referralList) referralList.render();
+  if (promotions) promotions.render();
   renderQueue($("services"), $("counters"), $("queue-updated"), queueState);
 }
 
@@ -198,10 +244,17 @@ async function main() {
   book = new AlertBook(branch().branch.id, { staleAfterS: setting("stale_s", 120), escalateAfterS: setting("escalate_s", 90) });
   ledger = new EventLedger(`lobby.manager.${branch().branch.id}.seq`);
   languageToggle($("lang"));
-  login = loginScreen({ role: "manager", container: $("login"), onSubmit: connect, extraName: true });
+  login = loginScreen({ role: "manager", container: $("login"), onSubmit: connect });
+  referralList = new ReferralList($("referrals"));
+  staff = new StaffSignIn({
+    page: "manager", container: $("staff"), onChange: showPerson,
+    onDisconnect: () => { bus.close(); $("main").classList.add("hidden"); $("staff").classList.add("hidden"); $("sign-out").classList.add("hidden"); login.show(); },
+  });
+  promotions = new Promotions($("promotions"), staff);
   onLang(texts);
   setLang(lang());
   $("sign-out").addEventListener("click", () => {
+    if (staff.required()) { staff.signOut(); return; }  // the next person signs in; the tablet stays connected
     bus.close();
     $("main").classList.add("hidden");
     $("sign-out").classList.add("hidden");

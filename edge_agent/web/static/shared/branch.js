@@ -35,3 +35,10 @@ export function tier(id) {
 export function brokerUrl() {
   return `${branch.tls ? "wss" : "ws"}://${location.hostname}:${branch.ws_port}`;
 }
+
+// A date (YYYY-MM-DD) in the branch's own time zone, as the agent counts days: `daysAhead`
+// from today. A tablet's clock or zone may differ; the branch's day is what counts.
+export function branchDate(daysAhead = 0) {
+  const when = new Date(Date.now() + daysAhead * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: branch.branch.timezone, year: "numeric", month: "2-digit", day: "2-digit" }).format(when);
+}

@@ -1,4 +1,4 @@
-// The sign-in screen of the manager's tablet and the teller's console. Each role signs in
+// The sign-in screen of the manager's tablet, the teller's console and the RM workbench. Each role signs in
 // with its broker user from credentials.json (handed out by the technician). The password
 // is kept for this tab only (sessionStorage), so a reload reconnects without typing it
 // again; closing the tab forgets it. It is never written anywhere else.
@@ -13,12 +13,11 @@ const TEXTS = {
   password: ["密码", "Password"],
   sign_in: ["登录", "Sign in"],
   signing_in: ["正在登录…", "Signing in…"],
-  your_name: ["您的姓名（记入转介记录）", "Your name (for the referral record)"],
-  your_name_hint: ["例如：张敏", "e.g. Zhang Min"],
 };
 
-// extraName: also ask for the person's name (the manager's referrals record who greeted).
-export function loginScreen({ role, container, onSubmit, extraName = false }) {
+// The device's sign-in to the broker. The person at the device signs in next, with their
+// staff id and PIN (staff.js).
+export function loginScreen({ role, container, onSubmit }) {
   const key = `lobby.${role}`;
   container.classList.add("login");
   container.innerHTML = `
@@ -29,7 +28,6 @@ export function loginScreen({ role, container, onSubmit, extraName = false }) {
       <input id="login-user" name="username" autocomplete="username" autocapitalize="off" spellcheck="false" required>
       <label for="login-password" data-t="password"></label>
       <input id="login-password" name="password" type="password" autocomplete="current-password" required>
-      ${extraName ? '<label for="login-name" data-t="your_name"></label><input id="login-name" name="person" maxlength="40" autocomplete="name" data-t-placeholder="your_name_hint">' : ""}
       <p class="login-error" id="login-error" role="alert"></p>
       <button class="btn btn-primary btn-block" type="submit" id="login-submit" data-t="sign_in"></button>
     </form>`;
@@ -37,9 +35,7 @@ export function loginScreen({ role, container, onSubmit, extraName = false }) {
   const error = container.querySelector("#login-error");
   const submit = container.querySelector("#login-submit");
   const user = container.querySelector("#login-user");
-  const person = container.querySelector("#login-name");
   user.value = localStorage.getItem(`${key}.user`) || `${branch().branch.id}-${role}`;
-  if (person) person.value = localStorage.getItem(`${key}.person`) || "";
 
   let reason = () => "";  // why the form is back, kept as a function of the language
   const texts = () => {
@@ -59,10 +55,6 @@ export function loginScreen({ role, container, onSubmit, extraName = false }) {
       reason = () => t(["请输入用户名和密码", "Enter the user name and the password"]);
       error.textContent = reason();
       return;
-    }
-    if (person) {
-      login.person = person.value.trim();
-      localStorage.setItem(`${key}.person`, login.person);
     }
     localStorage.setItem(`${key}.user`, login.username);
     reason = () => "";

@@ -23,6 +23,7 @@ export const ROLE_NAMES = {
   manager: ["大堂经理", "lobby manager"],
   teller: ["柜员", "teller"],
   display: ["叫号屏", "hall display"],
+  rm: ["客户经理", "relationship manager"],
 };
 
 export function endedWords(state, role) {

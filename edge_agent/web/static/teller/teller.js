@@ -1,12 +1,17 @@
 // The teller's counter console. Every button is a request to the agent and the screen shows
 // the agent's answer, refusals in words. The keyboard does everything (tellers who never
-// touch the mouse): N call next, R recall, C complete, X no-show, T transfer, O open, Q close.
+// touch the mouse): N call next, R recall, C complete, X no-show, T transfer, O open, Q close,
+// F refer the customer to a relationship manager (转介).
+// Once the branch has a staff roster, a teller signs in at the counter with staff id + PIN
+// (shared/staff.js) and every action carries who took it.
 import { current as branch, counter, loadBranch, service, tier } from "../shared/branch.js";
 import { Bus, FINAL_STATES } from "../shared/bus.js";
 import { explain } from "../shared/errors.js";
 import { BranchHealth } from "../shared/health.js";
 import { applyTexts, clockTime, duration, languageToggle, lang, named, onLang, setLang, t } from "../shared/i18n.js";
 import { loginScreen } from "../shared/login.js";
+import { openReferDialog, referredTo } from "../shared/refer-dialog.js";
+import { StaffSignIn } from "../shared/staff.js";
 import { connectionChip, endedWords } from "../shared/status.js";
 
 const TEXTS = {
@@ -15,8 +20,9 @@ const TEXTS = {
   complete: ["办结", "Complete"], no_show: ["过号", "No-show"], transfer: ["转移", "Transfer"], transfer_to: ["转至业务", "Transfer to"],
   open: ["开启窗口", "Open counter"], close: ["关闭窗口", "Close counter"],
   waiting_here: ["本窗口排队", "Waiting for this counter"],
-  keys: ["快捷键：N 呼叫下一位 · R 重呼 · C 办结 · X 过号 · T 转移 · O 开启窗口 · Q 关闭窗口",
-         "Keys: N call next · R recall · C complete · X no-show · T transfer · O open counter · Q close counter"],
+  refer: ["转介", "Refer"], prospect: ["潜在客户", "Prospect"], unprospect: ["取消潜在客户", "Not a prospect"],
+  keys: ["快捷键：N 呼叫下一位 · R 重呼 · C 办结 · X 过号 · T 转移 · F 转介 · O 开启窗口 · Q 关闭窗口",
+         "Keys: N call next · R recall · C complete · X no-show · T transfer · F refer · O open counter · Q close counter"],
 };
 const WORDS = {
   open: ["已开启", "Open"], closed: ["已关闭", "Closed"], idle: ["空闲", "Free"],
@@ -29,12 +35,20 @@ const WORDS = {
   counter_open: ["窗口已开启", "Counter opened"], counter_close: ["窗口已关闭", "Counter closed"],
   choose_service: ["请先选择要转至的业务", "Choose the service to transfer to first"],
   choose: ["选择业务…", "Choose a service…"],
+  referred: ["{ticket} 已转介给{to}", "{ticket} referred to {to}"],
+  accepted: ["{rm} 已接受 {ticket} 的转介，正在赶来", "{rm} accepted {ticket}'s referral and is on the way"],
+  marked: ["{ticket} 的客户已标记为潜在客户，下次刷卡即可识别", "{ticket}'s customer is now a prospect: recognised at the next swipe"],
+  unmarked: ["{ticket} 的客户已取消潜在客户标记", "{ticket}'s customer is no longer marked as a prospect"],
+  prospect_title: ["标记为潜在客户", "Mark as a prospect"],
+  prospect_reason: ["原因（例如：询问大额存单）", "Why (e.g. asked about large deposits)"],
+  customer_name: ["客户称呼", "How to address the customer"],
+  cancel: ["取消", "Cancel"], mark: ["标记", "Mark"],
 };
 const KEYS = { n: "call_next", r: "recall", c: "complete", x: "no_show", t: "transfer", o: "counter_open", q: "counter_close" };
-const TOPICS = ["queue/state", "agent/state", "events/called"];
+const TOPICS = ["queue/state", "agent/state", "events/called", "events/referral", "staff/state"];
 
 const $ = (id) => document.getElementById(id);
-let bus = null, login = null, queueState = null, working = false;
+let bus = null, login = null, staff = null, queueState = null, working = false, rms = [];
 
 function counterId() { return $("counter").value; }
 function counterState() { return queueState && queueState.counters[counterId()]; }
@@ -73,6 +87,11 @@ function render() {
   }
   document.querySelector("[data-op=counter_open]").classList.toggle("hidden", Boolean(state && state.open));
   document.querySelector("[data-op=counter_close]").classList.toggle("hidden", Boolean(state && !state.open));
+  // Refer and prospect act on the customer at the counter; a prospect needs a swiped card.
+  const here = label && details && details.ticket === label ? details : null;
+  $("refer").disabled = !label;
+  $("prospect").classList.toggle("hidden", !(here && here.identified && here.tier !== "prospect" && here.tier !== "vip"));
+  $("unprospect").classList.toggle("hidden", !(here && here.identified && here.tier === "prospect"));
   renderWaiting(state);
 }
 
@@ -123,7 +142,7 @@ async function act(op) {
   working = true;
   document.querySelectorAll(".act").forEach((b) => { b.disabled = true; });
   document.querySelector(`[data-op=${op}]`).classList.add("pressed");
-  const answer = await bus.request(op, fieldsFor(op));
+  const answer = await staff.request(op, fieldsFor(op));
   working = false;
   document.querySelectorAll(".act").forEach((b) => { b.disabled = false; b.classList.remove("pressed"); });
   if (answer.status === "ok") {
@@ -149,8 +168,83 @@ async function act(op) {
   render();
 }
 
+async function refer() {
+  const details = known();
+  const label = counterState() ? counterState().serving : null;
+  if (!label || working) return;
+  const referral = await openReferDialog({ staff, ticket: label, rms, customerName: details && details.ticket === label ? details.customer_name || "" : "" });
+  if (referral) say(() => t(WORDS.referred, { ticket: referral.ticket, to: referredTo(referral) }), "ok");
+}
+
+async function prospect(mark) {
+  const label = counterState() ? counterState().serving : null;
+  if (!label) return;
+  let fields = { ticket: label };
+  if (mark) {
+    fields = await askProspect(label);
+    if (!fields) return;
+  }
+  const answer = await staff.request(mark ? "prospect_mark" : "prospect_unmark", fields);
+  if (answer.status === "ok") {
+    const details = known();
+    if (details && details.ticket === label) remember({ ...details, tier: answer.data.tier });
+    say(() => t(mark ? WORDS.marked : WORDS.unmarked, { ticket: label }), "ok");
+    render();
+  } else {
+    say(() => explain(answer), "error");
+  }
+}
+
+function askProspect(label) {
+  const dialog = document.createElement("dialog");
+  dialog.className = "sheet";
+  dialog.innerHTML = `<form method="dialog" novalidate><h2></h2>
+    <label class="field"><span class="l-reason"></span><input type="text" name="reason" maxlength="200" required></label>
+    <label class="field"><span class="l-name"></span><input type="text" name="customer_name" maxlength="20"></label>
+    <div class="sheet-actions"><button type="button" class="btn" value="cancel"></button><button type="submit" class="btn btn-primary"></button></div></form>`;
+  dialog.querySelector("h2").textContent = `${t(WORDS.prospect_title)} · ${label}`;
+  dialog.querySelector(".l-reason").textContent = t(WORDS.prospect_reason);
+  dialog.querySelector(".l-name").textContent = t(WORDS.customer_name);
+  dialog.querySelector("button[value=cancel]").textContent = t(WORDS.cancel);
+  dialog.querySelector("button[type=submit]").textContent = t(WORDS.mark);
+  document.body.append(dialog);
+  dialog.showModal();
+  return new Promise((resolve) => {
+    const close = (value) => { dialog.close(); dialog.remove(); resolve(value); };
+    dialog.querySelector("button[value=cancel]").addEventListener("click", () => close(null));
+    dialog.addEventListener("cancel", () => close(null));
+    dialog.querySelector("form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const form = event.target;
+      if (!form.reason.value.trim()) { form.reason.focus(); return; }
+      close({ ticket: label, reason: form.reason.value.trim(), customer_name: form.customer_name.value.trim() });
+    });
+  });
+}
+
+// Who is signed in here, in the app bar; the counter follows the person's sign-in.
+function showPerson(person, needed) {
+  $("person").classList.toggle("hidden", !person);
+  if (person) {
+    $("person-name").textContent = person.name;
+    $("person-id").textContent = person.staff_id;
+    if (person.counter && $("counter").value !== person.counter) { $("counter").value = person.counter; render(); }
+  }
+  // With a roster, the counter is where the person signed in: changing it means signing in again.
+  $("counter").disabled = Boolean(staff.required());
+  showConsole(bus && bus.state === "connected" && !needed && staff.required() !== null);
+}
+
 function onMessage(topic, data) {
   if (health.handle(topic, data)) return;
+  if (topic === "staff/state") { rms = data.rms || []; staff.onStaffState(data); return; }
+  if (topic === "events/referral" && bus.firstTime(data.event_id)) {
+    const r = data.referral;
+    if (r.state === "accepted" && r.referrer === (staff.person() || {}).staff_id) {
+      say(() => t(WORDS.accepted, { rm: r.accepted_by_name, ticket: r.ticket }), "ok");
+    }
+    return;
+  }
   if (topic === "queue/state") { queueState = data; render(); }
   else if (topic === "events/called" && data.counter === counterId() && bus.firstTime(data.event_id)) {
     // Called from elsewhere (head office, another console on this counter): learn who it is.
@@ -172,7 +266,8 @@ function connect(credentials) {
       document.body.dataset.connection = state;
       if (state === "connected") {
         login.succeeded(credentials);
-        showConsole(true);
+        staff.attach(which);
+        showPerson(staff.person(), staff.required() && !staff.person());
       } else if (FINAL_STATES.has(state) && state !== "closed") {
         showConsole(false);
         login.show(() => endedWords(state, "teller"));
@@ -223,14 +318,28 @@ async function main() {
     $("to-service").blur();
     if (lastMessage.kind === "error") say(() => "", "");
   });
+  staff = new StaffSignIn({
+    page: "teller", container: $("staff"), counter: counterId, onChange: showPerson,
+    onDisconnect: () => { bus.close(); showConsole(false); $("staff").classList.add("hidden"); login.show(); },
+  });
   for (const button of document.querySelectorAll(".act")) button.addEventListener("click", () => act(button.dataset.op));
+  $("refer").addEventListener("click", refer);
+  $("prospect").addEventListener("click", () => prospect(true));
+  $("unprospect").addEventListener("click", () => prospect(false));
   document.addEventListener("keydown", (event) => {
     if (!bus || bus.state !== "connected" || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
     if (["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName)) return;
+    if (document.querySelector("dialog[open]") || $("main").classList.contains("hidden")) return;
+    if (event.key.toLowerCase() === "f") { event.preventDefault(); refer(); return; }
     const op = KEYS[event.key.toLowerCase()];
     if (op) { event.preventDefault(); act(op); }
   });
-  $("sign-out").addEventListener("click", () => { bus.close(); showConsole(false); login.show(); });
+  // With a roster, the person signs out and the console waits for the next one; without
+  // one, the console disconnects as before.
+  $("sign-out").addEventListener("click", () => {
+    if (staff.required()) { staff.signOut(); return; }
+    bus.close(); showConsole(false); login.show();
+  });
   const saved = login.saved();
   if (saved) { showConsole(true); connect(saved); } else login.show();
 }
