@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from edge_agent import events
+from edge_agent.branch_work import Clock
 from edge_agent.promotion_desk import PromotionDesk
 from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueEngine, QueueError
@@ -29,6 +30,7 @@ from edge_agent.store import alerts, outbox, transactions
 from edge_agent.store import tickets as rows
 from edge_agent.store.db import Store
 from edge_agent.store.directory import Customer, TierThresholds, find_customer
+from edge_agent.store.staff import Session
 from lobby.config import BranchConfig
 from lobby.contract import (
     OPERATIONS,
@@ -50,7 +52,6 @@ from lobby.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 A = TypeVar("A", bound=Answer)
 
 
@@ -113,7 +114,7 @@ class Branch:
 
     # ---- the transaction every operation goes through ----------------------------------
 
-    def _perform(self, op: str, transaction: str | None, action: Callable[[sqlite3.Connection, datetime], A]) -> A:
+    def perform(self, op: str, transaction: str | None, action: Callable[[sqlite3.Connection, datetime], A]) -> A:
         now = self.clock()
         refusal: QueueError | None = None
         try:
@@ -236,7 +237,7 @@ class Branch:
                 alerts.raise_alert(conn, alert.event_id, ticket.id, customer.tier, now)
             return events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
 
-        return self._perform("ticket", transaction, action)
+        return self.perform("ticket", transaction, action)
 
     def identify_card(self, card: CardIdentity) -> CardholderAnswer:
         """The kiosk's greeting after a swipe: read-only, so it is not kept as a transaction."""
@@ -256,7 +257,7 @@ class Branch:
     def _teller(self, conn: sqlite3.Connection, now: datetime, session: str | None, counter: str | None) -> str | None:
         """Who acts at this counter (None: the branch has no roster). Checked before the
         engine changes anything, so a refusal leaves it as the store has it."""
-        actor = self.staff.actor(conn, now, session, ("teller",), counter)
+        actor = self.actor(conn, now, session, ("teller",), counter)
         return actor.staff_id if actor else None
 
     def call_next(self, counter: str, transaction: str | None = None, session: str | None = None) -> CalledAnswer:
@@ -265,7 +266,7 @@ class Branch:
             called = self.engine.call_next(counter, now)
             return self._called(conn, called, counter, now, recall=False, by=by)
 
-        return self._perform("call_next", transaction, action)
+        return self.perform("call_next", transaction, action)
 
     def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> CalledAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
@@ -273,7 +274,7 @@ class Branch:
             called = self.engine.recall(counter, now, expect_label=ticket)
             return self._called(conn, called, counter, now, recall=True, by=by)
 
-        return self._perform("recall", transaction, action)
+        return self.perform("recall", transaction, action)
 
     def _called(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, recall: bool, by: str | None) -> CalledAnswer:
         rows.save_ticket(conn, ticket)
@@ -289,7 +290,7 @@ class Branch:
             done = self.engine.complete(counter, now, expect_label=ticket)
             return self._finished(conn, done, counter, now, events.served(done, now), "served", by)
 
-        return self._perform("complete", transaction, action)
+        return self.perform("complete", transaction, action)
 
     def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> TicketSummary:
         def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
@@ -297,7 +298,7 @@ class Branch:
             missed = self.engine.no_show(counter, now, expect_label=ticket)
             return self._finished(conn, missed, counter, now, events.no_show(missed, now), "no_show", by)
 
-        return self._perform("no_show", transaction, action)
+        return self.perform("no_show", transaction, action)
 
     def _finished(
         self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, event: Event, kind: str, by: str | None
@@ -323,7 +324,7 @@ class Branch:
             outbox.enqueue(conn, events.transferred(moved, before.service, at_counter, now), now)
             return events.transfer_answer(moved, now, self.engine.people_ahead(moved.id, now))
 
-        return self._perform("transfer", transaction, action)
+        return self.perform("transfer", transaction, action)
 
     def _called_ticket(self, label: str) -> Ticket:
         for ticket in self.engine.open_tickets():
@@ -344,7 +345,7 @@ class Branch:
             rows.save_counter(conn, state)
             return CounterAnswer(counter=state.id, open=state.open, since=now)
 
-        return self._perform(op, transaction, action)
+        return self.perform(op, transaction, action)
 
     # ---- lobby manager -----------------------------------------------------------------
 
@@ -352,13 +353,19 @@ class Branch:
         self, alert_id: str, by: str | None, outcome: str, transaction: str | None = None, session: str | None = None
     ) -> AlertAckAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> AlertAckAnswer:
-            actor = self.staff.actor(conn, now, session, ("manager",))
+            actor = self.actor(conn, now, session, ("manager",))
             who = actor.staff_id if actor else by
             if who is None:
                 raise QueueError(ErrorCode.SIGN_IN_REQUIRED, "Say who answered the alert ('by'), or sign in with a staff id and PIN.")
             return self.answer_alert(conn, now, alert_id, who, outcome)
 
-        return self._perform("alert_ack", transaction, action)
+        return self.perform("alert_ack", transaction, action)
+
+    def actor(
+        self, conn: sqlite3.Connection, now: datetime, token: str | None, pages: Iterable[str], counter: str | None = None,
+        required: bool = False,
+    ) -> Session | None:
+        return self.staff.actor(conn, now, token, pages, counter, required)
 
     def answer_alert(self, conn: sqlite3.Connection, now: datetime, alert_id: str, by: str, outcome: str) -> AlertAckAnswer:
         """Inside the caller's transaction: record the answer and tell every manager tablet."""

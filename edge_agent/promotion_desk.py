@@ -7,8 +7,8 @@ import logging
 import secrets
 import sqlite3
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
+from edge_agent.branch_work import BranchWork
 from edge_agent.promotions.folder import PromotionFile, read_folder
 from edge_agent.promotions.images import ImageRefused, checked_image, decode_base64
 from edge_agent.queue.engine import QueueError
@@ -17,14 +17,11 @@ from lobby.contract import Promotion, PromotionAnswer, PromotionsState
 from lobby.errors import ErrorCode
 from lobby.tiers import Tier
 
-if TYPE_CHECKING:
-    from edge_agent.branch import Branch
-
 log = logging.getLogger(__name__)
 
 
 class PromotionDesk:
-    def __init__(self, branch: Branch):
+    def __init__(self, branch: BranchWork):
         self.branch = branch
         self._folder_problems: dict[str, str] = {}
 
@@ -57,7 +54,7 @@ class PromotionDesk:
     def publish(self, session: str, title: str, text: str, image: str | None, starts_on: date, ends_on: date, tiers: list[Tier],
                 transaction: str | None = None) -> PromotionAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> PromotionAnswer:
-            actor = self.branch.staff.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
             assert actor is not None
             try:
                 raw = decode_base64(image) if image else None
@@ -68,17 +65,17 @@ class PromotionDesk:
             stored.save(conn, promotion_id, title, text, uri, [t.value for t in tiers], starts_on, ends_on, "tablet", actor.staff_id, now)
             return PromotionAnswer(promotion_id=promotion_id, active=starts_on <= self._today(now) <= ends_on)
 
-        return self.branch._perform("promotion_publish", transaction, action)
+        return self.branch.perform("promotion_publish", transaction, action)
 
     def withdraw(self, session: str, promotion_id: str, transaction: str | None = None) -> PromotionAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> PromotionAnswer:
-            actor = self.branch.staff.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
             assert actor is not None
             if not stored.withdraw(conn, promotion_id, actor.staff_id, now):
                 raise QueueError(ErrorCode.UNKNOWN_PROMOTION, f"There is no running promotion '{promotion_id}'.")
             return PromotionAnswer(promotion_id=promotion_id, active=False)
 
-        return self.branch._perform("promotion_withdraw", transaction, action)
+        return self.branch.perform("promotion_withdraw", transaction, action)
 
     def sync_folder(self) -> None:
         """Housekeeping: the folder's files as promotions (added, changed, removed)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
+from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.referrals.lifecycle import OutcomeForm, ReferralState, Refused, advance, check_outcome, mask_phone
 from edge_agent.store import outbox
@@ -26,9 +26,6 @@ from edge_agent.store.staff import Session
 from lobby.contract import ProspectAnswer, ReferralAnswer, ReferralEvent, ReferralListAnswer, ReferralView
 from lobby.errors import ErrorCode
 from lobby.tiers import Tier
-
-if TYPE_CHECKING:
-    from edge_agent.branch import Branch
 
 
 def _refusal(exc: Refused) -> QueueError:
@@ -55,7 +52,7 @@ def view(row: sqlite3.Row, names: dict[str, str], phone_visible: bool = False) -
 
 
 class ReferralDesk:
-    def __init__(self, branch: Branch):
+    def __init__(self, branch: BranchWork):
         self.branch = branch
 
     def _today(self, now: datetime) -> date:
@@ -76,7 +73,7 @@ class ReferralDesk:
         triggers: list[str], note: str, customer_name: str, transaction: str | None = None,
     ) -> ReferralAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralAnswer:
-            actor = self.branch.staff.actor(conn, now, session, ("teller", "manager"), required=True)
+            actor = self.branch.actor(conn, now, session, ("teller", "manager"), required=True)
             assert actor is not None
             if (ticket is None) == (alert_id is None):
                 raise QueueError(ErrorCode.INVALID, "Refer either a ticket (the customer at the counter) or a VIP alert, not both or neither.")
@@ -103,7 +100,7 @@ class ReferralDesk:
             rows.record_event(conn, referred.id, "referred", now, referred.counter, {"by": actor.staff_id, "referral": referral_id})
             return ReferralAnswer(referral=self._announce(conn, referral_id, now))
 
-        return self.branch._perform("refer", transaction, action)
+        return self.branch.perform("refer", transaction, action)
 
     def _referred_ticket(self, conn: sqlite3.Connection, now: datetime, label: str):
         found = rows.find_by_label(conn, self._today(now), label)
@@ -128,7 +125,7 @@ class ReferralDesk:
     # ---- the RM: accepting and recording the outcome ----------------------------------------
 
     def _rm_referral(self, conn: sqlite3.Connection, now: datetime, session: str, referral_id: str) -> tuple[Session, sqlite3.Row]:
-        actor = self.branch.staff.actor(conn, now, session, ("rm",), required=True)
+        actor = self.branch.actor(conn, now, session, ("rm",), required=True)
         assert actor is not None
         row = stored.find(conn, referral_id)
         if row is None:
@@ -148,7 +145,7 @@ class ReferralDesk:
             stored.update(conn, referral_id, state=ReferralState.ACCEPTED.value, accepted_by=actor.staff_id, accepted_at=now.isoformat())
             return ReferralAnswer(referral=self._announce(conn, referral_id, now))
 
-        return self.branch._perform("referral_accept", transaction, action)
+        return self.branch.perform("referral_accept", transaction, action)
 
     def record_outcome(self, session: str, referral_id: str, form: OutcomeForm, meets_criteria: bool | None, note: str,
                        transaction: str | None = None) -> ReferralAnswer:
@@ -175,13 +172,13 @@ class ReferralDesk:
             stored.update(conn, referral_id, **fields)
             return ReferralAnswer(referral=self._announce(conn, referral_id, now))
 
-        return self.branch._perform("referral_outcome", transaction, action)
+        return self.branch.perform("referral_outcome", transaction, action)
 
     def listing(self, session: str) -> ReferralListAnswer:
         """Read-only, but it is a person's activity: it keeps their sign-in alive."""
 
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralListAnswer:
-            actor = self.branch.staff.actor(conn, now, session, ("rm", "manager"), required=True)
+            actor = self.branch.actor(conn, now, session, ("rm", "manager"), required=True)
             assert actor is not None
             names = roster.names(conn)
             today = stored.of_day(conn, self._today(now))
@@ -194,7 +191,7 @@ class ReferralDesk:
                 follow_ups=[view(r, names, phone_visible=True) for r in follow_ups],
             )
 
-        return self.branch._perform("referral_list", None, action)
+        return self.branch.perform("referral_list", None, action)
 
     # ---- 潜在客户: prospects ---------------------------------------------------------------------
 
@@ -209,7 +206,7 @@ class ReferralDesk:
             self._audit(conn, now, ticket, "prospect_marked", {"by": actor.staff_id, "reason": reason})
             return ProspectAnswer(ticket=ticket, tier=Tier.PROSPECT, prospect=True, by=actor.staff_id)
 
-        return self.branch._perform("prospect_mark", transaction, action)
+        return self.branch.perform("prospect_mark", transaction, action)
 
     def unmark_prospect(self, session: str, ticket: str, transaction: str | None = None) -> ProspectAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ProspectAnswer:
@@ -220,10 +217,10 @@ class ReferralDesk:
             customer = find_customer(self.branch.store, token)
             return ProspectAnswer(ticket=ticket, tier=customer.tier if customer else Tier.MASS, prospect=False, by=actor.staff_id)
 
-        return self.branch._perform("prospect_unmark", transaction, action)
+        return self.branch.perform("prospect_unmark", transaction, action)
 
     def _carded(self, conn: sqlite3.Connection, now: datetime, session: str, label: str) -> tuple[Session, str]:
-        actor = self.branch.staff.actor(conn, now, session, ("teller", "manager", "rm"), required=True)
+        actor = self.branch.actor(conn, now, session, ("teller", "manager", "rm"), required=True)
         assert actor is not None
         found = rows.find_by_label(conn, self._today(now), label)
         if found is None:

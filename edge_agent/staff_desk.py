@@ -3,7 +3,7 @@
 A person signs in on a page (teller console, manager tablet, RM workbench) with staff id
 and PIN; the page then sends the session's secret with every action. Once the branch has
 a roster, actions without a valid sign-in are refused, and every action records its staff
-id. Runs inside Branch's transactions (Branch._perform), like every other operation.
+id. Runs inside Branch's transactions (Branch.perform), like every other operation.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import secrets
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.staff.pins import verify_pin
 from edge_agent.staff.sign_in import idle, may_sign_in
@@ -21,9 +21,6 @@ from edge_agent.store import staff as roster
 from edge_agent.store.staff import Session
 from lobby.contract import RosterEntry, SignedInStaff, StaffSignInAnswer, StaffSignOutAnswer, StaffState
 from lobby.errors import ErrorCode
-
-if TYPE_CHECKING:
-    from edge_agent.branch import Branch
 
 # Verified when the staff id is unknown, so a wrong id takes as long as a wrong PIN.
 _DECOY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -38,7 +35,7 @@ ENDED = {
 
 
 class StaffDesk:
-    def __init__(self, branch: Branch):
+    def __init__(self, branch: BranchWork):
         self.branch = branch
 
     @property
@@ -88,7 +85,7 @@ class StaffDesk:
                 counter=place, idle_sign_out_s=round(self.idle_after.total_seconds()),
             )
 
-        return self.branch._perform("staff_sign_in", None, action)
+        return self.branch.perform("staff_sign_in", None, action)
 
     def _place(self, page: str, counter: str | None) -> str | None:
         if page != "teller":
@@ -116,7 +113,7 @@ class StaffDesk:
             roster.end_sessions(conn, "ref = ?", (session.ref,), now, "signed_out")
             return StaffSignOutAnswer(staff_id=session.staff_id, ref=session.ref)
 
-        return self.branch._perform("staff_sign_out", None, action)
+        return self.branch.perform("staff_sign_out", None, action)
 
     def sign_out_idle(self) -> int:
         """Housekeeping: end sign-ins nobody has used for [staff] idle_sign_out_min."""

@@ -1,8 +1,8 @@
 """The kiosk's side of the MQTT contract: retained state in, `request/identify` and
 `request/ticket` out.
 
-It logs in as the branch's `kiosk` user, follows `agent/state`, `queue/state` and
-`devices/+/state`, and sends requests from a worker thread (the touchscreen must never
+It logs in as the branch's `kiosk` user, follows `agent/state`, `queue/state`,
+`devices/+/state` and `promotions`, and sends requests from a worker thread (the touchscreen must never
 wait on the network). Everything it learns is handed to `deliver`, which the app sets to
 "run this on the UI thread" (Kivy's Clock); this module itself knows nothing of Kivy.
 
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from lobby.bus.client import BusClient
 from lobby.bus.requester import AgentUnreachable, Requester
 from lobby.config import BranchConfig
-from lobby.contract import AgentState, CardholderAnswer, CardIdentity, DeviceState, QueueState, TicketAnswer
+from lobby.contract import AgentState, CardholderAnswer, CardIdentity, DeviceState, PromotionsState, QueueState, TicketAnswer
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ class AgentListener(Protocol):
     def on_queue_state(self, state: QueueState) -> None: ...
 
     def on_device_state(self, device_id: str, state: DeviceState) -> None: ...
+
+    def on_promotions(self, state: PromotionsState) -> None: ...
 
     def on_waiting(self) -> None:
         """A request's first try went unanswered; it is being retried until its deadline."""
@@ -152,6 +154,7 @@ class AgentLink:
         self.bus.subscribe("agent/state", self._on_agent_state)
         self.bus.subscribe("queue/state", self._on_queue_state)
         self.bus.subscribe("devices/+/state", self._on_device_state)
+        self.bus.subscribe("promotions", self._on_promotions)
         self.bus.add_connection_listener(self._on_connection)
 
     def start(self) -> None:
@@ -256,6 +259,11 @@ class AgentLink:
             self.availability.on_queue_state(payload)
         self.deliver(lambda: self.listener.on_queue_state(state))
         self._report_availability()
+
+    def _on_promotions(self, topic: str, payload: bytes) -> None:
+        state = _parse(PromotionsState, topic, payload)
+        if state is not None:
+            self.deliver(lambda: self.listener.on_promotions(state))
 
     def _on_device_state(self, topic: str, payload: bytes) -> None:
         state = _parse(DeviceState, topic, payload)

@@ -2,7 +2,8 @@
 
 Two kinds of state live here:
 - the branch, fed by the agent's retained topics: is the agent there (`available`), the
-  live service offers from `queue/state`, whether the ticket printer can print;
+  live service offers from `queue/state`, whether the ticket printer can print, the
+  branch's promotions (`promotions`) for the home and identified screens;
 - the customer in front of the screen: language, 长辈模式, the swiped card and who the
   agent says it belongs to, the notice to show, the ticket just issued.
   `reset_customer()` forgets all of it for the next person.
@@ -13,12 +14,13 @@ from __future__ import annotations
 import logging
 
 from kivy.event import EventDispatcher
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
 
+from kiosk.promotions import for_screen
 from kiosk.service_menu import ServiceOffer, offers
 from kiosk.texts import LANGS, TEXTS
 from lobby.config import BranchConfig
-from lobby.contract import CardholderAnswer, CardIdentity, DeviceState, QueueState
+from lobby.contract import CardholderAnswer, CardIdentity, DeviceState, PromotionsState, QueueState
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,10 @@ class KioskState(EventDispatcher):
     ticket = ObjectProperty(None, allownone=True)  # TicketAnswer
     diversion = ObjectProperty(None, allownone=True)  # the ServiceOffer self-service is suggested for
     diverted_to = StringProperty("")  # "", "self_service" or "mobile"
+    promotions = ListProperty()  # lobby.contract.Promotion, showing today
+    promotion_turn = NumericProperty(0)  # counts up on a timer: several promotions take turns
+    home_promotion = ObjectProperty(None, allownone=True)  # for everyone
+    card_promotion = ObjectProperty(None, allownone=True)  # for the identified customer's tier
 
     def __init__(self, config: BranchConfig, **kwargs):
         super().__init__(**kwargs)
@@ -52,6 +58,19 @@ class KioskState(EventDispatcher):
         self.queue = state
         self._refresh_offers()
 
+    def apply_promotions(self, state: PromotionsState) -> None:
+        self.promotions = state.promotions
+        self._refresh_promotions()
+
+    def next_promotion(self) -> None:
+        self.promotion_turn += 1
+        self._refresh_promotions()
+
+    def _refresh_promotions(self) -> None:
+        self.home_promotion = for_screen(self.promotions, None, self.promotion_turn)
+        tier = self.cardholder.tier if self.cardholder is not None else None
+        self.card_promotion = for_screen(self.promotions, tier, self.promotion_turn) if tier is not None else None
+
     def apply_device_state(self, device_id: str, state: DeviceState) -> None:
         if device_id == self.config.printer.id:
             if state.status.working != self.printer_ok:
@@ -59,6 +78,7 @@ class KioskState(EventDispatcher):
             self.printer_ok = state.status.working
 
     def _refresh_offers(self) -> None:
+        self._refresh_promotions()
         self.walk_in_offers = offers(self.config.services, self.queue)
         offered = self.cardholder.services if self.cardholder is not None else None
         self.card_offers = offers(self.config.services, self.queue, offered) if offered is not None else []

@@ -33,6 +33,7 @@ from kiosk.agent_link import (
     Identified,
     IdentifyOutcome,
     Issued,
+    PromotionsState,
     Refused,
     TicketAnswer,
     TicketOutcome,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 SCREENS = (HomeScreen, IdentifiedScreen, DiversionScreen, TicketScreen, PrinterFailureScreen, OutOfServiceScreen)
 WEEKDAYS_ZH = "一二三四五六日"
+PROMOTION_EVERY_S = 12  # several promotions take turns on the home and identified screens
 
 
 class KioskSetupError(Exception):
@@ -120,6 +122,7 @@ class KioskApp(App):
         if self.card_feed is not None:
             self.card_feed.start()
         Clock.schedule_interval(self._tick, 1.0)
+        Clock.schedule_interval(lambda _dt: self.state.next_promotion(), PROMOTION_EVERY_S)
 
     def on_stop(self) -> None:
         if self.card_feed is not None:
@@ -168,6 +171,9 @@ class KioskApp(App):
 
     def on_device_state(self, device_id: str, state: DeviceState) -> None:
         self.state.apply_device_state(device_id, state)
+
+    def on_promotions(self, state: PromotionsState) -> None:
+        self.state.apply_promotions(state)
 
     def on_waiting(self) -> None:
         if self.state.busy:

@@ -257,7 +257,7 @@ def test_the_hall_displays_password_can_publish_nothing_and_read_no_names(broker
     display.wait_for(lambda m: any(topic == "queue/state" for topic, _, _ in m))
     time.sleep(0.5)
     seen = {topic for topic, _, _ in display.messages}
-    assert seen <= {"agent/state", "queue/state", "events/called"} | {t for t in seen if t.startswith("devices/")}, seen
+    assert seen <= {"agent/state", "queue/state", "events/called", "promotions"} | {t for t in seen if t.startswith("devices/")}, seen
     assert "王先生" not in json.dumps([p for _, p, _ in display.messages if not isinstance(p, bytes)], ensure_ascii=False)
     kiosk.close()
     display.close()

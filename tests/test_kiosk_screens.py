@@ -26,6 +26,7 @@ from lobby.card_key import mask_pan
 from tests.bus_helpers import RawClient
 from tests.test_kiosk_agent_link import AGENT_ENV, REPO, lobby
 from tools.demo_customers import DEMO_CUSTOMERS
+from tools.demo_promotions import write_demo_promotions
 
 MODES = {"zh": ("zh", False), "en": ("en", False), "elder": ("zh", True)}
 UNKNOWN_CARD = "5500005555555559"  # a Luhn-valid test number that is not in the directory
@@ -48,6 +49,9 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
     # turn a walk-in's ticket into the printer-failure screen (which has its own step below).
     # The kiosk's request timeout stays above the agent's worst printing time (1 + 2 + 1 s).
     settings = {"idle_timeout_s": 5, "request_timeout_s": 5, "request_deadline_s": 12, "status_timeout_s": 1.0, "write_timeout_s": 2.0}
+    # The branch's promotions, dropped in as files: every screen is checked with them showing.
+    write_demo_promotions(tmp_path / "promotions")
+    branch_toml.write_text(branch_toml.read_text(encoding="utf-8") + f'\n[promotions]\nfolder = "{tmp_path / "promotions"}"\n', encoding="utf-8")
     with lobby(broker, branch_toml, start_agent=False, **settings) as (config_path, _):
         listener = RawClient(broker.config, broker.credentials["hq"])  # head office hears every topic of the branch
         listener.subscribe("#")
@@ -92,6 +96,8 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
 
     # The screenshots are real renderings: full size, many colours, the navy header at the top.
     assert len(report["shots"]) >= 30
+    # The home screen shows the promotion for everyone; a VIP's greeting, the one for their tier.
+    assert report["promotions"] == {"home": "大额存单 年利率3.1%", "identified": "贵宾专享 积存金"}
     for shot in report["shots"]:
         image = Image.open(shot).convert("RGB")
         assert image.size == (1080, 1920), shot
@@ -188,6 +194,8 @@ def walk_every_screen(d, config, swipe_port, agent, report) -> None:
 
     d.wait_screen("home")
     d.wait_for(lambda: app.state.printer_ok, "the printer to report ready", timeout=15)
+    d.wait_for(lambda: app.state.home_promotion is not None, "the branch's promotions", timeout=20)
+    report["promotions"] = {"home": d.ui(lambda: app.state.home_promotion.title)}
     lobby = Lobby(config)
     try:
         make_queue_long(d, lobby, diversion_service(config), config.kiosk.diversion_min_wait_min)
@@ -207,6 +215,7 @@ def walk_every_screen(d, config, swipe_port, agent, report) -> None:
         d.wait_screen("identified")
         set_mode(mode)
         visit("identified", mode)
+        report["promotions"]["identified"] = d.ui(lambda: app.state.card_promotion.title if app.state.card_promotion else None)
         d.tap_service(next(s.id for s in config.services if s.tiers))
         ticket_screen()
         if app.state.ticket.customer is None or not app.state.ticket.customer.manager_alerted:

@@ -9,9 +9,13 @@ in competing kv expressions, is what lets 长辈模式 resize everything consist
 
 from __future__ import annotations
 
+import base64
+import io
+import logging
 from pathlib import Path
 
 from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, ObjectProperty, StringProperty
@@ -24,6 +28,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.line_breaks import break_lines
 from kiosk.screens import theme
+
+log = logging.getLogger(__name__)
 
 
 class KioskLabel(Label):
@@ -120,6 +126,27 @@ class TicketPanel(BoxLayout):
     """The number, the service, the people ahead and the wait of the ticket just issued."""
 
     ticket = ObjectProperty(None, allownone=True)  # kiosk.agent_link.TicketAnswer
+
+
+class PromotionPanel(BoxLayout):
+    """One of the branch's promotions (营销信息): its picture, title and text. The picture
+    arrives as a data: URI the agent checked (PNG or JPEG); one that will not decode here
+    is left out and the words are shown alone."""
+
+    promotion = ObjectProperty(None, allownone=True)  # lobby.contract.Promotion
+
+    def on_promotion(self, _widget, promotion) -> None:
+        picture = self.ids.picture
+        picture.texture = None
+        if promotion is None or not promotion.image:
+            return
+        kind, _, data = promotion.image.partition(";base64,")
+        try:
+            decoded = CoreImage(io.BytesIO(base64.b64decode(data)), ext="jpg" if kind.endswith("jpeg") else "png")
+        except Exception:  # Kivy raises bare Exceptions for undecodable images
+            log.warning("promotion %s: its picture could not be shown; showing the words alone", promotion.promotion_id)
+            return
+        picture.texture = decoded.texture
 
 
 class BusyOverlay(FloatLayout):
