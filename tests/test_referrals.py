@@ -233,3 +233,41 @@ def test_retention_erases_a_referrals_phone(staffed, people, clock, branch_confi
     assert report.erased_referrals == 1
     dump = "\n".join(sqlite3.connect(branch_config.store.path).iterdump())
     assert PHONE not in dump
+
+
+# ---- the report ---------------------------------------------------------------------------------
+
+
+def test_referral_figures_count_who_why_how_fast_and_what_came_of_it():
+    from datetime import datetime
+
+    from edge_agent.reports.referral_figures import ReferralRow, compute_referrals
+
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+    rows = [
+        ReferralRow(at, "陈柜员 (T301)", ("large_cash", "wealth_enquiry"), "converted", "王理财 (R201)", at + timedelta(minutes=3)),
+        ReferralRow(at, "陈柜员 (T301)", ("large_cash",), "follow_up", "王理财 (R201)", at + timedelta(minutes=9)),
+        ReferralRow(at, "张敏 (M101)", (), "declined", "赵理财 (R202)", at + timedelta(minutes=1)),
+        ReferralRow(at, "张敏 (M101)", (), "open", None, None),
+    ]
+    figures = compute_referrals(rows, accept_target_min=5, open_follow_ups=1)
+    assert (figures.total, figures.accepted, figures.accepted_within_target, figures.within_target_pct) == (4, 3, 2, 50.0)
+    assert figures.accept_median_min == 3.0 and figures.per_trigger["large_cash"] == 2
+    assert figures.per_referrer == {"陈柜员 (T301)": 2, "张敏 (M101)": 2}
+    assert figures.per_rm["王理财 (R201)"].conversion_pct == 50.0 and figures.per_rm["赵理财 (R202)"].conversion_pct == 0.0
+    assert compute_referrals([], 5, 0).within_target_pct is None
+
+
+def test_the_daily_report_has_the_referrals(staffed, people, branch_toml, tmp_path, clock):  # noqa: F811
+    ticket = serve_one(staffed, people)
+    made = staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["large_cash", "premium_card"], "", "").referral
+    clock.advance(minutes=2)
+    staffed.referrals.accept(people["rm"], made.referral_id)
+    staffed.referrals.record_outcome(people["rm"], made.referral_id, OutcomeForm(ReferralState.CONVERTED, "大额存单", None, None, None, False), True, "")
+    day = clock().date().isoformat()
+    assert cli(["report", "--date", day, "--out", str(tmp_path / "report"), "--config", str(branch_toml)]) == 0
+    page = (tmp_path / "report" / f"report-{day}.html").read_text(encoding="utf-8")
+    assert "识别转介 Referrals" in page and "大额存取现金或汇款" in page and "陈柜员 (T301)" in page and "王理财 (R201)" in page
+    assert "100.0%" in page  # accepted within the 5 minutes, and converted
+    rows = (tmp_path / "report" / f"report-{day}.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert "rm,王理财 (R201),1,1,0,0,,100.0,," in rows and "referral_trigger,premium_card,1,,,,,,," in rows

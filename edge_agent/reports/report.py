@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from edge_agent.reports.figures import Figures, compute  # noqa: E402
+from edge_agent.reports.referral_figures import ReferralFigures, compute_referrals  # noqa: E402
 from edge_agent.store import report_rows  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
 from lobby.config import BranchConfig  # noqa: E402
@@ -101,7 +102,64 @@ def _fmt(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def html_page(figures: Figures, config: BranchConfig, png: bytes) -> str:
+STATES = {"open": "待接受 Waiting", "accepted": "已接受 Accepted", "converted": "成交 Converted", "follow_up": "待跟进 Follow-up",
+          "declined": "婉拒 Declined"}
+
+
+def referral_chart(referrals: ReferralFigures, config: BranchConfig) -> bytes | None:
+    """Why customers were referred, and what each RM made of it: the two a branch head looks at."""
+    if not referrals.total:
+        return None
+    _font()
+    labels = {t.code: t.zh for t in config.referrals.triggers}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6), dpi=110)
+    triggers = referrals.per_trigger.most_common(8)[::-1]
+    left.barh([labels.get(code, code)[:14] for code, _ in triggers], [n for _, n in triggers], color=PALETTE[1])
+    left.set_title("转介理由 Why referred")
+    rms = list(referrals.per_rm.items())
+    bottom = [0] * len(rms)
+    for i, state in enumerate(("converted", "follow_up", "declined")):
+        values = [getattr(f, state) for _, f in rms]
+        right.bar([name for name, _ in rms], values, bottom=bottom, color=PALETTE[[3, 2, 4][i]], label=STATES[state])
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    right.set_title("客户经理接待结果 Outcomes per RM")
+    right.legend(fontsize=9)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    plt.close(fig)
+    return out.getvalue()
+
+
+def referral_section(referrals: ReferralFigures, config: BranchConfig, png: bytes | None) -> str:
+    e = html.escape
+    if not referrals.total:
+        return "<h2>识别转介 Referrals</h2><p><small>本期没有转介。No referrals in this period.</small></p>"
+    labels = {t.code: f"{t.zh}<br><small>{e(t.en)}</small>" for t in config.referrals.triggers}
+    referrers = "".join(f"<tr><td>{e(who)}</td><td>{n}</td></tr>" for who, n in referrals.per_referrer.most_common())
+    triggers = "".join(f"<tr><td>{labels.get(code, e(code))}</td><td>{n}</td></tr>" for code, n in referrals.per_trigger.most_common())
+    rms = "".join(
+        f"<tr><td>{e(rm)}</td><td>{f.accepted}</td><td>{f.converted}</td><td>{f.follow_up}</td><td>{f.declined}</td><td>{_fmt(f.conversion_pct)}%</td></tr>"
+        for rm, f in referrals.per_rm.items()
+    )
+    outcomes = " · ".join(f"{STATES.get(state, state)} {n}" for state, n in referrals.outcomes.most_common())
+    chart = f'<img alt="referral charts" src="data:image/png;base64,{base64.b64encode(png).decode()}">' if png else ""
+    return f"""<h2>识别转介 Referrals</h2>
+<section class="kpis">
+<div class="kpi"><b>{referrals.total}</b><span>转介 Referrals</span></div>
+<div class="kpi"><b>{_fmt(referrals.within_target_pct)}%</b><span>{referrals.accept_target_min:g} 分钟内接受 Accepted within {referrals.accept_target_min:g} min</span></div>
+<div class="kpi"><b>{_fmt(referrals.accept_median_min)}</b><span>接受用时中位（分钟）Median to accept, min</span></div>
+<div class="kpi"><b>{referrals.outcomes.get("converted", 0)}</b><span>当场成交 Converted</span></div>
+<div class="kpi"><b>{referrals.open_follow_ups}</b><span>待跟进 Open follow-ups</span></div>
+</section>
+<p><small>{e(outcomes)}</small></p>
+{chart}
+<table><tr><th>推荐人 Referrer</th><th>转介 Referrals</th></tr>{referrers}</table>
+<table><tr><th>转介理由 Trigger</th><th>次数 Times</th></tr>{triggers}</table>
+<table><tr><th>客户经理 RM</th><th>接受 Accepted</th><th>成交 Converted</th><th>跟进 Follow-up</th><th>婉拒 Declined</th><th>转化率 Conversion</th></tr>{rms}</table>"""
+
+
+def html_page(figures: Figures, config: BranchConfig, png: bytes, referrals: str = "") -> str:
     names = {s.id: (s.name_zh, s.name_en) for s in config.services}
     e = html.escape
     rows = "".join(
@@ -146,10 +204,11 @@ th{{background:#eef1f5;font-size:13px}} small{{color:#5b6675}} h2{{font-size:18p
 <table><tr><th>柜台 Counter</th><th>叫号 Called</th><th>办结 Served</th><th>过号 No-show</th><th>平均等候 Mean wait</th><th>平均办理 Mean service</th><th>P90 办理</th></tr>{counters}</table>
 <p><small>等候 = 取号至首次叫号；办理 = 最后一次叫号至办结；单位：分钟。贵宾提醒中位响应 {_fmt(figures.answer_median_s)} 秒，P90 {_fmt(figures.answer_p90_s)} 秒。
 Wait = ticket to first call; service = last call to complete; minutes. VIP alerts answered in a median of {_fmt(figures.answer_median_s)} s (p90 {_fmt(figures.answer_p90_s)} s).</small></p>
+{referrals}
 </main></body></html>"""
 
 
-def write_csv(figures: Figures, path: Path) -> None:
+def write_csv(figures: Figures, path: Path, referrals: ReferralFigures | None = None) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel opens Chinese correctly
         out = csv.writer(handle)
         out.writerow(["scope", "id", "tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "within_target_pct", "mean_service_min", "p90_service_min"])
@@ -159,18 +218,35 @@ def write_csv(figures: Figures, path: Path) -> None:
         out.writerow(["branch", "all", figures.tickets, figures.served, figures.no_shows, figures.wait.mean_min, figures.wait.p90_min, figures.within_target_pct, "", ""])
         out.writerow(["vip_alerts", "answered", figures.alerts, figures.alerts_answered, "", figures.answer_median_s, figures.answer_p90_s, "", "", ""])
         for outcome, n in sorted(figures.outcomes.items()):
-            out.writerow(["referral", outcome, n, "", "", "", "", "", "", ""])
+            out.writerow(["vip_alert_outcome", outcome, n, "", "", "", "", "", "", ""])
+        if referrals is None:
+            return
+        # Referral rows: the count in `tickets`; per RM, accepted / converted / follow-up / declined and the conversion.
+        out.writerow(["referrals", "all", referrals.total, referrals.accepted, referrals.accepted_within_target, referrals.accept_median_min,
+                      "", referrals.within_target_pct, "", ""])
+        out.writerow(["referrals", "open_follow_ups", referrals.open_follow_ups, "", "", "", "", "", "", ""])
+        for who, n in referrals.per_referrer.most_common():
+            out.writerow(["referrer", who, n, "", "", "", "", "", "", ""])
+        for code, n in referrals.per_trigger.most_common():
+            out.writerow(["referral_trigger", code, n, "", "", "", "", "", "", ""])
+        for state, n in sorted(referrals.outcomes.items()):
+            out.writerow(["referral_outcome", state, n, "", "", "", "", "", "", ""])
+        for rm, rm_figures in referrals.per_rm.items():
+            out.writerow(["rm", rm, rm_figures.accepted, rm_figures.converted, rm_figures.follow_up, rm_figures.declined, "",
+                          rm_figures.conversion_pct, "", ""])
 
 
 def make_report(config: BranchConfig, store: Store, first: date, last: date, out_dir: Path) -> tuple[Path, Path, Figures]:
     tickets, alerts = report_rows.load(store, first, last)
     targets = {s.id: s.target_wait_min for s in config.services}
     figures = compute(tickets, alerts, targets, first, last, config.branch.zone)
+    referral_rows, open_follow_ups = report_rows.load_referrals(store, first, last)
+    referrals = compute_referrals(referral_rows, config.referrals.accept_target_min, open_follow_ups)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"report-{first.isoformat()}" + ("" if first == last else f"-to-{last.isoformat()}")
     png = charts(figures, config)
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
-    html_path.write_text(html_page(figures, config, png), encoding="utf-8")
+    html_path.write_text(html_page(figures, config, png, referral_section(referrals, config, referral_chart(referrals, config))), encoding="utf-8")
     (out_dir / f"{stem}.png").write_bytes(png)
-    write_csv(figures, csv_path)
+    write_csv(figures, csv_path, referrals)
     return html_path, csv_path, figures

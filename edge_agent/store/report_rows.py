@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from edge_agent.reports.figures import AlertRow, TicketRow
+from edge_agent.reports.referral_figures import ReferralRow
+from edge_agent.store import referrals, staff
 from edge_agent.store.db import Store
 
 
@@ -37,3 +39,19 @@ def load(store: Store, first: date, last: date) -> tuple[list[TicketRow], list[A
         )
     ]
     return tickets, alerts
+
+
+def load_referrals(store: Store, first: date, last: date) -> tuple[list[ReferralRow], int]:
+    """The period's referrals, and how many follow-ups are still open at its end."""
+    conn = store.conn
+    names = staff.names(conn)
+
+    def who(staff_id: str | None) -> str | None:
+        return None if staff_id is None else f"{names.get(staff_id, staff_id)} ({staff_id})"
+
+    rows = [
+        ReferralRow(_at(r["created_at"]), who(r["referrer"]) or "", tuple(referrals.triggers_of(r)), r["state"], who(r["accepted_by"]),
+                    _maybe(r["accepted_at"]))
+        for r in referrals.between(conn, first, last)
+    ]
+    return rows, len(referrals.open_follow_ups(conn, last))
