@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"
+
+
+def _never_printed() -> re.Pattern[str]:
+    """The staff PINs and customers' phone numbers the suite uses: none may appear in what a
+    test prints or logs (the RM's own view and the follow-up list are files and answers, not
+    output). Digits on their own, so an id or a hash that merely contains them does not count."""
+    from tests.staff_helpers import PINS
+    from tools.demo_staff import DEMO_STAFF
+
+    secrets = {*PINS.values(), *(pin for *_, pin, _ in DEMO_STAFF), "13812345678", "13912345678", "13800138000"}
+    return re.compile(r"(?<![0-9A-Za-z])(" + "|".join(sorted(secrets)) + r")(?![0-9A-Za-z])")
+
+
+NEVER_PRINTED = _never_printed()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Every test's captured output and log is grepped for a PIN or a phone number."""
+    outcome = yield
+    report = outcome.get_result()
+    for title, text in report.sections:
+        if not title.endswith(report.when):  # each phase's own output, once
+            continue
+        found = NEVER_PRINTED.search(text)
+        if found and report.outcome != "failed":
+            report.outcome = "failed"
+            report.longrepr = f"{title} shows a PIN or a phone number ({found.group(0)[:2]}…): personal data must never be printed or logged"
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,12 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
     assert broker.is_dir() and not broker.is_symlink(), "the broker's files are left in demo-output, not behind a link"
     assert "mosquitto version" in (broker / "mosquitto.log").read_text()
     roles = json.loads((broker / "credentials.json").read_text())
-    assert {"agent", "kiosk", "teller", "manager", "display", "hq"} <= set(roles)
+    assert {"agent", "kiosk", "teller", "manager", "rm", "display", "hq"} <= set(roles)
+    # The referral loop ran: staff signed in, the VIP was referred and followed up, a teller referred too.
+    assert "王理财 accepts" in run.stdout and "counter 3 refers" in run.stdout and ": ok, to the RM pool" in run.stdout
+    follow_ups = list(out.glob("followups-*.csv"))
+    assert follow_ups and "王先生" in follow_ups[0].read_text(encoding="utf-8-sig")
+    assert not (out / "staff.csv").exists(), "the demo roster's PINs are not left in a file"
 
     alerts = json.loads((out / "manager-saw.json").read_text(encoding="utf-8"))
     assert any("王先生" in json.dumps(event, ensure_ascii=False) for event in alerts)

@@ -51,7 +51,7 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
     settings = {"idle_timeout_s": 5, "request_timeout_s": 5, "request_deadline_s": 12, "status_timeout_s": 1.0, "write_timeout_s": 2.0}
     # The branch's promotions, dropped in as files: every screen is checked with them showing.
     write_demo_promotions(tmp_path / "promotions")
-    branch_toml.write_text(branch_toml.read_text(encoding="utf-8") + f'\n[promotions]\nfolder = "{tmp_path / "promotions"}"\n', encoding="utf-8")
+    branch_toml.write_text(branch_toml.read_text(encoding="utf-8").replace("# folder = ", "folder = "), encoding="utf-8")
     with lobby(broker, branch_toml, start_agent=False, **settings) as (config_path, _):
         listener = RawClient(broker.config, broker.credentials["hq"])  # head office hears every topic of the branch
         listener.subscribe("#")

@@ -93,7 +93,7 @@ def test_a_technicians_file_is_published_changed_and_withdrawn(branch_toml, tmp_
 
     folder = tmp_path / "promotions"
     folder.mkdir()
-    branch_toml.write_text(branch_toml.read_text(encoding="utf-8") + f'\n[promotions]\nfolder = "{folder}"\n', encoding="utf-8")
+    branch_toml.write_text(branch_toml.read_text(encoding="utf-8").replace("# folder = ", "folder = "), encoding="utf-8")
     opened = Branch.open(load_config(branch_toml), clock)
     try:
         (folder / "cd.png").write_bytes(png())

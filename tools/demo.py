@@ -1,9 +1,12 @@
 """`make demo`: a whole lobby on this machine, on a private broker and virtual devices.
 
 It writes a demo branch into `demo-output/`, sets up and starts a private Mosquitto on free
-ports with generated users, starts the real agent, imports a few demo customers, and plays
-a short morning: counters open, customers take tickets (one of them a VIP with a card),
-tellers call, transfer and complete. Then the real kiosk walks a scripted customer journey
+ports with generated users, starts the real agent, imports a few demo customers and the
+staff roster, drops in two promotions, and plays a short morning: tellers sign in at their
+counters and open them, customers take tickets (one of them a VIP with a card), tellers
+call, transfer and complete; the lobby manager refers the VIP to the RM pool, an RM accepts
+and records a follow-up, a teller refers a customer at the counter; the day's follow-up
+list and report are written. Then the real kiosk walks a scripted customer journey
 (a ticket, a VIP swipe, a diversion, a paper-out) in a window where there is a display and
 offscreen otherwise. What each role would see is printed and saved in `demo-output/`,
 with a screenshot of every kiosk screen and the printed tickets in `demo-output/kiosk/`. With DEMO_KEEP=1 it keeps running until Ctrl-C so you can connect to it
@@ -21,7 +24,9 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from edge_agent.bus.broker_setup import BrokerSetupError
 from lobby.bus.client import BusClient
@@ -30,6 +35,8 @@ from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
 from lobby.contract import CardIdentity
 from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
+from tools.demo_promotions import write_demo_promotions
+from tools.demo_staff import DEMO_STAFF, sign_in_card, write_roster
 from tools.private_broker import PrivateBroker, free_port, reachable_folder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +51,8 @@ def write_demo_config(home: Path, mqtt_port: int, ws_port: int) -> Path:
     text = text.replace("port = 1883", f"port = {mqtt_port}").replace("ws_port = 9001", f"ws_port = {ws_port}")
     text = text.replace("port = 8080", f"port = {free_port()}")
     text = re.sub(r"(\[mqtt\]\n)", '\\1bind_address = "127.0.0.1"\nws_interface = "lo"\n', text, count=1)
+    text = text.replace("# folder = ", "folder = ")  # the demo's promotions, as files a technician drops in
+    write_demo_promotions(home / "state" / "promotions")
     path = home / "branch.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -79,7 +88,8 @@ def keep_in_place(link: Path) -> None:
 def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
     broker.start()
     print(f"private Mosquitto on 127.0.0.1:{config.mqtt.port} (websockets {config.mqtt.ws_port}); users in {OUT / 'broker' / 'credentials.json'}")
-    print(f"pages: http://127.0.0.1:{config.web.port}/manager/  /teller/  /display/")
+    print(f"pages: http://127.0.0.1:{config.web.port}/manager/  /teller/  /rm/  /display/")
+    print(f"sign in on them with the role's user from credentials.json, then as one of the demo's staff:\n{sign_in_card()}")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     agent_log = open(OUT / "agent.log", "wb")
     agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "run"], stdout=agent_log, stderr=agent_log, env=env)
@@ -123,9 +133,16 @@ def import_demo_customers(config, config_path: Path) -> dict[str, CardIdentity]:
     return {name: CardIdentity(token=card_token(key, pan), masked_pan=mask_pan(pan)) for pan, name, _, _ in DEMO_CUSTOMERS}
 
 
+def import_demo_staff(config_path: Path) -> None:
+    roster = write_roster(OUT / "staff.csv")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "staff", "import", str(roster)], check=True)
+    roster.unlink()  # PINs are typed, not kept in files
+
+
 def play_morning(config, config_path: Path, broker: PrivateBroker) -> int:
     cards = import_demo_customers(config, config_path)
-    clients = [role_client(config, broker, role) for role in ("manager", "kiosk", "teller", "display")]
+    import_demo_staff(config_path)
+    clients = [role_client(config, broker, role) for role in ("manager", "kiosk", "teller", "display", "rm")]
     try:
         return _play(config, config_path, cards, *clients)
     finally:
@@ -133,11 +150,12 @@ def play_morning(config, config_path: Path, broker: PrivateBroker) -> int:
             client.stop()
 
 
-def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusClient, teller_bus: BusClient, watcher: BusClient) -> int:
+def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusClient, teller_bus: BusClient, watcher: BusClient,
+          rm_bus: BusClient) -> int:
     seen: list[tuple[str, dict]] = []
     manager.subscribe("alerts/vip", lambda t, p: seen.append((t, json.loads(p))))
     manager.subscribe("events/#", lambda t, p: seen.append((t, json.loads(p))))
-    kiosk, teller = Requester(kiosk_bus), Requester(teller_bus)
+    kiosk, tellers, lobby_manager, rm = Requester(kiosk_bus), Requester(teller_bus), Requester(manager), Requester(rm_bus)
     online = threading.Event()
     watcher.subscribe("agent/state", lambda t, p: online.set() if json.loads(p).get("state") == "online" else None)
     if not online.wait(15):
@@ -154,6 +172,27 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
         print(f"  {title}: {detail}{extra}")
         return data
 
+    print("\n08:50 staff sign in (staff id + PIN; the agent records who does what)")
+    sessions: dict[str, str] = {}
+    for staff_id, name, role, pin, counter in DEMO_STAFF:
+        page = {"teller": "teller", "head": "teller", "manager": "manager", "rm": "rm"}[role]
+        who = rm if page == "rm" else lobby_manager if page == "manager" else tellers
+        fields = {"staff_id": staff_id, "pin": pin, "page": page} | ({"counter": counter} if counter else {})
+        answer = who.request("staff_sign_in", fields)
+        if answer["status"] != "ok":
+            print(f"  {name} could not sign in: {answer['error']}")
+            return 1
+        sessions[counter or staff_id] = answer["data"]["session"]
+        print(f"  {name} ({staff_id}) signed in on the {page} page" + (f" at counter {counter}" if counter else ""))
+
+    class Teller:
+        """The tellers' consoles: each request signed by whoever sits at its counter."""
+
+        @staticmethod
+        def request(op: str, fields: dict) -> dict:
+            return tellers.request(op, fields | {"session": sessions[fields.get("counter") or "3"]})
+
+    teller = Teller()
     print("\n08:55 counters open")
     for counter in ("1", "3", "4", "6"):
         step(f"counter {counter} opens", teller.request("counter_open", {"counter": counter}))
@@ -172,14 +211,24 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
     step("counter 1 completes", teller.request("complete", {"counter": "1"}))
     step("counter 1 closes while serving nobody", teller.request("counter_close", {"counter": "1"}))
     step("counter 1 calls next while closed (refused, as it should be)", teller.request("call_next", {"counter": "1"}))
+    step("counter 1 opens again", teller.request("counter_open", {"counter": "1"}))
 
     time.sleep(1.0)
     alerts = [p for t, p in seen if t == "alerts/vip"]
     if alerts:
         alert = alerts[0]
         print(f"\nmanager's tablet: VIP alert — {alert['customer']['display_name']}, ticket {alert['ticket']}, RM {alert['customer']['rm']}, card {alert['customer']['masked_pan']}")
-        ack = Requester(manager).request("alert_ack", {"alert_id": alert["event_id"], "by": "大堂经理 张", "outcome": "referred"})
-        print(f"  manager answers 'referred to RM': {ack['status']} after {ack.get('data', {}).get('after_s')} s")
+        if refer_the_vip(alert, lobby_manager, rm, sessions, config.branch.zone) != 0:
+            return 1
+    print("\n09:20 counter 3 serves a customer asking about wealth products, and refers them")
+    served = step("counter 3 calls next", teller.request("call_next", {"counter": "3"}))
+    if served:
+        referred = tellers.request("refer", {"session": sessions["3"], "ticket": served["ticket"], "triggers": ["large_cash", "wealth_enquiry"],
+                                             "customer_name": "李女士"})
+        print(f"  counter 3 refers {served['ticket']} (大额存取现金; 咨询理财): {referred['status']}, to the RM pool")
+    written = subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "followups", "--out", str(OUT)],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    print(f"\nclose of day: {written}")
     (OUT / "manager-saw.json").write_text(json.dumps(seen, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nevents the manager's tablet received: {len(seen)} (saved to {OUT / 'manager-saw.json'})")
     state = subprocess.run(
@@ -188,6 +237,27 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
     (OUT / "queue-state.json").write_text(state, encoding="utf-8")
     waiting = {sid: s["waiting"] for sid, s in json.loads(state)["services"].items()}
     print(f"queue now: {waiting}")
+    return 0
+
+
+def refer_the_vip(alert: dict, manager: Requester, rm: Requester, sessions: dict[str, str], zone: ZoneInfo) -> int:
+    """转介 and 跟进: the manager refers the VIP to the RM pool; an RM accepts, meets them, and
+    records that they are interested: follow up by phone in three days (with consent)."""
+    referred = manager.request("refer", {"session": sessions["M101"], "alert_id": alert["event_id"], "destination": "vip_room",
+                                          "note": "在贵宾区等候"})
+    if referred["status"] != "ok":
+        print(f"  the referral was refused: {referred['error']}")
+        return 1
+    referral_id = referred["data"]["referral"]["referral_id"]
+    print("  manager refers the VIP to the RM pool (贵宾理财室); the alert counts as answered")
+    accepted = rm.request("referral_accept", {"session": sessions["R201"], "referral_id": referral_id})
+    print(f"  RM workbench: {accepted['data']['referral']['accepted_by_name']} accepts — the manager's tablet shows who is on the way")
+    follow_up_on = (datetime.now(zone).date() + timedelta(days=3)).isoformat()
+    outcome = rm.request("referral_outcome", {"session": sessions["R201"], "referral_id": referral_id, "outcome": "follow_up",
+                                              "follow_up_on": follow_up_on, "channel": "phone", "phone": "13800138000", "consent": True,
+                                              "meets_criteria": True, "note": "对大额存单有兴趣"})
+    print(f"  RM records: interested, follow up by phone on {follow_up_on} ({outcome['status']}; phone kept with consent, "
+          f"shown as {outcome.get('data', {}).get('referral', {}).get('phone_masked')})")
     return 0
 
 

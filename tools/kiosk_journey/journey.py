@@ -46,7 +46,9 @@ class Lobby:
 
     def open_counter_for(self, service_id: str) -> None:
         counter = next(c.id for c in self.config.counters if service_id in c.services)
-        self.teller.request("counter_open", {"counter": counter})  # already open is fine too
+        answer = self.teller.request("counter_open", {"counter": counter})
+        if answer["status"] != "ok" and answer.get("code") != "counter_already_open":
+            raise JourneyError(f"counter {counter} could not be opened for the journey: {answer.get('error')}")
 
     def customer_ahead(self, service_id: str) -> None:
         answer = self.kiosk.request("ticket", {"service": service_id, "kiosk": "journey"})
@@ -60,10 +62,12 @@ class Lobby:
 
 def make_queue_long(driver: KioskDriver, lobby: Lobby, service_id: str, minutes: float) -> None:
     """Customers take tickets until the kiosk's live queue shows a wait of `minutes` or more."""
-    lobby.open_counter_for(service_id)
 
     def eta() -> int | None:
         return driver.ui(lambda: driver.app.state.offer(service_id).eta_s)
+
+    if eta() is None:  # no counter open for it (a branch with a staff roster has its tellers open them)
+        lobby.open_counter_for(service_id)
 
     for _ in range(60):
         value = eta()
