@@ -232,7 +232,7 @@ function showPerson(person, needed) {
   }
   // With a roster, the counter is where the person signed in: changing it means signing in again.
   $("counter").disabled = Boolean(staff.required());
-  showConsole(bus && bus.state === "connected" && !needed && staff.required() !== null);
+  showConsole(bus && bus.state === "connected" && !needed);
 }
 
 function onMessage(topic, data) {
