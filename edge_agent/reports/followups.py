@@ -39,13 +39,14 @@ def follow_ups(config: BranchConfig, store: Store, day: date) -> list[FollowUp]:
     conn = store.conn
     names = roster.names(conn)
     labels = {t.code: t.zh for t in config.referrals.triggers}
+    tiers = {tier.value: rule.name_zh for tier, rule in config.tiers.items()}
     out = []
     for row in stored.open_follow_ups(conn, day):
         due = date.fromisoformat(row["follow_up_on"])
         reasons = "；".join(labels.get(code, code) for code in stored.triggers_of(row))
         out.append(FollowUp(
             rm=row["accepted_by"], rm_name=names.get(row["accepted_by"], row["accepted_by"]), due=due, overdue=due < day,
-            customer_name=row["customer_name"], tier=row["tier"], phone=row["phone"] or "", channel=CHANNELS.get(row["channel"], row["channel"] or ""),
+            customer_name=row["customer_name"], tier=tiers.get(row["tier"], row["tier"]), phone=row["phone"] or "", channel=CHANNELS.get(row["channel"], row["channel"] or ""),
             referred_on=row["business_day"], referrer=names.get(row["referrer"], row["referrer"]), reasons=reasons,
             note=" / ".join(n for n in (row["note"], row["outcome_note"]) if n),
         ))
