@@ -20,6 +20,7 @@ RUNS = [
     ("printer_bench.py", "--runs", "10"),
     ("web_alert_latency.py", "--samples", "40"),
     ("referral_latency.py", "--samples", "60"),
+    ("rating_latency.py", "--samples", "40"),
     ("kiosk_bench.py", "--tickets", "1000", "--starts", "5"),
     ("bus_latency.py", "--branches", "4", "--rate", "5", "--seconds", "20"),
     ("idle_ticket.py", "--tickets", "200"),

@@ -351,6 +351,7 @@ class Agent:
             self._queue_dirty = True
         if self.branch.staff.sign_out_idle():
             self._queue_dirty = True
+        self.branch.ratings.close_timed_out()
         self.branch.promotions.sync_folder()
         if self.bus.connected.is_set():
             self._publish_if_changed()  # also a promotion's first or last day passing

@@ -20,10 +20,12 @@ from typing import Any, TypeVar
 
 from edge_agent import events
 from edge_agent.branch_work import Clock
+from edge_agent.complaint_desk import ComplaintDesk
 from edge_agent.promotion_desk import PromotionDesk
 from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.rating_desk import RatingDesk
 from edge_agent.referral_desk import ReferralDesk
 from edge_agent.staff_desk import StaffDesk
 from edge_agent.store import alerts, outbox, transactions
@@ -104,6 +106,8 @@ class Branch:
         self.staff = StaffDesk(self)
         self.referrals = ReferralDesk(self)
         self.promotions = PromotionDesk(self)
+        self.ratings = RatingDesk(self)
+        self.complaints = ComplaintDesk(self, self.ratings.answer_alert)
 
     @classmethod
     def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:
@@ -264,6 +268,7 @@ class Branch:
         def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
             by = self._teller(conn, now, session, counter)
             called = self.engine.call_next(counter, now)
+            self.ratings.counter_moves_on(conn, now, counter)
             return self._called(conn, called, counter, now, recall=False, by=by)
 
         return self.perform("call_next", transaction, action)
@@ -288,7 +293,9 @@ class Branch:
         def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
             by = self._teller(conn, now, session, counter)
             done = self.engine.complete(counter, now, expect_label=ticket)
-            return self._finished(conn, done, counter, now, events.served(done, now), "served", by)
+            summary = self._finished(conn, done, counter, now, events.served(done, now), "served", by)
+            self.ratings.open_prompt(conn, now, done, counter, by)
+            return summary
 
         return self.perform("complete", transaction, action)
 

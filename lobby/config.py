@@ -294,6 +294,63 @@ class PromotionSection(Section):
     max_active: int = Field(6, ge=1, le=20)
 
 
+class Choice(Section):
+    """Something a screen offers by code, in both languages: a rating reason, a complaint category."""
+
+    code: str = Field(pattern=_ID_PATTERN)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+DEFAULT_RATING_REASONS = (
+    ("long_wait", "等候时间太长", "Waited too long"),
+    ("attitude", "服务态度不好", "Unfriendly service"),
+    ("slow", "办理速度慢", "Slow service"),
+    ("not_explained", "没有讲清楚", "Not explained clearly"),
+    ("mistake", "办理有差错", "A mistake was made"),
+    ("environment", "环境设施", "Premises and facilities"),
+)
+DEFAULT_COMPLAINT_CATEGORIES = (
+    ("attitude", "服务态度", "Staff attitude"),
+    ("waiting", "等候时间", "Waiting time"),
+    ("error", "业务差错", "A mistake in a transaction"),
+    ("fees", "收费", "Fees and charges"),
+    ("sales", "产品销售", "Product sales"),
+    ("facilities", "环境设施", "Premises and facilities"),
+    ("other", "其他", "Other"),
+)
+
+
+class RatingSection(Section):
+    """服务评价: the rating screen at each counter and what counts as a low score."""
+
+    enabled: bool = True
+    scale: Literal[3, 5] = 3
+    prompt_s: float = Field(45, ge=5, le=600, description="a prompt stays open this long after the teller completes")
+    low_score: int = Field(1, ge=1, le=4, description="a score at or below this raises a service alert")
+    quick_vote_s: float = Field(1.0, ge=0, le=10, description="votes faster than this after the prompt are counted as suspiciously quick")
+    skip_flag_pct: float = Field(30, ge=0, le=100, description="a teller whose prompts go unanswered more often is flagged")
+    reasons: list[Choice] = Field(
+        default_factory=lambda: [Choice(code=c, zh=zh, en=en) for c, zh, en in DEFAULT_RATING_REASONS], min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _low_below_top(self) -> RatingSection:
+        if self.low_score >= self.scale:
+            raise ValueError(f"low_score {self.low_score} must be below the top of the {self.scale}-point scale")
+        return self
+
+
+class ComplaintSection(Section):
+    """投诉处理: categories and the targets a complaint is held to."""
+
+    ack_target_min: float = Field(10, gt=0, le=24 * 60, description="a complaint should be acknowledged within this")
+    resolve_target_days: int = Field(3, ge=1, le=60, description="working days (days the branch opens) to resolve it")
+    categories: list[Choice] = Field(
+        default_factory=lambda: [Choice(code=c, zh=zh, en=en) for c, zh, en in DEFAULT_COMPLAINT_CATEGORIES], min_length=1
+    )
+
+
 class BranchConfig(BaseSettings):
     """The whole branch. Sections in the order a technician reads them in the file."""
 
@@ -318,6 +375,8 @@ class BranchConfig(BaseSettings):
     staff: StaffSection = StaffSection()
     referrals: ReferralSection = ReferralSection()
     promotions: PromotionSection = PromotionSection()
+    ratings: RatingSection = RatingSection()
+    complaints: ComplaintSection = ComplaintSection()
 
     @classmethod
     def settings_customise_sources(

@@ -189,6 +189,43 @@ class PromotionPublishRequest(Request):
     tiers: Annotated[list[Tier], Field(max_length=8)] = []
 
 
+class RateRequest(Request):
+    """`rate`: the customer's vote on the rating screen at `counter`, for the prompt it shows."""
+
+    counter: Ident
+    prompt_id: HexId
+    score: Annotated[int, Field(ge=1, le=5)]
+    reasons: Annotated[list[Ident], Field(max_length=10)] = []
+
+
+class ServiceAlertAckRequest(Request):
+    session: SessionToken
+    alert_id: HexId
+    note: ShortText = ""
+
+
+Note = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class ComplaintOpenRequest(Request):
+    """投诉: from a low rating's service alert, or a customer who walks up to the manager."""
+
+    session: SessionToken
+    category: Ident
+    said: Note
+    ticket: TicketLabel | None = None
+    service_alert_id: HexId | None = None
+    contact: Phone | None = None
+    consent: bool = False
+
+
+class ComplaintUpdateRequest(Request):
+    session: SessionToken
+    complaint_id: HexId
+    to: Literal["acknowledged", "resolved", "escalated"]
+    note: Note
+
+
 class PromotionWithdrawRequest(Request):
     session: SessionToken
     promotion_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -393,6 +430,62 @@ class PromotionAnswer(Answer):
     active: bool
 
 
+class RateAnswer(Answer):
+    """`rate`: the vote counted; `low` when it raised a service alert for the lobby manager."""
+
+    prompt_id: str
+    ticket: str
+    score: int
+    low: bool
+
+
+class ServiceAlertAckAnswer(Answer):
+    alert_id: str
+    by: str
+    after_s: int
+
+
+class ComplaintStep(BaseModel):
+    state: str
+    at: datetime
+    by: str
+    by_name: str
+    note: str
+
+
+class ComplaintView(BaseModel):
+    """A complaint as the tablet shows it. `contact` only in the manager's own answers
+    (`complaint_list`, `complaint_open`, `complaint_update`); events carry `contact_masked`."""
+
+    complaint_id: str
+    state: Literal["open", "acknowledged", "resolved", "escalated"]
+    category: str
+    said: str
+    ticket: str | None
+    service_alert_id: str | None
+    opened_at: datetime
+    opened_by: str
+    opened_by_name: str
+    ack_by: datetime
+    resolve_by: datetime
+    overdue: list[str]
+    steps: list[ComplaintStep]
+    contact_masked: str | None = None
+    contact: str | None = None
+
+
+class ComplaintAnswer(Answer):
+    """`complaint_open`, `complaint_update`."""
+
+    complaint: ComplaintView
+
+
+class ComplaintListAnswer(Answer):
+    """`complaint_list`: complaints not yet resolved (any day) and today's resolved ones."""
+
+    complaints: list[ComplaintView]
+
+
 @dataclass(frozen=True)
 class Operation:
     request: type[Request]
@@ -420,6 +513,11 @@ OPERATIONS: dict[str, Operation] = {
     "prospect_unmark": Operation(ProspectUnmarkRequest, ProspectAnswer),
     "promotion_publish": Operation(PromotionPublishRequest, PromotionAnswer),
     "promotion_withdraw": Operation(PromotionWithdrawRequest, PromotionAnswer),
+    "rate": Operation(RateRequest, RateAnswer),
+    "service_alert_ack": Operation(ServiceAlertAckRequest, ServiceAlertAckAnswer),
+    "complaint_open": Operation(ComplaintOpenRequest, ComplaintAnswer),
+    "complaint_update": Operation(ComplaintUpdateRequest, ComplaintAnswer),
+    "complaint_list": Operation(SessionRequest, ComplaintListAnswer),
     "replay": Operation(ReplayRequest, ReplayAnswer),
 }
 
@@ -492,8 +590,9 @@ class CalledEvent(Event):
 
 
 class AlertAnsweredEvent(Event):
-    """A VIP alert was answered: every manager tablet clears it, whoever answered."""
+    """A VIP or service alert was answered: every manager tablet clears it, whoever answered."""
 
+    kind: Literal["vip", "service"] = "vip"
     alert_id: str
     ticket: str
     ticket_id: str
@@ -508,6 +607,46 @@ class ReferralEvent(Event):
     office follow it. Never carries a phone number."""
 
     referral: ReferralView
+    at: datetime
+
+
+class RatingPromptEvent(Event):
+    """A rating prompt opened at a counter (the teller completed a ticket) or closed there
+    (voted, the next ticket called, or timed out). The rating screen at `counter` follows it."""
+
+    prompt_id: str
+    state: Literal["open", "closed"]
+    ticket: str
+    counter: str
+    service: str
+    staff_id: str | None
+    staff_name: str | None
+    scale: int
+    opened_at: datetime
+    closes_at: datetime
+    close_reason: str | None = None
+    at: datetime
+
+
+class ServiceAlert(Event):
+    """A low rating: the lobby manager should see the customer before they leave (服务补救)."""
+
+    ticket: str
+    ticket_id: str
+    counter: str
+    service: str
+    staff_id: str | None
+    staff_name: str | None
+    score: int
+    scale: int
+    reasons: list[str]
+    rated_at: datetime
+
+
+class ComplaintEvent(Event):
+    """A complaint opened or moved a step; the contact given is only masked here."""
+
+    complaint: ComplaintView
     at: datetime
 
 
@@ -559,6 +698,9 @@ EVENT_TOPICS: dict[type[Event], str] = {
     TransferredEvent: "events/transferred",
     ExpiredEvent: "events/expired",
     ReferralEvent: "events/referral",
+    RatingPromptEvent: "events/rating_prompt",
+    ServiceAlert: "alerts/service",
+    ComplaintEvent: "events/complaint",
 }
 
 

@@ -72,3 +72,15 @@ class ErrorCode(StrEnum):
     BAD_DATES = "bad_dates"
     TOO_MANY_PROMOTIONS = "too_many_promotions"
     UNKNOWN_PROMOTION = "unknown_promotion"
+    # Ratings.
+    UNKNOWN_PROMPT = "unknown_prompt"
+    PROMPT_CLOSED = "prompt_closed"
+    SCORE_OUT_OF_RANGE = "score_out_of_range"
+    UNKNOWN_REASON = "unknown_reason"
+    # Service alerts and complaints.
+    UNKNOWN_SERVICE_ALERT = "unknown_service_alert"
+    SERVICE_ALERT_ALREADY_ACKNOWLEDGED = "service_alert_already_acknowledged"
+    UNKNOWN_CATEGORY = "unknown_category"
+    UNKNOWN_COMPLAINT = "unknown_complaint"
+    COMPLAINT_CLOSED = "complaint_closed"
+    COMPLAINT_STEP_REFUSED = "complaint_step_refused"

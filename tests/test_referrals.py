@@ -230,7 +230,7 @@ def test_retention_erases_a_referrals_phone(staffed, people, clock, branch_confi
     staffed.referrals.accept(people["rm"], made.referral_id)
     staffed.referrals.record_outcome(people["rm"], made.referral_id, OutcomeForm(ReferralState.FOLLOW_UP, "", date(2026, 11, 30), "phone", PHONE, True), None, "")
     report = close_day(staffed.store, clock().date() + timedelta(days=branch_config.store.retention_days + 1), branch_config.store.retention_days)
-    assert report.erased_referrals == 1
+    assert report.erased_contacts == 1
     dump = "\n".join(sqlite3.connect(branch_config.store.path).iterdump())
     assert PHONE not in dump
 

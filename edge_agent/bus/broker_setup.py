@@ -26,7 +26,7 @@ from pathlib import Path
 from lobby.config import BranchConfig
 from lobby.contract import OPERATIONS, topic_root
 
-ROLES = ("agent", "kiosk", "teller", "manager", "rm", "display", "hq")
+ROLES = ("agent", "kiosk", "teller", "manager", "rm", "rater", "display", "hq")
 SIGN_IN_OPS = ("staff_sign_in", "staff_sign_out")
 TELLER_OPS = (
     "call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close",
@@ -34,7 +34,7 @@ TELLER_OPS = (
 )
 MANAGER_OPS = (
     "alert_ack", "replay", *SIGN_IN_OPS, "refer", "referral_list", "prospect_mark", "prospect_unmark",
-    "promotion_publish", "promotion_withdraw",
+    "promotion_publish", "promotion_withdraw", "service_alert_ack", "complaint_open", "complaint_update", "complaint_list",
 )
 RM_OPS = (*SIGN_IN_OPS, "referral_list", "referral_accept", "referral_outcome", "prospect_mark", "prospect_unmark")
 STATE_TOPICS = ("agent/state", "queue/state", "devices/+/state")
@@ -89,6 +89,11 @@ def role_access() -> dict[str, RoleAccess]:
         "rm": RoleAccess(
             publish=tuple(f"request/{op}" for op in RM_OPS),
             subscribe=("agent/state", "staff/state", "events/referral"),
+        ),
+        # The rating screens at the counters: votes, and what the counter they face is doing.
+        "rater": RoleAccess(
+            publish=("request/rate",),
+            subscribe=("agent/state", "queue/state", "staff/state", "events/called", "events/rating_prompt"),
         ),
         "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "promotions", "events/called")),
         # Head office sees what the branch publishes (not what clients send it) and may send requests in.

@@ -67,6 +67,13 @@ HANDLERS: dict[str, Handler] = {
         r.session, r.title, r.text, r.image, r.starts_on, r.ends_on, r.tiers, transaction=r.transaction
     ),
     "promotion_withdraw": lambda branch, r: branch.promotions.withdraw(r.session, r.promotion_id, transaction=r.transaction),
+    "rate": lambda branch, r: branch.ratings.rate(r.counter, r.prompt_id, r.score, r.reasons, transaction=r.transaction),
+    "service_alert_ack": lambda branch, r: branch.ratings.acknowledge(r.session, r.alert_id, r.note, transaction=r.transaction),
+    "complaint_open": lambda branch, r: branch.complaints.open(
+        r.session, r.category, r.said, r.ticket, r.service_alert_id, r.contact, r.consent, transaction=r.transaction
+    ),
+    "complaint_update": lambda branch, r: branch.complaints.update(r.session, r.complaint_id, r.to, r.note, transaction=r.transaction),
+    "complaint_list": lambda branch, r: branch.complaints.listing(r.session),
     "replay": lambda branch, r: branch.replay(r.after_seq, r.limit),
 }
 

@@ -12,7 +12,7 @@ import html
 import io
 import logging
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from edge_agent.reports.figures import Figures, compute  # noqa: E402
+from edge_agent.reports.rating_figures import RatingFigures, VoiceFigures, compute_voice  # noqa: E402
 from edge_agent.reports.referral_figures import ReferralFigures, compute_referrals  # noqa: E402
 from edge_agent.store import report_rows  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
@@ -159,6 +160,81 @@ def referral_section(referrals: ReferralFigures, config: BranchConfig, png: byte
 <table><tr><th>客户经理 RM</th><th>接受 Accepted</th><th>成交 Converted</th><th>跟进 Follow-up</th><th>婉拒 Declined</th><th>转化率 Conversion</th></tr>{rms}</table>"""
 
 
+FLAGS = {"skip": "评价跳过率高 High skip rate", "quick": "几乎每次评价都在提示后一秒内 Nearly every vote within a second of the prompt"}
+
+
+def voice_chart(voice: RatingFigures, config: BranchConfig) -> bytes | None:
+    """Satisfaction by hour and by teller, and complaints by category."""
+    if not voice.all.prompts and not voice.complaints:
+        return None
+    _font()
+    fig, (by_hour, by_teller, by_category) = plt.subplots(1, 3, figsize=(15, 4.6), dpi=110)
+    hours = sorted(voice.per_hour)
+    by_hour.bar(hours, [voice.per_hour[h].satisfied_pct or 0 for h in hours], color=PALETTE[3])
+    by_hour.set_xticks(hours, [f"{h:02d}:00" for h in hours], rotation=45)
+    by_hour.set_ylim(0, 100)
+    by_hour.set_title("每小时满意率 % Satisfied by hour")
+    tellers = list(voice.per_teller)
+    x = range(len(tellers))
+    by_teller.bar([i - 0.2 for i in x], [voice.per_teller[t].satisfied_pct or 0 for t in tellers], width=0.4, color=PALETTE[3], label="满意率 Satisfied %")
+    by_teller.bar([i + 0.2 for i in x], [voice.per_teller[t].skip_pct or 0 for t in tellers], width=0.4, color=PALETTE[0], label="跳过率 Skipped %")
+    by_teller.set_xticks(list(x), [t.split(" (")[0] for t in tellers])
+    by_teller.set_ylim(0, 100)
+    by_teller.legend(fontsize=9)
+    by_teller.set_title("按柜员 By teller")
+    names = {c.code: c.zh for c in config.complaints.categories}
+    categories = voice.per_category.most_common()[::-1]
+    by_category.barh([names.get(code, code) for code, _ in categories], [n for _, n in categories], color=PALETTE[1])
+    by_category.set_title("投诉类别 Complaints by category")
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    plt.close(fig)
+    return out.getvalue()
+
+
+def _voice_rows(table: dict, label) -> str:
+    return "".join(
+        f"<tr><td>{html.escape(label(key))}</td><td>{f.prompts}</td><td>{f.answered}</td><td>{_fmt(f.skip_pct)}%</td>"
+        f"<td>{_fmt(f.mean_score)}</td><td>{_fmt(f.satisfied_pct)}%</td><td>{f.low}</td><td>{f.quick}</td></tr>"
+        for key, f in table.items()
+    )
+
+
+def voice_section(voice: RatingFigures, config: BranchConfig, png: bytes | None) -> str:
+    e = html.escape
+    head = ("<tr><th></th><th>提示 Prompts</th><th>评价 Answered</th><th>跳过率 Skipped</th><th>平均分 Mean score</th>"
+            "<th>满意率 Satisfied</th><th>不满意 Low</th><th>一秒内 Within 1 s</th></tr>")
+    services = {s.id: f"{s.name_zh} {s.name_en}" for s in config.services}
+    flags = "".join(f"<li><b>{e(teller)}</b>: {e(FLAGS[why])}</li>" for teller, why in voice.flags)
+    categories = {c.code: f"{c.zh} {c.en}" for c in config.complaints.categories}
+    complaint_rows = "".join(f"<tr><td>{e(categories.get(code, code))}</td><td>{n}</td></tr>" for code, n in voice.per_category.most_common())
+    overdue = "".join(
+        f"<li>{e(categories.get(c.category, c.category))} · {c.opened_at:%Y-%m-%d %H:%M} · {e(', '.join(c.overdue))}</li>" for c in voice.overdue
+    )
+    chart = f'<img alt="ratings and complaints" src="data:image/png;base64,{base64.b64encode(png).decode()}">' if png else ""
+    hour_table = dict(sorted(voice.per_hour.items()))
+    return f"""<h2>服务评价与投诉 Ratings and complaints</h2>
+<section class="kpis">
+<div class="kpi"><b>{voice.all.answered}/{voice.all.prompts}</b><span>评价/提示 Rated / prompted</span></div>
+<div class="kpi"><b>{_fmt(voice.all.satisfied_pct)}%</b><span>满意率 Satisfied</span></div>
+<div class="kpi"><b>{voice.all.low}</b><span>不满意 Low scores</span></div>
+<div class="kpi"><b>{voice.complaints_resolved}/{voice.complaints}</b><span>投诉办结 Complaints resolved</span></div>
+<div class="kpi"><b>{len(voice.overdue)}</b><span>超时投诉 Overdue complaints</span></div>
+</section>
+{chart}
+{f'<h3>需要关注 Worth a look</h3><ul class="flags">{flags}</ul>' if flags else ''}
+<table>{head.replace("<th></th>", "<th>柜员 Teller</th>", 1)}{_voice_rows(voice.per_teller, str)}</table>
+<table>{head.replace("<th></th>", "<th>柜台 Counter</th>", 1)}{_voice_rows(voice.per_counter, str)}</table>
+<table>{head.replace("<th></th>", "<th>业务 Service</th>", 1)}{_voice_rows(voice.per_service, lambda sid: services.get(sid, sid))}</table>
+<table>{head.replace("<th></th>", "<th>时段 Hour</th>", 1)}{_voice_rows(hour_table, lambda h: f"{h:02d}:00")}</table>
+<table><tr><th>投诉类别 Category</th><th>投诉 Complaints</th></tr>{complaint_rows}</table>
+<p><small>被拒绝的评价（重复、已关闭、其他柜台）{voice.refused_votes} 次 · Refused votes (repeated, closed, another counter): {voice.refused_votes}.
+投诉受理用时中位 {_fmt(voice.ack_median_min)} 分钟，办结用时中位 {_fmt(voice.resolve_median_h)} 小时。
+Complaints acknowledged in a median of {_fmt(voice.ack_median_min)} min, resolved in {_fmt(voice.resolve_median_h)} h.</small></p>
+{f'<h3>超时投诉 Overdue complaints</h3><ul>{overdue}</ul>' if overdue else ''}"""
+
+
 def html_page(figures: Figures, config: BranchConfig, png: bytes, referrals: str = "") -> str:
     names = {s.id: (s.name_zh, s.name_en) for s in config.services}
     e = html.escape
@@ -208,7 +284,12 @@ Wait = ticket to first call; service = last call to complete; minutes. VIP alert
 </main></body></html>"""
 
 
-def write_csv(figures: Figures, path: Path, referrals: ReferralFigures | None = None) -> None:
+def _voice_csv(out, scope: str, key: object, f: VoiceFigures) -> None:
+    # Columns reused: tickets=prompts, served=answered, no_shows=low scores, then skip %, mean score, satisfied %, quick votes.
+    out.writerow([scope, key, f.prompts, f.answered, f.low, f.skip_pct, f.mean_score, f.satisfied_pct, f.quick, ""])
+
+
+def write_csv(figures: Figures, path: Path, referrals: ReferralFigures | None = None, voice: RatingFigures | None = None) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel opens Chinese correctly
         out = csv.writer(handle)
         out.writerow(["scope", "id", "tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "within_target_pct", "mean_service_min", "p90_service_min"])
@@ -234,6 +315,21 @@ def write_csv(figures: Figures, path: Path, referrals: ReferralFigures | None = 
         for rm, rm_figures in referrals.per_rm.items():
             out.writerow(["rm", rm, rm_figures.accepted, rm_figures.converted, rm_figures.follow_up, rm_figures.declined, "",
                           rm_figures.conversion_pct, "", ""])
+        if voice is None:
+            return
+        _voice_csv(out, "ratings", "all", voice.all)
+        voice_tables: list[tuple[str, dict]] = [("rating_teller", voice.per_teller), ("rating_counter", voice.per_counter),
+                                                ("rating_service", voice.per_service), ("rating_hour", voice.per_hour)]
+        for scope, voice_table in voice_tables:
+            for key, voice_figures in voice_table.items():
+                _voice_csv(out, scope, key, voice_figures)
+        for teller, why in voice.flags:
+            out.writerow(["rating_flag", teller, why, "", "", "", "", "", "", ""])
+        out.writerow(["ratings", "refused_votes", voice.refused_votes, "", "", "", "", "", "", ""])
+        out.writerow(["complaints", "all", voice.complaints, voice.complaints_resolved, len(voice.overdue), voice.ack_median_min,
+                      voice.resolve_median_h, "", "", ""])
+        for code, n in voice.per_category.most_common():
+            out.writerow(["complaint_category", code, n, "", "", "", "", "", "", ""])
 
 
 def make_report(config: BranchConfig, store: Store, first: date, last: date, out_dir: Path) -> tuple[Path, Path, Figures]:
@@ -242,11 +338,18 @@ def make_report(config: BranchConfig, store: Store, first: date, last: date, out
     figures = compute(tickets, alerts, targets, first, last, config.branch.zone)
     referral_rows, open_follow_ups = report_rows.load_referrals(store, first, last)
     referrals = compute_referrals(referral_rows, config.referrals.accept_target_min, open_follow_ups)
+    zone = config.branch.zone
+    period_end = min(datetime.now(zone), datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone))
+    prompts, complaint_rows, refused = report_rows.load_voice(store, first, last, zone, timedelta(minutes=config.complaints.ack_target_min), period_end)
+    ratings = config.ratings
+    voice = compute_voice(prompts, complaint_rows, refused, scale=ratings.scale, low_score=ratings.low_score,
+                          quick_vote_s=ratings.quick_vote_s, skip_flag_pct=ratings.skip_flag_pct)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"report-{first.isoformat()}" + ("" if first == last else f"-to-{last.isoformat()}")
     png = charts(figures, config)
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
-    html_path.write_text(html_page(figures, config, png, referral_section(referrals, config, referral_chart(referrals, config))), encoding="utf-8")
+    sections = referral_section(referrals, config, referral_chart(referrals, config)) + voice_section(voice, config, voice_chart(voice, config))
+    html_path.write_text(html_page(figures, config, png, sections), encoding="utf-8")
     (out_dir / f"{stem}.png").write_bytes(png)
-    write_csv(figures, csv_path, referrals)
+    write_csv(figures, csv_path, referrals, voice)
     return html_path, csv_path, figures

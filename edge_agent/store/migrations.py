@@ -181,4 +181,60 @@ MIGRATIONS: list[list[str]] = [
             withdrawn_by TEXT
         )""",
     ],
+    # 5: the customer's voice: rating prompts and votes, refused votes, service alerts, complaints.
+    [
+        """CREATE TABLE rating_prompts (
+            prompt_id TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL UNIQUE REFERENCES tickets(id),
+            counter TEXT NOT NULL,
+            staff_id TEXT,                           -- the teller who completed the ticket
+            service TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            closes_at TEXT NOT NULL,
+            closed_at TEXT,
+            close_reason TEXT,                       -- answered | next_call | timeout
+            score INTEGER,
+            reasons TEXT,                            -- JSON list of reason codes
+            voted_at TEXT
+        )""",
+        "CREATE INDEX rating_prompts_open ON rating_prompts (counter) WHERE closed_at IS NULL",
+        "CREATE INDEX rating_prompts_opened ON rating_prompts (opened_at)",
+        """CREATE TABLE rating_refusals (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            counter TEXT NOT NULL,
+            prompt_id TEXT,
+            code TEXT NOT NULL                       -- the error code the vote got
+        )""",
+        """CREATE TABLE service_alerts (
+            alert_id TEXT PRIMARY KEY,
+            prompt_id TEXT NOT NULL REFERENCES rating_prompts(prompt_id),
+            raised_at TEXT NOT NULL,
+            acked_at TEXT,
+            acked_by TEXT,
+            note TEXT
+        )""",
+        """CREATE TABLE complaints (
+            complaint_id TEXT PRIMARY KEY,
+            business_day TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            opened_by TEXT NOT NULL,
+            category TEXT NOT NULL,
+            said TEXT NOT NULL,
+            ticket_id TEXT REFERENCES tickets(id),
+            service_alert_id TEXT REFERENCES service_alerts(alert_id),
+            contact TEXT,                            -- only with consent; erased after retention
+            state TEXT NOT NULL,                     -- open | acknowledged | resolved | escalated
+            resolve_by TEXT NOT NULL
+        )""",
+        "CREATE INDEX complaints_day ON complaints (business_day)",
+        """CREATE TABLE complaint_steps (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            complaint_id TEXT NOT NULL REFERENCES complaints(complaint_id),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            state TEXT NOT NULL,                     -- the state the step led to
+            note TEXT NOT NULL
+        )""",
+    ],
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from edge_agent.complaints.lifecycle import ComplaintState, overdue
 from edge_agent.reports.figures import AlertRow, TicketRow
+from edge_agent.reports.rating_figures import ComplaintRow, PromptRow
 from edge_agent.reports.referral_figures import ReferralRow
-from edge_agent.store import referrals, staff
+from edge_agent.store import complaints, referrals, staff
 from edge_agent.store.db import Store
 
 
@@ -55,3 +58,27 @@ def load_referrals(store: Store, first: date, last: date) -> tuple[list[Referral
         for r in referrals.between(conn, first, last)
     ]
     return rows, len(referrals.open_follow_ups(conn, last))
+
+
+def load_voice(store: Store, first: date, last: date, zone: ZoneInfo, ack_target: timedelta, now: datetime,
+               ) -> tuple[list[PromptRow], list[ComplaintRow], int]:
+    """The period's rating prompts, complaints (overdue as of `now`) and refused votes."""
+    conn = store.conn
+    names = staff.names(conn)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    prompts = [
+        PromptRow(_at(r["opened_at"]).astimezone(zone), f"{names.get(r['staff_id'], r['staff_id'])} ({r['staff_id']})" if r["staff_id"] else "",
+                  r["counter"], r["service"], r["score"], _maybe(r["voted_at"]), r["closed_at"] is not None)
+        for r in conn.execute("SELECT * FROM rating_prompts ORDER BY opened_at")
+        if start <= _at(r["opened_at"]) < end
+    ]
+    refused = sum(1 for r in conn.execute("SELECT at FROM rating_refusals") if start <= _at(r["at"]) < end)
+    rows = []
+    for c in complaints.between(conn, first, last):
+        steps = complaints.steps(conn, c["complaint_id"])
+        acked = next((_at(s["at"]) for s in steps if s["state"] == ComplaintState.ACKNOWLEDGED), None)
+        resolved = next((_at(s["at"]) for s in steps if s["state"] == ComplaintState.RESOLVED), None)
+        late = overdue(ComplaintState(c["state"]), _at(c["opened_at"]), acked, _at(c["resolve_by"]), ack_target, now)
+        rows.append(ComplaintRow(c["category"], _at(c["opened_at"]), acked, resolved, c["state"], tuple(late)))
+    return prompts, rows, refused

@@ -17,7 +17,7 @@ from edge_agent.store.db import Store
 class CloseReport:
     erased_tickets: int
     forgotten_answers: int
-    erased_referrals: int = 0
+    erased_contacts: int = 0
 
 
 def close_day(store: Store, today: date, retention_days: int) -> CloseReport:
@@ -30,10 +30,14 @@ def close_day(store: Store, today: date, retention_days: int) -> CloseReport:
         ).rowcount
         # A referral's contact and card token go with its ticket's (the phone was given for a
         # follow-up, not for keeps).
-        referrals = conn.execute(
+        contacts = conn.execute(
             "UPDATE referrals SET phone = NULL, customer_token = NULL "
             "WHERE business_day < ? AND (phone IS NOT NULL OR customer_token IS NOT NULL)",
             (cutoff.isoformat(),),
         ).rowcount
+        # A complaint's contact too: given to resolve it, not for keeps.
+        contacts += conn.execute(
+            "UPDATE complaints SET contact = NULL WHERE business_day < ? AND contact IS NOT NULL", (cutoff.isoformat(),)
+        ).rowcount
         forgotten = conn.execute("DELETE FROM transactions WHERE created_at < ?", ((today - timedelta(days=2)).isoformat(),)).rowcount
-    return CloseReport(erased, forgotten, referrals)
+    return CloseReport(erased, forgotten, contacts)

@@ -1,4 +1,4 @@
-"""The branch's web pages (`/manager/`, `/teller/`, `/display/`, `/rm/`), served by the agent.
+"""The branch's web pages (`/manager/`, `/teller/`, `/display/`, `/rm/`, `/rate/`), served by the agent.
 
 A small strict static server on the stdlib's ThreadingHTTPServer. The pages are plain
 HTML, CSS and JavaScript modules with no build step; the browser's MQTT client (mqtt.js,
@@ -35,13 +35,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from edge_agent import __version__
+from edge_agent.ratings.votes import SCALES
 from lobby.config import BranchConfig
 from lobby.contract import topic_root
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = ("manager", "teller", "display", "rm")
+PAGES = ("manager", "teller", "display", "rm", "rate")
 # mqtt.js: the repository's node_modules (development, `make`), or where scripts/install.sh copies it.
 MQTT_JS_CANDIDATES = (
     Path(__file__).resolve().parents[2] / "node_modules" / "mqtt" / "dist" / "mqtt.min.js",
@@ -102,6 +103,13 @@ def page_config(config: BranchConfig) -> dict:
         # The manuals' recognition signs, for the teller's refer checklist and the RM's form.
         "triggers": [{"code": t.code, "name_zh": t.zh, "name_en": t.en} for t in config.referrals.triggers],
         "referral_accept_target_s": round(config.referrals.accept_target_min * 60),
+        # The rating screen's scale and reasons, and the complaint categories.
+        "ratings": {
+            "enabled": config.ratings.enabled, "scale": config.ratings.scale, "low_score": config.ratings.low_score,
+            "labels": {str(score): list(words) for score, words in SCALES[config.ratings.scale].items()},
+            "reasons": [{"code": r.code, "name_zh": r.zh, "name_en": r.en} for r in config.ratings.reasons],
+        },
+        "complaint_categories": [{"code": c.code, "name_zh": c.zh, "name_en": c.en} for c in config.complaints.categories],
     }
 
 

@@ -15,8 +15,10 @@ import { StaffSignIn } from "../shared/staff.js";
 import { connectionChip, endedWords } from "../shared/status.js";
 import { AlertBook } from "./alert-book.js";
 import { alertCard, busy, fillTexts, OUTCOMES, refresh } from "./alert-card.js";
+import { Complaints } from "./complaints.js";
 import { Promotions } from "./promotions.js";
 import { ReferralList } from "./referral-list.js";
+import { ServiceAlerts } from "./service-alerts.js";
 import { renderQueue } from "./queue-view.js";
 import { EventLedger } from "../shared/replay.js";
 
@@ -30,6 +32,7 @@ const TEXTS = {
   by_colleague: ["{by} 已处理：{outcome}", "{by} answered: {outcome}"],
   elsewhere: ["同事已处理", "Answered by a colleague"],
   referrals: ["今日转介", "Today's referrals"], promotions: ["营销信息", "Promotions"], new_promotion: ["发布", "Publish"],
+  service_alerts: ["服务提醒", "Service alerts"], complaints: ["投诉", "Complaints"], new_complaint: ["登记投诉", "Record"],
   referred_to: ["已转介至{to}，等待客户经理接受", "Referred to {to}: waiting for an RM to accept"],
 };
 // All of events/ and alerts/: every numbered event reaches the tablet, so a skipped number
@@ -52,7 +55,7 @@ function deviceId() {
 
 const $ = (id) => document.getElementById(id);
 let bus = null, login = null, book = null, queueState = null, ledger = null, staff = null, referralList = null, promotions = null;
-let rms = [];
+let rms = [], serviceAlerts = null, complaints = null;
 const cards = new Map();  // alert id -> card element
 
 function renderAlerts() {
@@ -128,6 +131,8 @@ async function loadReferrals() {
   if (!staff.person()) return;
   const answer = await staff.request("referral_list");
   if (answer.status === "ok") { referralList.replace(answer.data.referrals); renderHandled(); }
+  const listed = await staff.request("complaint_list");
+  if (listed.status === "ok") complaints.replace(listed.data.complaints);
 }
 
 function showResult(card, text, kind) {
@@ -171,7 +176,12 @@ function onMessage(topic, data) {
 
 function onEvent(topic, data) {
   if (topic === "alerts/vip") { if (bus.firstTime(data.event_id)) onAlert(data); }
-  else if (topic === "alerts/answered") { if (bus.firstTime(data.event_id)) onAnswered(data); }
+  else if (topic === "alerts/service") { if (bus.firstTime(data.event_id) && serviceAlerts.add(data)) alertChime(); }
+  else if (topic === "alerts/answered") {
+    if (!bus.firstTime(data.event_id)) return;
+    if (data.kind === "service") serviceAlerts.answered(data); else onAnswered(data);
+  }
+  else if (topic === "events/complaint") { if (bus.firstTime(data.event_id)) complaints.update(data.complaint); }
   else if (topic === "events/called") { if (book.called(data)) renderAlerts(); }
   else if (topic === "events/referral") { if (bus.firstTime(data.event_id)) { referralList.update(data.referral); renderHandled(); } }
   else if (topic === "queue/state") { queueState = data; renderQueue($("services"), $("counters"), $("queue-updated"), queueState); }
@@ -199,6 +209,7 @@ function showPerson(person, needed) {
   const ready = bus && bus.state === "connected" && !needed;
   $("main").classList.toggle("hidden", !ready);
   $("promotions").classList.toggle("hidden", !person);
+  $("complaints").classList.toggle("hidden", !person);
   if (person) loadReferrals();
 }
 
@@ -237,6 +248,8 @@ function texts() {
   if (book) renderAlerts();
   if (referralList) referralList.render();
   if (promotions) promotions.render();
+  if (complaints) complaints.render();
+  if (serviceAlerts) serviceAlerts.render();
   renderQueue($("services"), $("counters"), $("queue-updated"), queueState);
 }
 
@@ -252,6 +265,8 @@ async function main() {
     onDisconnect: () => { bus.close(); $("main").classList.add("hidden"); $("staff").classList.add("hidden"); $("sign-out").classList.add("hidden"); login.show(); },
   });
   promotions = new Promotions($("promotions"), staff);
+  complaints = new Complaints($("complaints"), staff);
+  serviceAlerts = new ServiceAlerts($("service-alerts"), staff, { onComplaint: (alert) => complaints.openDialog(alert) });
   onLang(texts);
   setLang(lang());
   $("sign-out").addEventListener("click", () => {
@@ -267,6 +282,7 @@ async function main() {
   setInterval(() => {
     $("sound").classList.toggle("hidden", audioReady() || $("main").classList.contains("hidden"));
     book.prune();
+    serviceAlerts.tick();
     for (const entry of book.open()) {
       const card = cards.get(entry.payload.event_id);
       if (card && refresh(card, entry, book) && !entry.reminded) { entry.reminded = true; book.save(); reminderChime(); }

@@ -67,6 +67,17 @@ const WORDS = {
   bad_dates: ["日期有误：结束日期不能早于开始日期或今天", "Check the dates: the end cannot be before the start or today"],
   too_many_promotions: ["同时发布的营销信息已达上限，请先撤下一条", "Too many promotions at once: withdraw one first"],
   unknown_promotion: ["找不到这条营销信息", "There is no such promotion"],
+  // Ratings, service alerts and complaints.
+  unknown_prompt: ["评价已过期，请稍候", "This rating is out of date: please wait"],
+  prompt_closed: ["本次评价已结束，谢谢", "This rating has closed: thank you"],
+  score_out_of_range: ["评分超出范围", "That score is not on the scale"],
+  unknown_reason: ["评价原因不在清单中，请刷新页面", "That reason is not on the list: reload the page"],
+  unknown_service_alert: ["找不到这条服务提醒", "There is no such service alert"],
+  service_alert_already_acknowledged: ["这条服务提醒已由同事处理", "A colleague has already answered this alert"],
+  unknown_category: ["投诉类别不在清单中，请刷新页面", "That category is not on the list: reload the page"],
+  unknown_complaint: ["找不到这条投诉", "There is no such complaint"],
+  complaint_closed: ["这条投诉已经办结", "This complaint is already resolved"],
+  complaint_step_refused: ["投诉当前状态下不能这样处理：请先受理", "Not possible in the complaint's current state: acknowledge it first"],
 };
 
 export function explain(answer) {

@@ -24,6 +24,7 @@ export const ROLE_NAMES = {
   teller: ["柜员", "teller"],
   display: ["叫号屏", "hall display"],
   rm: ["客户经理", "relationship manager"],
+  rater: ["服务评价屏", "rating screen"],
 };
 
 export function endedWords(state, role) {
