@@ -66,6 +66,9 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
     follow_ups = list(out.glob("followups-*.csv"))
     assert follow_ups and "王先生" in follow_ups[0].read_text(encoding="utf-8-sig")
     assert not (out / "staff.csv").exists(), "the demo roster's PINs are not left in a file"
+    # The customer's voice: a low rating became a complaint, resolved; the day's report was written.
+    assert "the customer taps 不满意" in run.stdout and "acknowledges and resolves it: resolved" in run.stdout
+    assert {"agent", "rater"} <= set(roles) and list(out.glob("report-*.html"))
 
     alerts = json.loads((out / "manager-saw.json").read_text(encoding="utf-8"))
     assert any("王先生" in json.dumps(event, ensure_ascii=False) for event in alerts)

@@ -142,7 +142,7 @@ def import_demo_staff(config_path: Path) -> None:
 def play_morning(config, config_path: Path, broker: PrivateBroker) -> int:
     cards = import_demo_customers(config, config_path)
     import_demo_staff(config_path)
-    clients = [role_client(config, broker, role) for role in ("manager", "kiosk", "teller", "display", "rm")]
+    clients = [role_client(config, broker, role) for role in ("manager", "kiosk", "teller", "display", "rm", "rater")]
     try:
         return _play(config, config_path, cards, *clients)
     finally:
@@ -151,9 +151,12 @@ def play_morning(config, config_path: Path, broker: PrivateBroker) -> int:
 
 
 def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusClient, teller_bus: BusClient, watcher: BusClient,
-          rm_bus: BusClient) -> int:
+          rm_bus: BusClient, rater_bus: BusClient) -> int:
     seen: list[tuple[str, dict]] = []
     manager.subscribe("alerts/vip", lambda t, p: seen.append((t, json.loads(p))))
+    manager.subscribe("alerts/service", lambda t, p: seen.append((t, json.loads(p))))
+    prompts: list[dict] = []
+    rater_bus.subscribe("events/rating_prompt", lambda t, p: prompts.append(json.loads(p)))
     manager.subscribe("events/#", lambda t, p: seen.append((t, json.loads(p))))
     kiosk, tellers, lobby_manager, rm = Requester(kiosk_bus), Requester(teller_bus), Requester(manager), Requester(rm_bus)
     online = threading.Event()
@@ -226,9 +229,14 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
         referred = tellers.request("refer", {"session": sessions["3"], "ticket": served["ticket"], "triggers": ["large_cash", "wealth_enquiry"],
                                              "customer_name": "李女士"})
         print(f"  counter 3 refers {served['ticket']} (大额存取现金; 咨询理财): {referred['status']}, to the RM pool")
+        if hear_the_customer(teller, Requester(rater_bus), lobby_manager, sessions, prompts, seen) != 0:
+            return 1
     written = subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "followups", "--out", str(OUT)],
                              capture_output=True, text=True, check=True).stdout.strip()
     print(f"\nclose of day: {written}")
+    report = subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "report", "--out", str(OUT)],
+                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    print(f"  the day's report: {report}")
     (OUT / "manager-saw.json").write_text(json.dumps(seen, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nevents the manager's tablet received: {len(seen)} (saved to {OUT / 'manager-saw.json'})")
     state = subprocess.run(
@@ -237,6 +245,43 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
     (OUT / "queue-state.json").write_text(state, encoding="utf-8")
     waiting = {sid: s["waiting"] for sid, s in json.loads(state)["services"].items()}
     print(f"queue now: {waiting}")
+    return 0
+
+
+def hear_the_customer(teller, rater: Requester, manager: Requester, sessions: dict[str, str], prompts: list[dict], seen: list) -> int:
+    """服务评价 to 投诉处理: the customer at counter 3 rates the service low; the manager turns the
+    service alert into a complaint, acknowledges and resolves it."""
+    print("\n09:25 counter 3 completes; the rating screen at counter 3 asks the customer")
+    if not teller.request("complete", {"counter": "3"}).get("data"):
+        return 1
+    deadline = time.monotonic() + 5
+    def asked() -> dict | None:
+        return next((p for p in reversed(prompts) if p["state"] == "open" and p["counter"] == "3"), None)
+
+    while asked() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    prompt = asked()
+    if prompt is None:
+        print("  the rating screen was never asked")
+        return 1
+    vote = rater.request("rate", {"counter": "3", "prompt_id": prompt["prompt_id"], "score": 1, "reasons": ["long_wait"]})
+    print(f"  the customer taps 不满意 (等候时间太长) for {prompt['ticket']}, served by {prompt['staff_name']}: {vote['status']}")
+    deadline = time.monotonic() + 5
+    while not [p for t, p in seen if t == "alerts/service"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alert = next((p for t, p in seen if t == "alerts/service"), None)
+    if alert is None:
+        print("  no service alert reached the manager's tablet")
+        return 1
+    print(f"  manager's tablet: service alert — {alert['ticket']} at counter {alert['counter']} ({alert['staff_name']}), score {alert['score']}")
+    session = sessions["M101"]
+    opened = manager.request("complaint_open", {"session": session, "service_alert_id": alert["event_id"], "category": "waiting",
+                                                "said": "等了四十分钟，没人解释"})
+    complaint_id = opened["data"]["complaint"]["complaint_id"]
+    manager.request("complaint_update", {"session": session, "complaint_id": complaint_id, "to": "acknowledged", "note": "已向客户致歉"})
+    resolved = manager.request("complaint_update", {"session": session, "complaint_id": complaint_id, "to": "resolved",
+                                                    "note": "增开窗口，客户接受解释"})
+    print(f"  the manager opens a complaint from it, acknowledges and resolves it: {resolved['data']['complaint']['state']}")
     return 0
 
 

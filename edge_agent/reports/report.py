@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen on a branch box
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from edge_agent.reports.figures import Figures, compute  # noqa: E402
 from edge_agent.reports.rating_figures import RatingFigures, VoiceFigures, compute_voice  # noqa: E402
@@ -103,6 +104,10 @@ def _fmt(value: object) -> str:
     return "—" if value is None else str(value)
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
 STATES = {"open": "待接受 Waiting", "accepted": "已接受 Accepted", "converted": "成交 Converted", "follow_up": "待跟进 Follow-up",
           "declined": "婉拒 Declined"}
 
@@ -116,6 +121,7 @@ def referral_chart(referrals: ReferralFigures, config: BranchConfig) -> bytes | 
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6), dpi=110)
     triggers = referrals.per_trigger.most_common(8)[::-1]
     left.barh([labels.get(code, code)[:14] for code, _ in triggers], [n for _, n in triggers], color=PALETTE[1])
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_title("转介理由 Why referred")
     rms = list(referrals.per_rm.items())
     bottom = [0] * len(rms)
@@ -123,6 +129,7 @@ def referral_chart(referrals: ReferralFigures, config: BranchConfig) -> bytes | 
         values = [getattr(f, state) for _, f in rms]
         right.bar([name for name, _ in rms], values, bottom=bottom, color=PALETTE[[3, 2, 4][i]], label=STATES[state])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    right.yaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_title("客户经理接待结果 Outcomes per RM")
     right.legend(fontsize=9)
     fig.tight_layout()
@@ -140,7 +147,7 @@ def referral_section(referrals: ReferralFigures, config: BranchConfig, png: byte
     referrers = "".join(f"<tr><td>{e(who)}</td><td>{n}</td></tr>" for who, n in referrals.per_referrer.most_common())
     triggers = "".join(f"<tr><td>{labels.get(code, e(code))}</td><td>{n}</td></tr>" for code, n in referrals.per_trigger.most_common())
     rms = "".join(
-        f"<tr><td>{e(rm)}</td><td>{f.accepted}</td><td>{f.converted}</td><td>{f.follow_up}</td><td>{f.declined}</td><td>{_fmt(f.conversion_pct)}%</td></tr>"
+        f"<tr><td>{e(rm)}</td><td>{f.accepted}</td><td>{f.converted}</td><td>{f.follow_up}</td><td>{f.declined}</td><td>{_pct(f.conversion_pct)}</td></tr>"
         for rm, f in referrals.per_rm.items()
     )
     outcomes = " · ".join(f"{STATES.get(state, state)} {n}" for state, n in referrals.outcomes.most_common())
@@ -148,7 +155,7 @@ def referral_section(referrals: ReferralFigures, config: BranchConfig, png: byte
     return f"""<h2>识别转介 Referrals</h2>
 <section class="kpis">
 <div class="kpi"><b>{referrals.total}</b><span>转介 Referrals</span></div>
-<div class="kpi"><b>{_fmt(referrals.within_target_pct)}%</b><span>{referrals.accept_target_min:g} 分钟内接受 Accepted within {referrals.accept_target_min:g} min</span></div>
+<div class="kpi"><b>{_pct(referrals.within_target_pct)}</b><span>{referrals.accept_target_min:g} 分钟内接受 Accepted within {referrals.accept_target_min:g} min</span></div>
 <div class="kpi"><b>{_fmt(referrals.accept_median_min)}</b><span>接受用时中位（分钟）Median to accept, min</span></div>
 <div class="kpi"><b>{referrals.outcomes.get("converted", 0)}</b><span>当场成交 Converted</span></div>
 <div class="kpi"><b>{referrals.open_follow_ups}</b><span>待跟进 Open follow-ups</span></div>
@@ -185,6 +192,7 @@ def voice_chart(voice: RatingFigures, config: BranchConfig) -> bytes | None:
     names = {c.code: c.zh for c in config.complaints.categories}
     categories = voice.per_category.most_common()[::-1]
     by_category.barh([names.get(code, code) for code, _ in categories], [n for _, n in categories], color=PALETTE[1])
+    by_category.xaxis.set_major_locator(MaxNLocator(integer=True))
     by_category.set_title("投诉类别 Complaints by category")
     fig.tight_layout()
     out = io.BytesIO()
@@ -195,8 +203,8 @@ def voice_chart(voice: RatingFigures, config: BranchConfig) -> bytes | None:
 
 def _voice_rows(table: dict, label) -> str:
     return "".join(
-        f"<tr><td>{html.escape(label(key))}</td><td>{f.prompts}</td><td>{f.answered}</td><td>{_fmt(f.skip_pct)}%</td>"
-        f"<td>{_fmt(f.mean_score)}</td><td>{_fmt(f.satisfied_pct)}%</td><td>{f.low}</td><td>{f.quick}</td></tr>"
+        f"<tr><td>{html.escape(label(key))}</td><td>{f.prompts}</td><td>{f.answered}</td><td>{_pct(f.skip_pct)}</td>"
+        f"<td>{_fmt(f.mean_score)}</td><td>{_pct(f.satisfied_pct)}</td><td>{f.low}</td><td>{f.quick}</td></tr>"
         for key, f in table.items()
     )
 
@@ -217,7 +225,7 @@ def voice_section(voice: RatingFigures, config: BranchConfig, png: bytes | None)
     return f"""<h2>服务评价与投诉 Ratings and complaints</h2>
 <section class="kpis">
 <div class="kpi"><b>{voice.all.answered}/{voice.all.prompts}</b><span>评价/提示 Rated / prompted</span></div>
-<div class="kpi"><b>{_fmt(voice.all.satisfied_pct)}%</b><span>满意率 Satisfied</span></div>
+<div class="kpi"><b>{_pct(voice.all.satisfied_pct)}</b><span>满意率 Satisfied</span></div>
 <div class="kpi"><b>{voice.all.low}</b><span>不满意 Low scores</span></div>
 <div class="kpi"><b>{voice.complaints_resolved}/{voice.complaints}</b><span>投诉办结 Complaints resolved</span></div>
 <div class="kpi"><b>{len(voice.overdue)}</b><span>超时投诉 Overdue complaints</span></div>
