@@ -153,9 +153,10 @@ def test_teller_lifecycle_emits_each_event(branch, clock):
     branch.issue_ticket("cash")
     branch.call_next("3")
     branch.no_show("3")
+    # Completing opens the counter's rating prompt; calling the next ticket closes it unanswered.
     assert outbox_topics(branch) == [
         "events/arrival", "events/called", "events/called", "events/transferred", "events/called",
-        "events/served", "events/arrival", "events/called", "events/no_show",
+        "events/served", "events/rating_prompt", "events/arrival", "events/rating_prompt", "events/called", "events/no_show",
     ]
     served = json.loads(outbox.pending(branch.store)[5].payload)
     assert served["service_time_s"] == 300
