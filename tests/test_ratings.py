@@ -73,6 +73,9 @@ def test_a_vote_counts_only_at_its_counter_while_open_and_on_the_scale():
         with pytest.raises(VoteRefused) as caught:
             check_vote(prompt, args["counter"], args["score"], args["reasons"], 3, {"long_wait"}, args["now"])
         assert caught.value.code is code
+    check_vote(prompt, "3", 4, [], 5, set(), opened)  # a five-point branch takes 4 and 5
+    with pytest.raises(VoteRefused):
+        check_vote(prompt, "3", 0, [], 5, set(), opened)
     answered = Prompt("p" * 32, "3", opened, opened + timedelta(seconds=45), opened, "answered")
     with pytest.raises(VoteRefused, match="already rated"):
         check_vote(answered, "3", 2, [], 3, set(), opened)
