@@ -18,50 +18,18 @@ Each time is taken inside one page with its own clock, performance.now():
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from bench.web_alert_latency import CHROMIUM_ARGS, ONE_PING, branch, percentile  # noqa: E402
-from lobby.config import load_config  # noqa: E402
+from bench.web_bench import CHROMIUM_ARGS, ONE_PING, PAGE_CLIENT, cli, print_table, running_branch, sign_in_page, subscribe_ping  # noqa: E402
 from tests.bus_helpers import RawClient  # noqa: E402
 
 ROSTER = "staff_id,name,role,pin\nT301,陈柜员,teller,480213\nM101,张敏,manager,552901\n"
-
-# A second mqtt.js client in a page, with its own answers topic and a request helper.
-CLIENT = """async ([url, root, user, name, topics]) => {
-  window.bench = window.bench || { root, answers: {}, events: [] };
-  const clientId = `${user.username}.bench-${name}-${Math.random().toString(16).slice(2, 8)}`;
-  const reply = `${root}response/${clientId}/`;
-  const client = mqtt.connect(url, { protocolVersion: 5, username: user.username, password: user.password, clean: true, clientId });
-  client.on('message', (topic, payload) => {
-    const data = JSON.parse(new TextDecoder().decode(payload));
-    if (topic.startsWith(reply)) bench.answers[data.transaction] = { at: performance.now(), answer: data };
-    else bench.events.push({ at: performance.now(), topic: topic.slice(root.length), data });
-  });
-  await new Promise((resolve) => client.on('connect', resolve));
-  await new Promise((resolve) => client.subscribe([reply + '+', ...topics.map((t) => root + t)], { qos: 1 }, resolve));
-  bench[name] = async (op, fields) => {
-    const transaction = Math.random().toString(16).slice(2) + Date.now();
-    const sent = performance.now();
-    client.publish(root + 'request/' + op, JSON.stringify({ transaction, ...fields }), { qos: 1, properties: { responseTopic: reply + op } });
-    while (!(transaction in bench.answers)) {
-      if (performance.now() - sent > 10000) throw new Error(`no answer to ${op}`);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    return { sent, ...bench.answers[transaction] };
-  };
-}"""
 
 WATCH_PROMPT = """() => {
   bench.prompted = [];
@@ -111,40 +79,21 @@ ONE_LOW_SCORE = """async ([ticket, manager]) => {
 }"""
 
 
-def sign_in_page(page, url: str, user: dict, staff_id: str | None, pin: str | None) -> None:
-    page.goto(url)
-    page.fill("#login-password", user["password"])
-    page.click("#login-submit")
-    page.wait_for_selector("#conn[data-state=connected]")
-    if staff_id:
-        page.wait_for_selector("#staff:not(.hidden)")
-        page.fill("#staff-id", staff_id)
-        page.fill("#staff-pin", pin or "")
-        page.click("#staff-submit")
-        page.wait_for_selector("#person:not(.hidden)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=40)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="lobby-rating-bench-"))
-    broker, toml = branch(home)
-    (home / "staff.csv").write_text(ROSTER, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "staff", "import", str(home / "staff.csv")],
-                   check=True, capture_output=True, cwd=REPO)
-    config = load_config(toml)
-    broker.start()
-    agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "run"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+
+    def with_the_roster(toml: Path, home: Path) -> None:
+        (home / "staff.csv").write_text(ROSTER, encoding="utf-8")
+        cli(toml, "staff", "import", str(home / "staff.csv"))
+
     prompts: list[float] = []
     alerts: list[float] = []
     floors: dict[str, list[float]] = {"rating screen": [], "tablet": []}
-    creds = broker.credentials
-    try:
+    with running_branch(with_the_roster) as (config, broker, _):
+        creds = broker.credentials
         kiosk = RawClient(config, creds["kiosk"])
-        kiosk.subscribe("agent/state")
-        kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=30)
 
         def ticket() -> None:
             transaction = uuid.uuid4().hex
@@ -156,20 +105,20 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             screen = browser.new_page(viewport={"width": 1024, "height": 600})
-            sign_in_page(screen, f"{web}/rate/?counter=3", creds["rater"], None, None)
+            sign_in_page(screen, f"{web}/rate/?counter=3", creds["rater"])
             tablet = browser.new_page(viewport={"width": 820, "height": 1180})
             sign_in_page(tablet, f"{web}/manager/", creds["manager"], "M101", "552901")
-            screen.evaluate(CLIENT, [ws, root, creds["teller"], "teller", []])
+            screen.evaluate(PAGE_CLIENT, [ws, root, creds["teller"], "teller", []])
             session = screen.evaluate("async () => (await bench.teller('staff_sign_in', { staff_id: 'T301', pin: '480213', page: 'teller', counter: '3' })).answer.data.session")
             screen.evaluate("async (session) => bench.teller('counter_open', { counter: '3', session })", session)
             screen.evaluate(WATCH_PROMPT)
-            tablet.evaluate(CLIENT, [ws, root, creds["rater"], "rater", ["events/rating_prompt"]])
-            tablet.evaluate(CLIENT, [ws, root, creds["manager"], "manager", []])
+            tablet.evaluate(PAGE_CLIENT, [ws, root, creds["rater"], "rater", ["events/rating_prompt"]])
+            tablet.evaluate(PAGE_CLIENT, [ws, root, creds["manager"], "manager", []])
             manager = tablet.evaluate("async () => (await bench.manager('staff_sign_in', { staff_id: 'M101', pin: '552901', page: 'manager' })).answer.data.session")
             tablet.evaluate(WATCH_ALERTS)
             pings = {"rating screen": (screen, root + "ping/" + creds["rater"]["username"]), "tablet": (tablet, root + "ping/" + creds["manager"]["username"])}
             for page, topic in pings.values():
-                page.evaluate("(topic) => new Promise((r) => window.lobby.bus.client.subscribe(topic, { qos: 1 }, r))", topic)
+                subscribe_ping(page, topic)
             for i in range(3 + args.samples):  # the first three warm up
                 ticket()
                 shown = screen.evaluate(ONE_PROMPT, session)
@@ -182,24 +131,12 @@ def main() -> None:
                 screen.wait_for_timeout(150)
             browser.close()
         kiosk.close()
-    finally:
-        agent.terminate()
-        agent.wait(15)
-        broker.stop()
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.rmtree(broker.directory.parent, ignore_errors=True)
-
-    rows = [
+    print_table(f"{args.samples} served customers, times in ms, each taken in one page (performance.now)", [
         ("teller complete -> prompt on the rating screen", prompts),
         ("rating screen publish -> receive (floor)", floors["rating screen"]),
         ("low score -> service alert drawn on the tablet", alerts),
         ("tablet publish -> receive (floor)", floors["tablet"]),
-    ]
-    print(f"{args.samples} served customers, times in ms, each taken in one page (performance.now)")
-    print(f"{'':52}{'median':>8}{'p99':>8}{'max':>8}")
-    for label, values in rows:
-        print(f"{label:52}{statistics.median(values):>8.1f}{percentile(values, 0.99):>8.1f}{max(values):>8.1f}")
-    print(json.dumps({label: {"median": round(statistics.median(v), 1), "p99": round(percentile(v, 0.99), 1)} for label, v in rows}))
+    ])
 
 
 if __name__ == "__main__":

@@ -18,72 +18,38 @@ performance.now():
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from bench.web_alert_latency import CHROMIUM_ARGS, ONE_PING, branch, percentile  # noqa: E402
-from lobby.config import load_config  # noqa: E402
+from bench.web_bench import CHROMIUM_ARGS, ONE_PING, PAGE_CLIENT, cli, print_table, running_branch, sign_in_page, subscribe_ping  # noqa: E402
 from tests.bus_helpers import RawClient  # noqa: E402
 
 ROSTER = "staff_id,name,role,pin\nT301,陈柜员,teller,480213\nR201,王理财,rm,774120\n"
 
-# Runs in the RM page: a teller client beside the page's own, and the referral observer.
-SET_UP = """async ([url, root, teller]) => {
-  window.bench = { drawn: {}, root, answers: {} };
+WATCH_REFERRALS = """() => {
+  bench.drawn = {};
   new MutationObserver(() => {
     for (const ticket of document.querySelectorAll('article.referral .ticket')) {
       if (!(ticket.textContent in bench.drawn)) bench.drawn[ticket.textContent] = performance.now();
     }
   }).observe(document.getElementById('referrals'), { childList: true, subtree: true });
-  const clientId = `${teller.username}.bench-${Math.random().toString(16).slice(2, 10)}`;
-  bench.reply = `${root}response/${clientId}/`;
-  bench.teller = mqtt.connect(url, { protocolVersion: 5, username: teller.username, password: teller.password, clean: true, clientId });
-  bench.teller.on('message', (topic, payload) => {
-    const answer = JSON.parse(new TextDecoder().decode(payload));
-    bench.answers[answer.transaction] = { at: performance.now(), answer };
-  });
-  await new Promise((resolve) => bench.teller.on('connect', resolve));
-  await new Promise((resolve) => bench.teller.subscribe(bench.reply + '+', { qos: 1 }, resolve));
-  bench.ask = async (op, fields) => {
-    const transaction = Math.random().toString(16).slice(2) + Date.now();
-    const sent = performance.now();
-    bench.teller.publish(bench.root + 'request/' + op, JSON.stringify({ transaction, ...fields }),
-      { qos: 1, properties: { responseTopic: bench.reply + op } });
-    while (!(transaction in bench.answers)) {
-      if (performance.now() - sent > 10000) throw new Error(`no answer to ${op}`);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    return { sent, ...bench.answers[transaction] };
-  };
-}"""
-
-SIGN_IN = """async (pin) => {
-  const { answer } = await bench.ask('staff_sign_in', { staff_id: 'T301', pin, page: 'teller', counter: '3' });
-  bench.session = answer.data.session;
-  await bench.ask('counter_open', { counter: '3', session: bench.session });
 }"""
 
 # One referral: call the waiting ticket at counter 3, refer it, and wait for its card on the page.
-ONE_REFERRAL = """async () => {
-  const called = await bench.ask('call_next', { counter: '3', session: bench.session });
+ONE_REFERRAL = """async (session) => {
+  const called = await bench.teller('call_next', { counter: '3', session });
   const ticket = called.answer.data.ticket;
-  const referred = await bench.ask('refer', { session: bench.session, ticket, triggers: ['large_cash', 'wealth_enquiry'] });
+  const referred = await bench.teller('refer', { session, ticket, triggers: ['large_cash', 'wealth_enquiry'] });
   while (!(ticket in bench.drawn)) {
     if (performance.now() - referred.sent > 10000) throw new Error('no referral card within 10 s');
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  await bench.ask('complete', { counter: '3', session: bench.session });
+  await bench.teller('complete', { counter: '3', session });
   return { answered_ms: referred.at - referred.sent, drawn_ms: bench.drawn[ticket] - referred.sent };
 }"""
 
@@ -92,21 +58,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=60)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="lobby-referral-bench-"))
-    broker, toml = branch(home)
-    (home / "staff.csv").write_text(ROSTER, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "staff", "import", str(home / "staff.csv")],
-                   check=True, capture_output=True, cwd=REPO)
-    config = load_config(toml)
-    broker.start()
-    agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "run"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+
+    def with_the_roster(toml: Path, home: Path) -> None:
+        (home / "staff.csv").write_text(ROSTER, encoding="utf-8")
+        cli(toml, "staff", "import", str(home / "staff.csv"))
+
     results: list[dict] = []
     floor: list[float] = []
-    try:
+    with running_branch(with_the_roster) as (config, broker, _):
         kiosk = RawClient(config, broker.credentials["kiosk"])
-        kiosk.subscribe("agent/state")
-        kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=30)
 
         def ticket() -> None:
             transaction = uuid.uuid4().hex
@@ -114,51 +74,32 @@ def main() -> None:
             kiosk.response("ticket", transaction)
 
         rm = broker.credentials["rm"]
+        root = f"lobby/v1/{config.branch.id}/"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 860})
-            page.goto(f"http://127.0.0.1:{config.web.port}/rm/")
-            page.fill("#login-password", rm["password"])
-            page.click("#login-submit")
-            page.wait_for_selector("#staff:not(.hidden)")
-            page.fill("#staff-id", "R201")
-            page.fill("#staff-pin", "774120")
-            page.click("#staff-submit")
-            page.wait_for_selector("#main:not(.hidden)")
-            root = f"lobby/v1/{config.branch.id}/"
-            page.evaluate(SET_UP, [f"ws://127.0.0.1:{config.mqtt.ws_port}", root, broker.credentials["teller"]])
-            page.evaluate(SIGN_IN, "480213")
+            sign_in_page(page, f"http://127.0.0.1:{config.web.port}/rm/", rm, "R201", "774120")
+            page.evaluate(PAGE_CLIENT, [f"ws://127.0.0.1:{config.mqtt.ws_port}", root, broker.credentials["teller"], "teller", []])
+            page.evaluate(WATCH_REFERRALS)
+            session = page.evaluate("async () => (await bench.teller('staff_sign_in', { staff_id: 'T301', pin: '480213', page: 'teller', counter: '3' })).answer.data.session")
+            page.evaluate("async (session) => bench.teller('counter_open', { counter: '3', session })", session)
             ping = root + "ping/" + rm["username"]
-            page.evaluate("(topic) => new Promise((r) => window.lobby.bus.client.subscribe(topic, { qos: 1 }, r))", ping)
-            for _ in range(3):  # warm up: first compiles, first SQLite pages, first DOM layout
+            subscribe_ping(page, ping)
+            for i in range(3 + args.samples):  # the first three warm up
                 ticket()
-                page.evaluate(ONE_REFERRAL)
-                page.evaluate(ONE_PING, ping)
-            for _ in range(args.samples):
-                ticket()
-                results.append(page.evaluate(ONE_REFERRAL))
-                floor.append(page.evaluate(ONE_PING, ping))
+                result = page.evaluate(ONE_REFERRAL, session)
+                if i >= 3:
+                    results.append(result)
+                    floor.append(page.evaluate(ONE_PING, ping))
                 page.wait_for_timeout(150)  # referrals come one at a time, not in a burst
             browser.close()
         kiosk.close()
-    finally:
-        agent.terminate()
-        agent.wait(15)
-        broker.stop()
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.rmtree(broker.directory.parent, ignore_errors=True)
-
-    rows = [
-        ("teller refer -> referral drawn on the RM page", [r["drawn_ms"] for r in results]),
-        ("teller refer -> the teller's answer (same page)", [r["answered_ms"] for r in results]),
-        ("RM page publish -> receive, same WebSocket (floor)", floor),
-    ]
-    print(f"{args.samples} referrals, times in ms, all taken in the RM page (performance.now); "
-          f"the page holds up to {args.samples + 3} referrals by the end, a busy day's worth")
-    print(f"{'':52}{'median':>8}{'p99':>8}{'max':>8}")
-    for label, values in rows:
-        print(f"{label:52}{statistics.median(values):>8.1f}{percentile(values, 0.99):>8.1f}{max(values):>8.1f}")
-    print(json.dumps({label: {"median": round(statistics.median(v), 1), "p99": round(percentile(v, 0.99), 1)} for label, v in rows}))
+    print_table(f"{args.samples} referrals, times in ms, all taken in the RM page (performance.now); "
+                f"the page holds up to {args.samples + 3} referrals by the end, a busy day's worth", [
+                    ("teller refer -> referral drawn on the RM page", [r["drawn_ms"] for r in results]),
+                    ("teller refer -> the teller's answer (same page)", [r["answered_ms"] for r in results]),
+                    ("RM page publish -> receive, same WebSocket (floor)", floor),
+                ])
 
 
 if __name__ == "__main__":

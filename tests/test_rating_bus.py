@@ -4,34 +4,9 @@ echoed, and the agent keeps running."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.bus_helpers import AgentProcess
-from tests.staff_helpers import PINS, roster_csv
-from tests.test_bus import _publish_reason, agent_toml, client, tx, wait_online  # noqa: F401 (fixtures)
-
-
-@pytest.fixture
-def staffed_agent(broker, agent_toml, tmp_path):  # noqa: F811
-    import subprocess
-    import sys
-
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "staff", "import", str(roster_csv(tmp_path))],
-                   check=True, capture_output=True)
-    process = AgentProcess(agent_toml)
-    process.start()
-    watcher = client(broker, "display")
-    watcher.subscribe("agent/state")
-    wait_online(watcher)
-    watcher.close()
-    yield process
-    process.stop()
-
-
-def ask(who, op: str, **fields) -> dict:
-    transaction = tx()
-    who.publish(f"request/{op}", {"transaction": transaction, **fields})
-    return who.response(op, transaction)
+from tests.staff_helpers import PINS
+from tests.test_bus import _publish_reason, agent_toml, client, tx  # noqa: F401 (fixtures)
+from tests.test_referral_bus import ask, staffed_agent  # noqa: F401 (fixtures)
 
 
 def test_tampered_votes_are_refused_in_words_and_on_record(broker, staffed_agent, agent_toml):  # noqa: F811
@@ -90,7 +65,7 @@ BAD = [
 ]
 
 
-def test_bad_input_on_every_new_op_is_answered_with_its_transaction(broker, staffed_agent):
+def test_bad_input_on_every_new_op_is_answered_with_its_transaction(broker, staffed_agent):  # noqa: F811
     hq = client(broker, "hq")  # head office may send every request
     for op, fields, code in BAD:
         transaction = tx()

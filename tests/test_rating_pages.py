@@ -11,8 +11,8 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.test_referral_pages import branch_day, kiosk_ticket, staff_sign_in, staffed_lobby  # noqa: F401
-from tests.test_web_pages import COUNTER_SCREEN, TABLET, browser, open_page, shots, sign_in, text  # noqa: F401
+from tests.test_referral_pages import branch_day, staff_sign_in, staffed_lobby  # noqa: F401
+from tests.test_web_pages import COUNTER_SCREEN, TABLET, browser, open_page, shots, sign_in, text, ticket_as_kiosk  # noqa: F401
 
 SEVEN_INCH = {"width": 1024, "height": 600}
 
@@ -33,7 +33,7 @@ def test_a_low_rating_becomes_a_resolved_complaint(browser, broker, staffed_lobb
     staff_sign_in(teller, "T301", counter="3")
     teller.keyboard.press("o")
     teller.wait_for_selector("#counter-state.is-open")
-    assert kiosk_ticket(broker, {"service": "cash"})["status"] == "ok"
+    assert ticket_as_kiosk(broker, {"service": "cash"})["status"] == "ok"
     teller.keyboard.press("n")
     expect(teller.locator("#number")).to_have_text("A001")
     expect(rater.locator("body")).to_have_attribute("data-screen", "serving")

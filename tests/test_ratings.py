@@ -17,16 +17,11 @@ from edge_agent.ratings.votes import Prompt, VoteRefused, check_vote
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.errors import ErrorCode
-from tests.staff_helpers import PINS, import_roster
+from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
 
 PHONE = "13812345678"
 
-
-@pytest.fixture
-def staffed(branch, tmp_path, clock):  # noqa: F811
-    import_roster(branch.store, tmp_path, clock())
-    return branch
 
 
 @pytest.fixture
@@ -43,16 +38,16 @@ def refusal(call) -> QueueError:
     return caught.value
 
 
-def published(staffed, topic: str) -> list[dict]:
-    return [json.loads(e.payload) for e in outbox.pending(staffed.store, limit=1000) if e.topic == topic]
+def published(the_branch, topic: str) -> list[dict]:
+    return [json.loads(e.payload) for e in outbox.pending(the_branch.store, limit=1000) if e.topic == topic]
 
 
-def served_ticket(staffed, desk) -> dict:
+def served_ticket(the_branch, desk) -> dict:
     """A customer served and completed at counter 3: the prompt that opened for them."""
-    staffed.issue_ticket("cash")
-    staffed.call_next("3", session=desk["teller"])
-    staffed.complete("3", session=desk["teller"])
-    return [p for p in published(staffed, "events/rating_prompt") if p["state"] == "open"][-1]
+    the_branch.issue_ticket("cash")
+    the_branch.call_next("3", session=desk["teller"])
+    the_branch.complete("3", session=desk["teller"])
+    return [p for p in published(the_branch, "events/rating_prompt") if p["state"] == "open"][-1]
 
 
 # ---- pure rules -----------------------------------------------------------------------------------

@@ -20,7 +20,18 @@ from lobby.config import load_config
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 from tests.staff_helpers import PINS, roster_csv
 from tests.test_bus import import_customer
-from tests.test_web_pages import COUNTER_SCREEN, TABLET, TV, browser, open_display, open_page, shots, sign_in, text  # noqa: F401
+from tests.test_web_pages import (  # noqa: F401
+    COUNTER_SCREEN,
+    TABLET,
+    TV,
+    browser,
+    open_display,
+    open_page,
+    shots,
+    sign_in,
+    text,
+    ticket_as_kiosk,
+)
 
 PAN = "6222021234567890128"
 PHONE = "13912345678"
@@ -55,15 +66,6 @@ def staff_sign_in(page, staff_id: str, counter: str | None = None) -> None:
     page.wait_for_selector("#person:not(.hidden)")
 
 
-def kiosk_ticket(broker, fields: dict) -> dict:
-    kiosk = RawClient(broker.config, broker.credentials["kiosk"])
-    transaction = uuid.uuid4().hex
-    kiosk.publish("request/ticket", {"transaction": transaction, "kiosk": "kiosk-1", "lang": "zh", **fields})
-    answer = kiosk.response("ticket", transaction)
-    kiosk.close()
-    return answer
-
-
 def branch_day(days: int = 0) -> str:
     return (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=days)).date().isoformat()
 
@@ -94,7 +96,7 @@ def test_the_whole_sop_from_a_vip_swipe_to_the_follow_up_list(browser, broker, s
     staff_sign_in(manager, "M101")
 
     # 识别: a VIP swipes at the kiosk; 转介: the manager refers them to the RM pool.
-    assert kiosk_ticket(broker, {"service": "wealth", "card": card})["data"]["customer"]["manager_alerted"]
+    assert ticket_as_kiosk(broker, {"service": "wealth", "card": card})["data"]["customer"]["manager_alerted"]
     manager.wait_for_selector("article.alert")
     manager.click("article.alert [data-outcome=referred]")
     manager.wait_for_selector("dialog.refer[open]")
@@ -154,7 +156,7 @@ def test_the_whole_sop_from_a_vip_swipe_to_the_follow_up_list(browser, broker, s
 
     # A teller signs in at counter 3, calls, and refers the customer with two triggers: the
     # RM page has it within a second.
-    assert kiosk_ticket(broker, {"service": "cash"})["status"] == "ok"
+    assert ticket_as_kiosk(broker, {"service": "cash"})["status"] == "ok"
     teller, teller_errors = open_page(browser, config, "teller", COUNTER_SCREEN)
     sign_in(teller, broker.credentials["teller"])
     staff_sign_in(teller, "T301", counter="3")
@@ -182,6 +184,21 @@ def test_the_whole_sop_from_a_vip_swipe_to_the_follow_up_list(browser, broker, s
     shots(teller, "teller-refer-dialog-en")
     teller.keyboard.press("Escape")
     shots(rm, "rm-two-referrals-zh")
+
+    # 潜在客户: a customer who swiped a card the directory does not know is marked as a prospect.
+    from lobby.card_key import card_token, load_or_create_key, mask_pan
+
+    walk_in_pan = "6222020000000000014"
+    walk_in = {"token": card_token(load_or_create_key(config.security.key_file), walk_in_pan), "masked_pan": mask_pan(walk_in_pan)}
+    teller.keyboard.press("c")
+    assert ticket_as_kiosk(broker, {"service": "cash", "card": walk_in})["status"] == "ok"
+    teller.keyboard.press("n")
+    expect(teller.locator("#prospect")).to_be_visible()
+    teller.click("#prospect")
+    teller.fill("dialog.prospect input[name=reason]", "asked about large deposits")
+    teller.click("dialog.prospect button[type=submit]")
+    expect(teller.locator("#unprospect")).to_be_visible()
+    assert "prospect" in text(teller, "#message")
 
     # Nothing a stranger should read is on the pages that are not the RM's own view.
     for page in (manager, teller):
@@ -218,7 +235,7 @@ def test_a_promotion_from_the_tablet_shows_on_the_hall_display_beside_a_call(bro
     expect(display.locator("#promo-title")).to_have_text("大额存单 年利率3.1%")
     teller = RawClient(broker.config, broker.credentials["hq"])  # the call comes from head office's user: no PIN on this page
     hq_session = teller_session(teller)
-    assert kiosk_ticket(broker, {"service": "cash"})["status"] == "ok"
+    assert ticket_as_kiosk(broker, {"service": "cash"})["status"] == "ok"
     for op in ("counter_open", "call_next"):
         transaction = uuid.uuid4().hex
         teller.publish(f"request/{op}", {"transaction": transaction, "counter": "3", "session": hq_session})

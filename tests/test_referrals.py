@@ -19,16 +19,11 @@ from edge_agent.store.retention import close_day
 from lobby.contract import CardIdentity
 from lobby.errors import ErrorCode
 from lobby.tiers import Tier
-from tests.staff_helpers import PINS, import_roster
+from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock, vip_card  # noqa: F401 (fixtures)
 
 PHONE = "13812345678"
 
-
-@pytest.fixture
-def staffed(branch, tmp_path, clock):  # noqa: F811
-    import_roster(branch.store, tmp_path, clock())
-    return branch
 
 
 @pytest.fixture
@@ -47,13 +42,13 @@ def refusal(call) -> QueueError:
     return caught.value
 
 
-def serve_one(staffed, people, card=None):
-    staffed.issue_ticket("cash", card=card)
-    return staffed.call_next("3", session=people["teller"]).ticket
+def serve_one(the_branch, people, card=None):
+    the_branch.issue_ticket("cash", card=card)
+    return the_branch.call_next("3", session=people["teller"]).ticket
 
 
-def referral_events(staffed) -> list[dict]:
-    return [json.loads(e.payload) for e in outbox.pending(staffed.store, limit=1000) if e.topic == "events/referral"]
+def referral_events(the_branch) -> list[dict]:
+    return [json.loads(e.payload) for e in outbox.pending(the_branch.store, limit=1000) if e.topic == "events/referral"]
 
 
 # ---- the lifecycle, exhaustively --------------------------------------------------------------

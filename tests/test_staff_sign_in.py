@@ -15,14 +15,8 @@ from edge_agent.staff.pins import hash_pin, verify_pin
 from edge_agent.staff.roster import parse_roster
 from edge_agent.staff.sign_in import PinRecord, StaffRole, may_sign_in
 from lobby.errors import ErrorCode
-from tests.staff_helpers import PINS, ROSTER, import_roster, roster_csv
+from tests.staff_helpers import PINS, ROSTER, roster_csv, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
-
-
-@pytest.fixture
-def staffed(branch, tmp_path, clock):  # noqa: F811
-    import_roster(branch.store, tmp_path, clock())
-    return branch
 
 
 def refusal(call) -> QueueError:

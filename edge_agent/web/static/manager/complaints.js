@@ -5,6 +5,7 @@
 import { current as branch } from "../shared/branch.js";
 import { explain } from "../shared/errors.js";
 import { clockTime, named, t } from "../shared/i18n.js";
+import { openSheet } from "../shared/sheet.js";
 
 const WORDS = {
   open: ["待受理", "Open"], acknowledged: ["已受理", "Acknowledged"], resolved: ["已办结", "Resolved"], escalated: ["已上报", "Escalated"],
@@ -86,18 +87,7 @@ export class Complaints {
   }
 
   _dialog(html) {
-    const dialog = document.createElement("dialog");
-    dialog.className = "sheet complaint-dialog";
-    dialog.innerHTML = `<form method="dialog" novalidate>${html}<p class="sheet-error" role="alert"></p>
-      <div class="sheet-actions"><button type="button" class="btn" value="cancel"></button><button type="submit" class="btn btn-primary"></button></div></form>`;
-    dialog.querySelector("button[value=cancel]").textContent = t(WORDS.cancel);
-    dialog.querySelector("button[type=submit]").textContent = t(WORDS.save);
-    document.body.append(dialog);
-    dialog.showModal();
-    const close = () => { dialog.close(); dialog.remove(); };
-    dialog.querySelector("button[value=cancel]").addEventListener("click", close);
-    dialog.addEventListener("cancel", close);
-    return { dialog, form: dialog.querySelector("form"), close, error: dialog.querySelector(".sheet-error") };
+    return openSheet({ className: "complaint-dialog", html, cancel: t(WORDS.cancel), submit: t(WORDS.save) });
   }
 
   // A new complaint; `from` may hold a service alert (its ticket, its id).

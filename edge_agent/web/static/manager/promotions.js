@@ -4,6 +4,7 @@
 import { branchDate, current as branch } from "../shared/branch.js";
 import { explain } from "../shared/errors.js";
 import { named, t } from "../shared/i18n.js";
+import { openSheet } from "../shared/sheet.js";
 
 const WORDS = {
   title: ["发布营销信息", "Publish a promotion"], f_title: ["标题（30 字以内）", "Title (up to 30 characters)"],
@@ -47,24 +48,21 @@ export class Promotions {
   }
 
   open() {
-    const dialog = document.createElement("dialog");
-    dialog.className = "sheet promotion";
     const today = branchDate();
-    dialog.innerHTML = `<form method="dialog" novalidate><h2></h2>
+    const sheet = openSheet({
+      className: "promotion", cancel: t(WORDS.cancel), submit: t(WORDS.publish),
+      html: `<h2></h2>
       <label class="field"><span class="l-title"></span><input type="text" name="title" maxlength="30" required></label>
       <label class="field"><span class="l-text"></span><textarea name="text" maxlength="120"></textarea></label>
       <label class="field"><span class="l-image"></span><input type="file" name="image" accept="image/png,image/jpeg"></label>
       <div class="row2"><label class="field"><span class="l-from"></span><input type="date" name="starts_on"></label>
         <label class="field"><span class="l-to"></span><input type="date" name="ends_on"></label></div>
-      <div><b class="l-tiers"></b><div class="choices tiers"></div></div>
-      <p class="sheet-error" role="alert"></p>
-      <div class="sheet-actions"><button type="button" class="btn" value="cancel"></button><button type="submit" class="btn btn-primary"></button></div></form>`;
+      <div><b class="l-tiers"></b><div class="choices tiers"></div></div>`,
+    });
+    const { dialog, form } = sheet;
     const q = (sel) => dialog.querySelector(sel);
     for (const key of ["title", "text", "image", "from", "to", "tiers"]) q(`.l-${key}`).textContent = t(WORDS[`f_${key}`]);
     q("h2").textContent = t(WORDS.title);
-    q("button[value=cancel]").textContent = t(WORDS.cancel);
-    q("button[type=submit]").textContent = t(WORDS.publish);
-    const form = q("form");
     form.starts_on.value = today;
     form.ends_on.value = today;
     q(".tiers").replaceChildren(...Object.entries(branch().tiers).map(([id, rule]) => {
@@ -75,11 +73,6 @@ export class Promotions {
       label.lastChild.textContent = named(rule);
       return label;
     }));
-    document.body.append(dialog);
-    dialog.showModal();
-    const close = () => { dialog.close(); dialog.remove(); };
-    q("button[value=cancel]").addEventListener("click", close);
-    dialog.addEventListener("cancel", close);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const fields = {
@@ -89,14 +82,13 @@ export class Promotions {
       if (!fields.title) { form.title.focus(); return; }
       const file = form.image.files[0];
       if (file) {
-        try { fields.image = await base64(file); } catch { q(".sheet-error").textContent = t(WORDS.unreadable); return; }
+        try { fields.image = await base64(file); } catch { sheet.error.textContent = t(WORDS.unreadable); return; }
       }
-      const submit = q("button[type=submit]");
-      submit.disabled = true;
+      sheet.submitButton.disabled = true;
       const answer = await this.staff.request("promotion_publish", fields);
-      submit.disabled = false;
-      if (answer.status === "ok") close();
-      else q(".sheet-error").textContent = explain(answer);
+      sheet.submitButton.disabled = false;
+      if (answer.status === "ok") sheet.close();
+      else sheet.error.textContent = explain(answer);
     });
   }
 }

@@ -11,6 +11,7 @@ import { applyTexts, clockTime, duration, languageToggle, lang, named, onLang, s
 import { loginScreen } from "../shared/login.js";
 import { triggerNames } from "../shared/refer-dialog.js";
 import { alertChime, unlockAudio } from "../shared/sound.js";
+import { openSheet } from "../shared/sheet.js";
 import { StaffSignIn } from "../shared/staff.js";
 import { connectionChip, endedWords } from "../shared/status.js";
 
@@ -142,11 +143,10 @@ async function accept(el, r) {
 }
 
 function recordOutcome(el, r) {
-  const dialog = document.createElement("dialog");
-  dialog.className = "sheet outcome";
   const tomorrow = branchDate(1);
-  dialog.innerHTML = `<form method="dialog" novalidate>
-    <h2></h2><p class="sub"></p>
+  const sheet = openSheet({
+    className: "outcome", cancel: t(WORDS.cancel), submit: t(WORDS.save),
+    html: `<h2></h2><p class="sub"></p>
     <div class="choices">
       <label class="choice"><input type="radio" name="outcome" value="converted"><span class="l-converted"></span></label>
       <label class="choice"><input type="radio" name="outcome" value="follow_up" checked><span class="l-follow"></span></label>
@@ -162,10 +162,9 @@ function recordOutcome(el, r) {
     <div class="row2">
       <label class="field"><span class="l-criteria"></span><select name="meets_criteria"></select></label>
       <label class="field"><span class="l-note"></span><input type="text" name="note" maxlength="200"></label>
-    </div>
-    <p class="sheet-error" role="alert"></p>
-    <div class="sheet-actions"><button type="button" class="btn" value="cancel"></button><button type="submit" class="btn btn-primary"></button></div>
-  </form>`;
+    </div>`,
+  });
+  const { dialog, form } = sheet;
   const q = (sel) => dialog.querySelector(sel);
   q("h2").textContent = t(WORDS.outcome_title);
   q(".sub").textContent = `${r.customer_name || "—"} · ${r.ticket || ""}`;
@@ -173,11 +172,8 @@ function recordOutcome(el, r) {
     ["date", "date_label"], ["channel", "channel_label"], ["phone", "phone_label"], ["consent", "consent_label"], ["criteria", "criteria_label"], ["note", "note_label"]]) {
     q(`.l-${cls}`).textContent = t(WORDS[key]);
   }
-  const form = q("form");
   form.channel.replaceChildren(...["phone", "visit", "wechat", "sms"].map((c) => new Option(t(WORDS[c]), c)));
   form.meets_criteria.replaceChildren(new Option(t(WORDS.yes), "yes"), new Option(t(WORDS.no), "no"));
-  q("button[value=cancel]").textContent = t(WORDS.cancel);
-  q("button[type=submit]").textContent = t(WORDS.save);
   if (r.state === "follow_up") { form.outcome.value = "converted"; q("input[value=follow_up]").closest("label").classList.add("hidden"); }
   const showFields = () => {
     const chosen = form.outcome.value;
@@ -186,11 +182,6 @@ function recordOutcome(el, r) {
   };
   form.addEventListener("change", showFields);
   showFields();
-  document.body.append(dialog);
-  dialog.showModal();
-  const close = () => { dialog.close(); dialog.remove(); };
-  q("button[value=cancel]").addEventListener("click", close);
-  dialog.addEventListener("cancel", close);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const outcome = form.outcome.value;
@@ -206,8 +197,8 @@ function recordOutcome(el, r) {
     submit.disabled = true;
     const answer = await staff.request("referral_outcome", fields);
     submit.disabled = false;
-    if (answer.status === "ok") { close(); await refresh(); }
-    else q(".sheet-error").textContent = explain(answer);
+    if (answer.status === "ok") { sheet.close(); await refresh(); }
+    else sheet.error.textContent = explain(answer);
   });
 }
 

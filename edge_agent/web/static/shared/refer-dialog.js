@@ -4,6 +4,7 @@
 import { current as branch } from "./branch.js";
 import { explain } from "./errors.js";
 import { applyTexts, named, t } from "./i18n.js";
+import { openSheet } from "./sheet.js";
 
 const TEXTS = {
   refer_title: ["转介客户经理", "Refer to a relationship manager"],
@@ -27,11 +28,9 @@ function option(value, text) { return new Option(text, value); }
 
 // Resolves with the referral (answer.data.referral) or null when cancelled.
 export function openReferDialog({ staff, ticket = null, alertId = null, customerName = "", rms = [], askReasons = true }) {
-  const dialog = document.createElement("dialog");
-  dialog.className = "sheet refer";
-  dialog.innerHTML = `
-    <form method="dialog" novalidate>
-      <h2 data-t="refer_title"></h2>
+  const sheet = openSheet({
+    className: "refer", cancel: t(TEXTS.cancel), submit: t(TEXTS.send),
+    html: `<h2 data-t="refer_title"></h2>
       <p class="sub"></p>
       ${askReasons ? '<div class="field-title"><b data-t="reasons"></b></div><div class="checks"></div>' : ""}
       <div class="row2">
@@ -41,13 +40,9 @@ export function openReferDialog({ staff, ticket = null, alertId = null, customer
       <div class="row2">
         <label class="field"><span data-t="customer_name"></span><input type="text" name="customer_name" maxlength="20" data-t-placeholder="customer_hint"></label>
         <label class="field"><span data-t="note"></span><input type="text" name="note" maxlength="200"></label>
-      </div>
-      <p class="sheet-error" role="alert"></p>
-      <div class="sheet-actions">
-        <button type="button" class="btn" value="cancel" data-t="cancel"></button>
-        <button type="submit" class="btn btn-primary" data-t="send"></button>
-      </div>
-    </form>`;
+      </div>`,
+  });
+  const { dialog, form, error, submitButton } = sheet;
   if (askReasons) {
     // Labels come from branch.toml: set as text, never as HTML.
     dialog.querySelector(".checks").replaceChildren(...branch().triggers.map((trigger) => {
@@ -61,18 +56,12 @@ export function openReferDialog({ staff, ticket = null, alertId = null, customer
   }
   applyTexts(TEXTS, dialog);
   dialog.querySelector(".sub").textContent = t(TEXTS.refer_sub, { ticket: ticket || "" });
-  const form = dialog.querySelector("form");
   form.to_rm.replaceChildren(option("", t(TEXTS.pool)), ...rms.map((rm) => option(rm.staff_id, `${rm.name} (${rm.staff_id})`)));
   form.destination.replaceChildren(option("rm", t(TEXTS.to_rm_desk)), option("vip_room", t(TEXTS.to_vip_room)));
   form.customer_name.value = customerName;
-  const error = dialog.querySelector(".sheet-error");
-  const send = dialog.querySelector("button[type=submit]");
-  document.body.append(dialog);
-  dialog.showModal();
   return new Promise((resolve) => {
-    const close = (result) => { dialog.close(); dialog.remove(); resolve(result); };
-    dialog.querySelector("button[value=cancel]").addEventListener("click", () => close(null));
-    dialog.addEventListener("cancel", () => close(null));
+    let referral = null;
+    sheet.onClose = () => resolve(referral);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const codes = [...form.querySelectorAll("input[name=trigger]:checked")].map((box) => box.value);
@@ -82,12 +71,12 @@ export function openReferDialog({ staff, ticket = null, alertId = null, customer
       if (form.to_rm.value) fields.to_rm = form.to_rm.value;
       if (ticket && !alertId) fields.ticket = ticket;
       if (alertId) fields.alert_id = alertId;
-      send.disabled = true;
-      send.textContent = t(TEXTS.sending);
+      submitButton.disabled = true;
+      submitButton.textContent = t(TEXTS.sending);
       const answer = await staff.request("refer", fields);
-      send.disabled = false;
-      send.textContent = t(TEXTS.send);
-      if (answer.status === "ok") close(answer.data.referral);
+      submitButton.disabled = false;
+      submitButton.textContent = t(TEXTS.send);
+      if (answer.status === "ok") { referral = answer.data.referral; sheet.close(); }
       else error.textContent = explain(answer);
     });
   });

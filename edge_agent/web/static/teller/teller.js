@@ -11,6 +11,7 @@ import { BranchHealth } from "../shared/health.js";
 import { applyTexts, clockTime, duration, languageToggle, lang, named, onLang, setLang, t } from "../shared/i18n.js";
 import { loginScreen } from "../shared/login.js";
 import { openReferDialog, referredTo } from "../shared/refer-dialog.js";
+import { openSheet } from "../shared/sheet.js";
 import { StaffSignIn } from "../shared/staff.js";
 import { connectionChip, endedWords } from "../shared/status.js";
 
@@ -196,28 +197,24 @@ async function prospect(mark) {
 }
 
 function askProspect(label) {
-  const dialog = document.createElement("dialog");
-  dialog.className = "sheet";
-  dialog.innerHTML = `<form method="dialog" novalidate><h2></h2>
-    <label class="field"><span class="l-reason"></span><input type="text" name="reason" maxlength="200" required></label>
-    <label class="field"><span class="l-name"></span><input type="text" name="customer_name" maxlength="20"></label>
-    <div class="sheet-actions"><button type="button" class="btn" value="cancel"></button><button type="submit" class="btn btn-primary"></button></div></form>`;
+  const sheet = openSheet({
+    className: "prospect", cancel: t(WORDS.cancel), submit: t(WORDS.mark),
+    html: `<h2></h2>
+      <label class="field"><span class="l-reason"></span><input type="text" name="reason" maxlength="200" required></label>
+      <label class="field"><span class="l-name"></span><input type="text" name="customer_name" maxlength="20"></label>`,
+  });
+  const { dialog, form } = sheet;
   dialog.querySelector("h2").textContent = `${t(WORDS.prospect_title)} · ${label}`;
   dialog.querySelector(".l-reason").textContent = t(WORDS.prospect_reason);
   dialog.querySelector(".l-name").textContent = t(WORDS.customer_name);
-  dialog.querySelector("button[value=cancel]").textContent = t(WORDS.cancel);
-  dialog.querySelector("button[type=submit]").textContent = t(WORDS.mark);
-  document.body.append(dialog);
-  dialog.showModal();
   return new Promise((resolve) => {
-    const close = (value) => { dialog.close(); dialog.remove(); resolve(value); };
-    dialog.querySelector("button[value=cancel]").addEventListener("click", () => close(null));
-    dialog.addEventListener("cancel", () => close(null));
-    dialog.querySelector("form").addEventListener("submit", (event) => {
+    let fields = null;
+    sheet.onClose = () => resolve(fields);
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const form = event.target;
       if (!form.reason.value.trim()) { form.reason.focus(); return; }
-      close({ ticket: label, reason: form.reason.value.trim(), customer_name: form.customer_name.value.trim() });
+      fields = { ticket: label, reason: form.reason.value.trim(), customer_name: form.customer_name.value.trim() };
+      sheet.close();
     });
   });
 }
