@@ -38,6 +38,7 @@ MANAGER_OPS = (
 )
 RM_OPS = (*SIGN_IN_OPS, "referral_list", "referral_accept", "referral_outcome", "prospect_mark", "prospect_unmark")
 STATE_TOPICS = ("agent/state", "queue/state", "devices/+/state")
+QUEUE_EVENTS = ("arrival", "called", "served", "no_show", "transferred", "expired")
 # Answers to head office's requests: its clients name response topics under here, the one
 # kind of answer that crosses the bridge (everyone else's stay in the branch).
 HQ_ANSWERS = "response/hq/#"
@@ -77,9 +78,11 @@ def role_access() -> dict[str, RoleAccess]:
             subscribe=("request/#", "agent/state"),
         ),
         "kiosk": RoleAccess(publish=("request/ticket", "request/identify"), subscribe=(*STATE_TOPICS, "promotions")),
+        # The queue's events and referrals; not complaints or rating prompts (what customers
+        # say about the service is the lobby manager's to handle).
         "teller": RoleAccess(
             publish=tuple(f"request/{op}" for op in TELLER_OPS),
-            subscribe=(*STATE_TOPICS, "staff/state", "events/#"),
+            subscribe=(*STATE_TOPICS, "staff/state", *(f"events/{name}" for name in QUEUE_EVENTS), "events/referral"),
         ),
         "manager": RoleAccess(
             publish=tuple(f"request/{op}" for op in MANAGER_OPS),
