@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from edge_agent.devices.counter_display import CounterDisplay, serving_lines
+from edge_agent.devices.counter_display import CounterDisplay, rating_lines, serving_lines
 from edge_agent.devices.ticket_layout import TicketPrintJob
 from edge_agent.devices.ticket_printer import PrintOutcome, TicketPrinter
 from edge_agent.devices.virtual_rig import RigPorts, RigSpec, VirtualRig, VirtualRigError
@@ -108,20 +108,21 @@ class BranchOutputs:
         self.printer.submit(print_job_for(self.config, answer), on_done)
 
     def on_event(self, topic: str, payload: dict) -> None:
+        shown = counter_screen(topic, payload)
+        if shown is not None:
+            display = self.displays.get(shown[0])
+            if display is not None:
+                if shown[1] is None:
+                    display.clear()
+                else:
+                    display.show(*shown[1])
         if topic == "events/called":
             called = CalledEvent.model_validate(payload)
-            display = self.displays.get(called.counter)
-            if display is not None:
-                display.show(*serving_lines(called.ticket))
             if self.announcer is not None and called.announce:
                 if called.recall:
                     self.announcer.announce_recall(called.ticket, called.counter)
                 else:
                     self.announcer.announce_call(called.ticket, called.counter)
-        elif topic in ("events/served", "events/no_show", "events/transferred"):
-            display = self.displays.get(payload.get("counter") or "")
-            if display is not None:
-                display.clear()
 
     def stop(self) -> None:
         self.printer.stop()
@@ -131,3 +132,19 @@ class BranchOutputs:
             self.announcer.stop()
         if self.rig is not None:
             self.rig.stop()
+
+
+def counter_screen(topic: str, payload: dict) -> tuple[str, tuple[str, str] | None] | None:
+    """What an event means for the 2×20 display above its counter: (counter, two lines) to
+    show, (counter, None) to clear it, or None. A called ticket is shown; once it is done the
+    display asks for a rating while the rating screen does (请评价), then clears."""
+    counter = payload.get("counter")
+    if not isinstance(counter, str):
+        return None
+    if topic == "events/called":
+        return counter, serving_lines(str(payload.get("ticket", "")))
+    if topic in ("events/served", "events/no_show", "events/transferred"):
+        return counter, None
+    if topic == "events/rating_prompt":
+        return counter, (rating_lines() if payload.get("state") == "open" else None)
+    return None

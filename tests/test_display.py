@@ -123,3 +123,16 @@ def test_virtual_display_keeps_a_character_split_between_reads(tmp_path):
         assert virtual.wait_for(lambda lines: lines[0].startswith("号"))
     finally:
         virtual.stop()
+
+
+def test_the_counter_display_follows_calls_and_asks_for_a_rating():
+    from edge_agent.devices.counter_display import rating_lines
+    from edge_agent.outputs import counter_screen
+
+    assert counter_screen("events/called", {"counter": "3", "ticket": "A013"}) == ("3", serving_lines("A013"))
+    assert counter_screen("events/served", {"counter": "3"}) == ("3", None)
+    assert counter_screen("events/rating_prompt", {"counter": "3", "state": "open"}) == ("3", rating_lines())
+    assert counter_screen("events/rating_prompt", {"counter": "3", "state": "closed"}) == ("3", None)
+    assert counter_screen("events/arrival", {"ticket": "A014"}) is None
+    assert fit(rating_lines()[0], "gb18030").strip() == "请对本次服务评价"  # fits the 20 columns whole
+    assert fit(rating_lines()[1], "ascii").strip() == "Please rate us"

@@ -63,6 +63,11 @@ def serving_lines(label: str) -> tuple[str, str]:
     return f"请 {label} 号", f"Now serving {label}"
 
 
+def rating_lines() -> tuple[str, str]:
+    """What it shows while the counter's rating screen asks the customer (服务评价)."""
+    return "请对本次服务评价", "Please rate us"
+
+
 class CounterDisplay:
     kind = "counter_display"
 
