@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from edge_agent.branch_work import BranchWork
 from edge_agent.promotions.folder import PromotionFile, read_folder
-from edge_agent.promotions.images import ImageRefused, checked_image, decode_base64
+from edge_agent.promotions.images import checked_image, decode_base64
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import promotions as stored
 from lobby.contract import Promotion, PromotionAnswer, PromotionsState
@@ -46,20 +46,14 @@ class PromotionDesk:
             )
         if image is None:
             return None
-        try:
-            return checked_image(image, self._settings.max_image_kb * 1024, self._settings.max_image_pixels)
-        except ImageRefused as exc:
-            raise QueueError(exc.code, exc.message) from None
+        return checked_image(image, self._settings.max_image_kb * 1024, self._settings.max_image_pixels)
 
     def publish(self, session: str, title: str, text: str, image: str | None, starts_on: date, ends_on: date, tiers: list[Tier],
                 transaction: str | None = None) -> PromotionAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> PromotionAnswer:
             actor = self.branch.actor(conn, now, session, ("manager",), required=True)
             assert actor is not None
-            try:
-                raw = decode_base64(image) if image else None
-            except ImageRefused as exc:
-                raise QueueError(exc.code, exc.message) from None
+            raw = decode_base64(image) if image else None
             promotion_id = f"p-{secrets.token_hex(6)}"
             uri = self._checked(conn, now, promotion_id, starts_on, ends_on, raw)
             stored.save(conn, promotion_id, title, text, uri, [t.value for t in tiers], starts_on, ends_on, "tablet", actor.staff_id, now)

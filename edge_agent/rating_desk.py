@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.queue.model import Ticket
-from edge_agent.ratings.votes import VoteRefused, check_vote, is_low
+from edge_agent.ratings.votes import check_vote, is_low
 from edge_agent.store import outbox
 from edge_agent.store import ratings as stored
 from edge_agent.store import staff as roster
@@ -84,14 +84,15 @@ class RatingDesk:
             found = stored.find(conn, prompt_id)
             try:
                 if found is None:
-                    raise VoteRefused(ErrorCode.UNKNOWN_PROMPT, "There is no such rating prompt: the screen may be out of date.")
+                    raise QueueError(ErrorCode.UNKNOWN_PROMPT, "There is no such rating prompt: the screen may be out of date.")
                 prompt, row = found
                 known = {reason.code for reason in self._settings.reasons}
                 check_vote(prompt, counter, score, reasons, self._settings.scale, known, now)
-            except VoteRefused as refused:
+            except QueueError as refused:
+                # Kept with the refusal's answer: the transaction commits before the error is raised on.
                 stored.record_refusal(conn, now, counter, prompt_id, refused.code.value)
                 log.info("a vote at counter %s was refused (%s)", counter, refused.code.value)
-                raise QueueError(refused.code, refused.message) from None
+                raise
             stored.record_vote(conn, prompt_id, score, reasons, now)
             voted = stored.find(conn, prompt_id)
             assert voted is not None

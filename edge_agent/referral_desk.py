@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import OutcomeForm, ReferralState, Refused, advance, check_outcome, mask_phone
+from edge_agent.referrals.lifecycle import OutcomeForm, ReferralState, advance, check_outcome, mask_phone
 from edge_agent.store import outbox
 from edge_agent.store import referrals as stored
 from edge_agent.store import staff as roster
@@ -26,10 +26,6 @@ from edge_agent.store.staff import Session
 from lobby.contract import ProspectAnswer, ReferralAnswer, ReferralEvent, ReferralListAnswer, ReferralView
 from lobby.errors import ErrorCode
 from lobby.tiers import Tier
-
-
-def _refusal(exc: Refused) -> QueueError:
-    return QueueError(exc.code, exc.message)
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -152,14 +148,11 @@ class ReferralDesk:
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralAnswer:
             actor, row = self._rm_referral(conn, now, session, referral_id)
             state = ReferralState(row["state"])
-            try:
-                if state is not ReferralState.OPEN and row["accepted_by"] != actor.staff_id:
-                    who = roster.names(conn).get(row["accepted_by"], row["accepted_by"])
-                    raise Refused(ErrorCode.NOT_YOUR_REFERRAL, f"{who} accepted this referral; only they record what came of it.")
-                advance(state, form.outcome)
-                check_outcome(form, self._today(now))
-            except Refused as exc:
-                raise _refusal(exc) from None
+            if state is not ReferralState.OPEN and row["accepted_by"] != actor.staff_id:
+                who = roster.names(conn).get(row["accepted_by"], row["accepted_by"])
+                raise QueueError(ErrorCode.NOT_YOUR_REFERRAL, f"{who} accepted this referral; only they record what came of it.")
+            advance(state, form.outcome)
+            check_outcome(form, self._today(now))
             fields: dict[str, object] = {"state": form.outcome.value, "outcome_at": now.isoformat(), "outcome_note": note}
             if meets_criteria is not None:
                 fields["meets_criteria"] = int(meets_criteria)

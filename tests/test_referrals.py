@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from edge_agent.cli import main as cli
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, ReferralState, Refused, advance, check_outcome, mask_phone
+from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, ReferralState, advance, check_outcome, mask_phone
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.contract import CardIdentity
@@ -61,7 +61,7 @@ def test_every_path_through_the_lifecycle_follows_the_table(steps):  # noqa: F81
         if step in TRANSITIONS[state]:
             state = advance(state, step)
         else:
-            with pytest.raises(Refused):
+            with pytest.raises(QueueError):
                 advance(state, step)
         assert state not in FINAL or not TRANSITIONS[state]
 
@@ -80,7 +80,7 @@ def test_each_outcome_needs_its_own_fields():  # noqa: F811
         (form(ReferralState.FOLLOW_UP, follow_up_on=today, channel="phone", phone=PHONE), ErrorCode.CONSENT_REQUIRED),
         (form(ReferralState.DECLINED, phone=PHONE, consent=True), ErrorCode.CONSENT_REQUIRED),
     ]:
-        with pytest.raises(Refused) as caught:
+        with pytest.raises(QueueError) as caught:
             check_outcome(bad, today)
         assert caught.value.code is code and PHONE not in caught.value.message
     check_outcome(form(ReferralState.FOLLOW_UP, follow_up_on=today, channel="phone", phone=PHONE, consent=True), today)

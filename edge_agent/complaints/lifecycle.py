@@ -11,10 +11,10 @@ Targets: acknowledged within `[complaints] ack_target_min` of being opened; reso
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from edge_agent.queue.engine import QueueError
 from lobby.errors import ErrorCode
 
 
@@ -33,22 +33,16 @@ TRANSITIONS: dict[ComplaintState, frozenset[ComplaintState]] = {
 }
 
 
-@dataclass(frozen=True)
-class StepRefused(Exception):
-    code: ErrorCode
-    message: str
-
-
 def advance(state: ComplaintState, to: ComplaintState) -> ComplaintState:
     if to in TRANSITIONS[state]:
         return to
     if state is ComplaintState.RESOLVED:
-        raise StepRefused(ErrorCode.COMPLAINT_CLOSED, "This complaint is already resolved.")
+        raise QueueError(ErrorCode.COMPLAINT_CLOSED, "This complaint is already resolved.")
     if state is to:
-        raise StepRefused(ErrorCode.COMPLAINT_STEP_REFUSED, f"This complaint is already {state.value}.")
+        raise QueueError(ErrorCode.COMPLAINT_STEP_REFUSED, f"This complaint is already {state.value}.")
     if state is ComplaintState.OPEN:
-        raise StepRefused(ErrorCode.COMPLAINT_STEP_REFUSED, f"Acknowledge the complaint before it is {to.value}.")
-    raise StepRefused(ErrorCode.COMPLAINT_STEP_REFUSED, f"A complaint that is {state.value} cannot become {to.value}.")
+        raise QueueError(ErrorCode.COMPLAINT_STEP_REFUSED, f"Acknowledge the complaint before it is {to.value}.")
+    raise QueueError(ErrorCode.COMPLAINT_STEP_REFUSED, f"A complaint that is {state.value} cannot become {to.value}.")
 
 
 def resolve_by(opened_at: datetime, working_days: int, opens_on: Callable[[date], bool]) -> datetime:

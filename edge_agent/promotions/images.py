@@ -7,40 +7,34 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from edge_agent.queue.engine import QueueError
 from lobby.errors import ErrorCode
 
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-
-
-@dataclass(frozen=True)
-class ImageRefused(Exception):
-    code: ErrorCode
-    message: str
 
 
 def decode_base64(text: str) -> bytes:
     try:
         return base64.b64decode(text.removeprefix("data:image/png;base64,").removeprefix("data:image/jpeg;base64,"), validate=True)
     except (binascii.Error, ValueError):
-        raise ImageRefused(ErrorCode.BAD_IMAGE, "The image is not valid base64.") from None
+        raise QueueError(ErrorCode.BAD_IMAGE, "The image is not valid base64.") from None
 
 
 def checked_image(data: bytes, max_bytes: int, max_pixels: int) -> str:
-    """The image as a data: URI, or ImageRefused saying what is wrong with it."""
+    """The image as a data: URI, or a QueueError saying what is wrong with it."""
     if len(data) > max_bytes:
-        raise ImageRefused(ErrorCode.IMAGE_TOO_LARGE, f"The image is {len(data) // 1024} KB; the limit is {max_bytes // 1024} KB.")
+        raise QueueError(ErrorCode.IMAGE_TOO_LARGE, f"The image is {len(data) // 1024} KB; the limit is {max_bytes // 1024} KB.")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind, size = probe.format, probe.size
             probe.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ImageRefused(ErrorCode.BAD_IMAGE, "The file is not a PNG or JPEG image (or it is damaged).") from None
+        raise QueueError(ErrorCode.BAD_IMAGE, "The file is not a PNG or JPEG image (or it is damaged).") from None
     if kind not in FORMATS:
-        raise ImageRefused(ErrorCode.BAD_IMAGE, f"The image is {kind}; use PNG or JPEG.")
+        raise QueueError(ErrorCode.BAD_IMAGE, f"The image is {kind}; use PNG or JPEG.")
     if max(size) > max_pixels:
-        raise ImageRefused(ErrorCode.IMAGE_TOO_LARGE, f"The image is {size[0]}×{size[1]} pixels; the longer side may be {max_pixels} at most.")
+        raise QueueError(ErrorCode.IMAGE_TOO_LARGE, f"The image is {size[0]}×{size[1]} pixels; the longer side may be {max_pixels} at most.")
     return f"data:{FORMATS[kind]};base64,{base64.b64encode(data).decode('ascii')}"

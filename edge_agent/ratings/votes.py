@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from edge_agent.queue.engine import QueueError
 from lobby.errors import ErrorCode
 
 # The words on the buttons, best first, for each scale.
@@ -36,26 +37,20 @@ class Prompt:
     close_reason: str | None
 
 
-@dataclass(frozen=True)
-class VoteRefused(Exception):
-    code: ErrorCode
-    message: str
-
-
 def check_vote(prompt: Prompt, counter: str, score: int, reasons: list[str], scale: int, known_reasons: set[str],
                now: datetime) -> None:
-    """Raises VoteRefused unless this vote counts."""
+    """Raises a QueueError unless this vote counts."""
     if prompt.counter != counter:
-        raise VoteRefused(ErrorCode.WRONG_COUNTER, f"This rating belongs to counter {prompt.counter}, not counter {counter}.")
+        raise QueueError(ErrorCode.WRONG_COUNTER, f"This rating belongs to counter {prompt.counter}, not counter {counter}.")
     if prompt.closed_at is not None:
-        raise VoteRefused(ErrorCode.PROMPT_CLOSED, f"The rating is closed: {CLOSED_WHY.get(prompt.close_reason or '', 'it ended')}.")
+        raise QueueError(ErrorCode.PROMPT_CLOSED, f"The rating is closed: {CLOSED_WHY.get(prompt.close_reason or '', 'it ended')}.")
     if now >= prompt.closes_at:
-        raise VoteRefused(ErrorCode.PROMPT_CLOSED, f"The rating is closed: {CLOSED_WHY['timeout']}.")
+        raise QueueError(ErrorCode.PROMPT_CLOSED, f"The rating is closed: {CLOSED_WHY['timeout']}.")
     if score not in SCALES[scale]:
-        raise VoteRefused(ErrorCode.SCORE_OUT_OF_RANGE, f"The score must be 1 to {scale} on this branch's {scale}-point scale, not {score}.")
+        raise QueueError(ErrorCode.SCORE_OUT_OF_RANGE, f"The score must be 1 to {scale} on this branch's {scale}-point scale, not {score}.")
     unknown = [code for code in reasons if code not in known_reasons]
     if unknown:
-        raise VoteRefused(ErrorCode.UNKNOWN_REASON, f"Unknown reason(s) {', '.join(unknown)}; the reasons are: {', '.join(sorted(known_reasons))}.")
+        raise QueueError(ErrorCode.UNKNOWN_REASON, f"Unknown reason(s) {', '.join(unknown)}; the reasons are: {', '.join(sorted(known_reasons))}.")
 
 
 def is_low(score: int, low_score: int) -> bool:

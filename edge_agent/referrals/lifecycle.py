@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from edge_agent.queue.engine import QueueError
 from lobby.errors import ErrorCode
 
 
@@ -38,21 +39,15 @@ TRANSITIONS: dict[ReferralState, frozenset[ReferralState]] = {
 }
 
 
-@dataclass(frozen=True)
-class Refused(Exception):
-    code: ErrorCode
-    message: str
-
-
 def advance(state: ReferralState, to: ReferralState) -> ReferralState:
-    """The next state, or Refused saying why this step cannot be taken now."""
+    """The next state, or a QueueError saying why this step cannot be taken now."""
     if to in TRANSITIONS[state]:
         return to
     if to is ReferralState.ACCEPTED:
-        raise Refused(ErrorCode.REFERRAL_TAKEN, "This referral was already accepted.")
+        raise QueueError(ErrorCode.REFERRAL_TAKEN, "This referral was already accepted.")
     if state is ReferralState.OPEN:
-        raise Refused(ErrorCode.REFERRAL_NOT_ACCEPTED, "Accept the referral before recording what came of it.")
-    raise Refused(ErrorCode.OUTCOME_ALREADY_RECORDED, f"This referral's outcome is already recorded ({state.value}).")
+        raise QueueError(ErrorCode.REFERRAL_NOT_ACCEPTED, "Accept the referral before recording what came of it.")
+    raise QueueError(ErrorCode.OUTCOME_ALREADY_RECORDED, f"This referral's outcome is already recorded ({state.value}).")
 
 
 @dataclass(frozen=True)
@@ -68,16 +63,16 @@ class OutcomeForm:
 def check_outcome(form: OutcomeForm, today: date) -> None:
     """Each outcome's own fields, and a phone number only with the customer's consent."""
     if form.outcome is ReferralState.CONVERTED and not form.product:
-        raise Refused(ErrorCode.OUTCOME_INCOMPLETE, "Converted: name the product or account opened.")
+        raise QueueError(ErrorCode.OUTCOME_INCOMPLETE, "Converted: name the product or account opened.")
     if form.outcome is ReferralState.FOLLOW_UP:
         if form.follow_up_on is None or form.channel is None:
-            raise Refused(ErrorCode.OUTCOME_INCOMPLETE, "Follow-up: give the date and the channel (phone, visit, WeChat, SMS).")
+            raise QueueError(ErrorCode.OUTCOME_INCOMPLETE, "Follow-up: give the date and the channel (phone, visit, WeChat, SMS).")
         if form.follow_up_on < today:
-            raise Refused(ErrorCode.OUTCOME_INCOMPLETE, f"Follow-up: the date {form.follow_up_on} has passed; choose today or later.")
+            raise QueueError(ErrorCode.OUTCOME_INCOMPLETE, f"Follow-up: the date {form.follow_up_on} has passed; choose today or later.")
     if form.phone and not form.consent:
-        raise Refused(ErrorCode.CONSENT_REQUIRED, "A phone number is kept only when the customer agrees: tick the consent box, or leave it out.")
+        raise QueueError(ErrorCode.CONSENT_REQUIRED, "A phone number is kept only when the customer agrees: tick the consent box, or leave it out.")
     if form.phone and form.outcome is ReferralState.DECLINED:
-        raise Refused(ErrorCode.CONSENT_REQUIRED, "Declined: the customer left no contact, so none is recorded.")
+        raise QueueError(ErrorCode.CONSENT_REQUIRED, "Declined: the customer left no contact, so none is recorded.")
 
 
 def mask_phone(phone: str | None) -> str | None:
