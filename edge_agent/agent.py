@@ -327,14 +327,16 @@ class Agent:
 
     def _publish_if_changed(self) -> None:
         """staff/state and promotions (retained), whenever what they say has changed."""
-        staff = self.branch.staff.state().model_dump_json(exclude={"at"})
-        if staff != self._published_staff:
-            self.bus.publish("staff/state", self.branch.staff.state().model_dump_json(), retain=True)
-            self._published_staff = staff
-        promotions = self.branch.promotions.state().model_dump_json(exclude={"at"})
-        if promotions != self._published_promotions:
-            self.bus.publish("promotions", self.branch.promotions.state().model_dump_json(), retain=True)
-            self._published_promotions = promotions
+        staff = self.branch.staff.state()
+        said = staff.model_dump_json(exclude={"at"})
+        if said != self._published_staff:
+            self.bus.publish("staff/state", staff.model_dump_json(), retain=True)
+            self._published_staff = said
+        promotions = self.branch.promotions.state()
+        said = promotions.model_dump_json(exclude={"at"})
+        if said != self._published_promotions:
+            self.bus.publish("promotions", promotions.model_dump_json(), retain=True)
+            self._published_promotions = said
 
     def _maybe_housekeeping(self) -> None:
         now = time.monotonic()

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
+from edge_agent.queue.model import Ticket
 from edge_agent.referrals.lifecycle import OutcomeForm, ReferralState, advance, check_outcome, mask_phone
 from edge_agent.store import outbox
 from edge_agent.store import referrals as stored
@@ -98,7 +99,7 @@ class ReferralDesk:
 
         return self.branch.perform("refer", transaction, action)
 
-    def _referred_ticket(self, conn: sqlite3.Connection, now: datetime, label: str):
+    def _referred_ticket(self, conn: sqlite3.Connection, now: datetime, label: str) -> Ticket:
         found = rows.find_by_label(conn, self._today(now), label)
         if found is None:
             raise QueueError(ErrorCode.UNKNOWN_TICKET, f"There is no ticket {label} today.")
@@ -106,7 +107,7 @@ class ReferralDesk:
             raise QueueError(ErrorCode.TICKET_FINISHED, f"{label} is finished ({found.state.value}): refer the customer while they are still here.")
         return found
 
-    def _alert_ticket(self, conn: sqlite3.Connection, now: datetime, alert_id: str | None, actor: Session):
+    def _alert_ticket(self, conn: sqlite3.Connection, now: datetime, alert_id: str | None, actor: Session) -> Ticket:
         assert alert_id is not None
         alert = find_alert(conn, alert_id)
         if alert is None:
@@ -190,29 +191,32 @@ class ReferralDesk:
 
     def mark_prospect(self, session: str, ticket: str, reason: str, customer_name: str, transaction: str | None = None) -> ProspectAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ProspectAnswer:
-            actor, found = self._carded(conn, now, session, ticket)
-            customer = find_customer(self.branch.store, found)
+            actor, carded = self._carded(conn, now, session, ticket)
+            assert carded.customer_token is not None
+            customer = find_customer(self.branch.store, carded.customer_token)
             if customer is not None and customer.tier is Tier.VIP:
                 raise QueueError(ErrorCode.ALREADY_VIP, f"The customer of {ticket} is already a VIP customer.")
             name = customer_name or (customer.display_name if customer else "")
-            stored.mark_prospect(conn, found, name, reason, actor.staff_id, now)
-            self._audit(conn, now, ticket, "prospect_marked", {"by": actor.staff_id, "reason": reason})
+            stored.mark_prospect(conn, carded.customer_token, name, reason, actor.staff_id, now)
+            rows.record_event(conn, carded.id, "prospect_marked", now, carded.counter, {"by": actor.staff_id, "reason": reason})
             return ProspectAnswer(ticket=ticket, tier=Tier.PROSPECT, prospect=True, by=actor.staff_id)
 
         return self.branch.perform("prospect_mark", transaction, action)
 
     def unmark_prospect(self, session: str, ticket: str, transaction: str | None = None) -> ProspectAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ProspectAnswer:
-            actor, token = self._carded(conn, now, session, ticket)
-            if not stored.unmark_prospect(conn, token):
+            actor, carded = self._carded(conn, now, session, ticket)
+            assert carded.customer_token is not None
+            if not stored.unmark_prospect(conn, carded.customer_token):
                 raise QueueError(ErrorCode.NOT_A_PROSPECT, f"The customer of {ticket} is not marked as a prospect.")
-            self._audit(conn, now, ticket, "prospect_unmarked", {"by": actor.staff_id})
-            customer = find_customer(self.branch.store, token)
+            rows.record_event(conn, carded.id, "prospect_unmarked", now, carded.counter, {"by": actor.staff_id})
+            customer = find_customer(self.branch.store, carded.customer_token)
             return ProspectAnswer(ticket=ticket, tier=customer.tier if customer else Tier.MASS, prospect=False, by=actor.staff_id)
 
         return self.branch.perform("prospect_unmark", transaction, action)
 
-    def _carded(self, conn: sqlite3.Connection, now: datetime, session: str, label: str) -> tuple[Session, str]:
+    def _carded(self, conn: sqlite3.Connection, now: datetime, session: str, label: str) -> tuple[Session, Ticket]:
+        """The person acting, and today's ticket `label` of a customer who swiped a card."""
         actor = self.branch.actor(conn, now, session, ("teller", "manager", "rm"), required=True)
         assert actor is not None
         found = rows.find_by_label(conn, self._today(now), label)
@@ -220,9 +224,4 @@ class ReferralDesk:
             raise QueueError(ErrorCode.UNKNOWN_TICKET, f"There is no ticket {label} today.")
         if found.customer_token is None:
             raise QueueError(ErrorCode.NO_CARD, f"The customer of {label} did not swipe a card: there is nothing to recognise next time.")
-        return actor, found.customer_token
-
-    def _audit(self, conn: sqlite3.Connection, now: datetime, label: str, kind: str, detail: dict) -> None:
-        found = rows.find_by_label(conn, self._today(now), label)
-        assert found is not None
-        rows.record_event(conn, found.id, kind, now, found.counter, detail)
+        return actor, found

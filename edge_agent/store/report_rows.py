@@ -67,11 +67,14 @@ def load_voice(store: Store, first: date, last: date, zone: ZoneInfo, ack_target
     names = staff.names(conn)
     start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    # The period's prompts by their ticket's business day, as the rest of the report counts.
     prompts = [
         PromptRow(_at(r["opened_at"]).astimezone(zone), f"{names.get(r['staff_id'], r['staff_id'])} ({r['staff_id']})" if r["staff_id"] else "",
                   r["counter"], r["service"], r["score"], _maybe(r["voted_at"]), r["closed_at"] is not None)
-        for r in conn.execute("SELECT * FROM rating_prompts ORDER BY opened_at")
-        if start <= _at(r["opened_at"]) < end
+        for r in conn.execute(
+            "SELECT p.* FROM rating_prompts p JOIN tickets t ON t.id = p.ticket_id WHERE t.business_day BETWEEN ? AND ? ORDER BY p.opened_at",
+            (first.isoformat(), last.isoformat()),
+        )
     ]
     refused = sum(1 for r in conn.execute("SELECT at FROM rating_refusals") if start <= _at(r["at"]) < end)
     rows = []
