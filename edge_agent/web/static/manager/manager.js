@@ -203,8 +203,6 @@ async function catchUp(after = ledger.last) {
 
 // The person at the tablet, in the app bar; without a roster nobody is asked for a PIN.
 function showPerson(person, needed) {
-  $("person").classList.toggle("hidden", !person);
-  if (person) { $("person-name").textContent = person.name; $("person-id").textContent = person.staff_id; }
   // Until staff/state says whether the branch has a roster, the tablet works as it always did.
   const ready = bus && bus.state === "connected" && !needed;
   $("main").classList.toggle("hidden", !ready);
@@ -228,7 +226,6 @@ function connect(credentials) {
         staff.attach(which);
         // Back from time away: whatever the broker could not keep, the agent still has.
         catchUp();
-        showPerson(staff.person(), staff.required() && !staff.person());
         $("sign-out").classList.remove("hidden");
       } else if (FINAL_STATES.has(state) && state !== "closed") {
         $("main").classList.add("hidden");

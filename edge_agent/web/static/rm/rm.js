@@ -279,9 +279,7 @@ const showConnection = connectionChip($("conn"));
 const health = new BranchHealth($("banners"), { devices: false });
 
 function showPerson(person, needed) {
-  $("person").classList.toggle("hidden", !person);
   $("sign-out").classList.toggle("hidden", !person);
-  if (person) { $("person-name").textContent = person.name; $("person-id").textContent = person.staff_id; }
   $("main").classList.toggle("hidden", !(person && bus && bus.state === "connected") || needed);
   if (person) refresh();
 }
@@ -297,8 +295,6 @@ function connect(credentials) {
       if (state === "connected") {
         login.succeeded(credentials);
         staff.attach(which);
-        showPerson(staff.person(), !staff.person());
-        if (!staff.person()) $("staff").classList.remove("hidden");
       } else if (FINAL_STATES.has(state) && state !== "closed") {
         $("main").classList.add("hidden");
         $("staff").classList.add("hidden");

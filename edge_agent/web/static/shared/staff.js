@@ -75,7 +75,8 @@ export class StaffSignIn {
   // Whether actions need a person: unknown (null) until staff/state has been heard.
   required() { return this.page === "rm" ? true : this.roster; }
 
-  attach(bus) { this.bus = bus; }
+  // The page's connection is up: requests go over it, and the page shows the person (or the form).
+  attach(bus) { this.bus = bus; this._settle(); }
 
   // staff/state: is the roster there, and is this tab's person still signed in?
   onStaffState(state) {
@@ -89,9 +90,16 @@ export class StaffSignIn {
     }
   }
 
-  // Show the form when a person is needed and missing; hide it otherwise.
+  // Show the form when a person is needed and missing; hide it otherwise. The app bar's
+  // #person chip (name and staff number) shows who is signed in, on every page that has one.
   _settle() {
     const needed = this.required() && !this.person();
+    const person = this.person();
+    const chip = document.getElementById("person");
+    if (chip) {
+      chip.classList.toggle("hidden", !person);
+      if (person) { chip.querySelector("#person-name").textContent = person.name; chip.querySelector("#person-id").textContent = person.staff_id; }
+    }
     this.container.classList.toggle("hidden", !needed);
     if (needed) this.container.querySelector("#staff-id").focus();
     this.onChange(this.person(), needed);

@@ -221,10 +221,7 @@ function askProspect(label) {
 
 // Who is signed in here, in the app bar; the counter follows the person's sign-in.
 function showPerson(person, needed) {
-  $("person").classList.toggle("hidden", !person);
   if (person) {
-    $("person-name").textContent = person.name;
-    $("person-id").textContent = person.staff_id;
     if (person.counter && $("counter").value !== person.counter) { $("counter").value = person.counter; render(); }
   }
   // With a roster, the counter is where the person signed in: changing it means signing in again.
@@ -264,7 +261,6 @@ function connect(credentials) {
       if (state === "connected") {
         login.succeeded(credentials);
         staff.attach(which);
-        showPerson(staff.person(), staff.required() && !staff.person());
       } else if (FINAL_STATES.has(state) && state !== "closed") {
         showConsole(false);
         login.show(() => endedWords(state, "teller"));
