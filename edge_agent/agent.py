@@ -129,7 +129,8 @@ class Agent:
             if self.store_problem is not None:
                 extra |= {"store": self.store_problem.problem, "store_detail": str(self.store_problem)}
         return AgentState(
-            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped, **extra
+            state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped,
+            wait_predictor=self.branch.waits.described, **extra,
         )
 
     # ---- the store's disk -------------------------------------------------------------------
@@ -351,6 +352,11 @@ class Agent:
             self._announce_online()  # agent/state carries the drop count
         if self.branch.close_ended_days():
             self._queue_dirty = True
+        self.branch.waits.after_close(self.branch.last_closed_day())
+        if self.branch.waits.poll():
+            self._queue_dirty = True
+            if self.bus.connected.is_set():
+                self._announce_online()  # agent/state says which predictor answers
         if self.branch.staff.sign_out_idle():
             self._queue_dirty = True
         self.branch.ratings.close_timed_out()

@@ -28,11 +28,12 @@ from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket
 from edge_agent.rating_desk import RatingDesk
 from edge_agent.referral_desk import ReferralDesk
 from edge_agent.staff_desk import StaffDesk
-from edge_agent.store import alerts, outbox, transactions
+from edge_agent.store import alerts, outbox, transactions, waits
 from edge_agent.store import tickets as rows
 from edge_agent.store.db import Store
 from edge_agent.store.directory import Customer, TierThresholds, find_customer
 from edge_agent.store.staff import Session
+from edge_agent.wait_desk import WaitDesk
 from lobby.config import BranchConfig
 from lobby.contract import (
     OPERATIONS,
@@ -67,8 +68,8 @@ def tier_thresholds(config: BranchConfig) -> TierThresholds:
     return TierThresholds(rules, names)
 
 
-def build_engine(config: BranchConfig, store: Store) -> QueueEngine:
-    """The engine as the store says it stands: open tickets, counters, today's numbers."""
+def queue_setup(config: BranchConfig) -> tuple[list[ServiceSpec], list[CounterSpec], list[WorkProfile]]:
+    """The queue's services, counters and work profiles as the branch configuration sets them."""
     services = [
         ServiceSpec(s.id, s.prefix, s.target_wait_min * 60, s.default_service_min * 60, name=s.name_en) for s in config.services
     ]
@@ -80,6 +81,12 @@ def build_engine(config: BranchConfig, store: Store) -> QueueEngine:
         )
         for pid, p in config.profiles.items()
     ]
+    return services, counters, profiles
+
+
+def build_engine(config: BranchConfig, store: Store) -> QueueEngine:
+    """The engine as the store says it stands: open tickets, counters, today's numbers."""
+    services, counters, profiles = queue_setup(config)
     conn = store.conn
     engine = QueueEngine.restore(
         services, counters, profiles, config.branch.zone,
@@ -91,6 +98,10 @@ def build_engine(config: BranchConfig, store: Store) -> QueueEngine:
     for service, seconds in rows.recent_service_times(conn):
         if service in configured:
             engine.observe(service, seconds)
+    if engine.business_day is not None:
+        for service, called_at, waited_s in rows.calls_of_day(conn, engine.business_day):
+            if service in configured:
+                engine.remember_call(service, called_at, waited_s)
     return engine
 
 
@@ -108,12 +119,14 @@ class Branch:
         self.promotions = PromotionDesk(self)
         self.ratings = RatingDesk(self)
         self.complaints = ComplaintDesk(self, self.ratings.answer_alert)
+        self.waits = WaitDesk(config)
 
     @classmethod
     def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:
         return cls(config, Store(config.store.path), clock)
 
     def close(self) -> None:
+        self.waits.stop()
         self.store.close()
 
     # ---- the transaction every operation goes through ----------------------------------
@@ -226,9 +239,11 @@ class Branch:
             ticket_tier = customer.tier if customer else (Tier.MASS if card else Tier(tier))
             self._check_offered(service, ticket_tier)
             ticket = self.engine.issue(service, ticket_tier, now, customer_token=card.token if card else None)
-            ahead = self.engine.people_ahead(ticket.id, now)
-            estimate = self.engine.estimate_wait(service, ahead)
+            situation = self.engine.ticket_situation(ticket.id, now)
+            ahead = situation.ahead
+            [estimate] = self.waits.predict([situation])
             rows.save_ticket(conn, ticket)
+            waits.save_situation(conn, ticket.id, ticket.business_day, situation, self.waits.name, estimate)
             rows.set_ticket_details(conn, ticket.id, card.masked_pan if card else None, kiosk, lang)
             rows.save_last_number(conn, ticket.business_day, ticket.original_service, ticket.number)
             rows.record_event(conn, ticket.id, "issued", now, None, {"ahead": ahead, "kiosk": kiosk})
@@ -285,6 +300,8 @@ class Branch:
         rows.save_ticket(conn, ticket)
         rows.save_counter(conn, self.engine.counter(counter))
         rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, counter, _by(by))
+        if not recall:
+            waits.record_first_call(conn, ticket.id, ticket.issued_at, now)
         event = events.called(ticket, now, recall, by)
         outbox.enqueue(conn, event, now)
         return events.called_answer(ticket, now, event)
@@ -412,7 +429,15 @@ class Branch:
     def queue_state(self) -> QueueState:
         with self.store.write():
             self._sync()
-        return events.queue_state(self.engine.snapshot(self.clock()))
+        return events.queue_state(self.engine.snapshot(self.clock(), self.waits.predict))
+
+    def last_closed_day(self) -> date:
+        """The latest business day that has ended (closing time plus the grace has passed)."""
+        branch = self.config.branch
+        local = self.clock().astimezone(branch.zone)
+        hours = branch.hours_on(local.weekday())
+        ended = hours is None or local >= datetime.combine(local.date(), hours[1], branch.zone) + timedelta(minutes=branch.close_grace_min)
+        return local.date() if ended else local.date() - timedelta(days=1)
 
 
 def _replay(op: str, transaction: str, first: transactions.StoredAnswer) -> Any:

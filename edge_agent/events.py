@@ -37,6 +37,7 @@ from lobby.contract import (
     TransferAnswer,
     TransferredEvent,
     VipAlert,
+    WaitingEta,
 )
 from lobby.tiers import Tier
 from lobby.waits import minutes
@@ -187,6 +188,7 @@ def queue_state(snapshot: QueueSnapshot) -> QueueState:
             waiting=s.waiting, longest_wait_s=round(s.longest_wait_s), eta_s=eta, eta_range_s=eta_range,
             eta_min=None if eta is None else minutes(eta),
             target_wait_s=round(s.target_wait_s), counters_open=s.counters_open,
+            waiting_etas=[WaitingEta(ticket=label, eta_s=_eta(e)[0], eta_range_s=_eta(e)[1]) for label, e in s.waiting_estimates],
         )
     counters = {
         cid: CounterQueueState(open=c.open, serving=c.serving, services=list(c.services)) for cid, c in snapshot.counters.items()

@@ -351,6 +351,14 @@ class ComplaintSection(Section):
     )
 
 
+class WaitEstimateSection(Section):
+    """The wait printed on the ticket: learned from the branch's own days once there are enough."""
+
+    training_days: int = Field(60, ge=2, le=730, description="days of history the learned predictor is trained on")
+    min_history_days: int = Field(5, ge=2, le=365, description="until then the queue-length estimator answers")
+    min_tickets: int = Field(500, ge=50, le=1_000_000, description="tickets that waited for a counter, needed to learn")
+
+
 class BranchConfig(BaseSettings):
     """The whole branch. Sections in the order a technician reads them in the file."""
 
@@ -377,6 +385,7 @@ class BranchConfig(BaseSettings):
     promotions: PromotionSection = PromotionSection()
     ratings: RatingSection = RatingSection()
     complaints: ComplaintSection = ComplaintSection()
+    wait_estimate: WaitEstimateSection = WaitEstimateSection()
 
     @classmethod
     def settings_customise_sources(

@@ -726,21 +726,35 @@ class AgentState(BaseModel):
     # is up and answers (refusing tickets with store_full / store_read_only) until it is fixed.
     store: Literal["ok", "disk_full", "read_only"] = "ok"
     store_detail: str | None = None
+    # Which wait predictor answers the kiosk, e.g. "learned-hgb trained 2026-12-04 on 40 days ..."
+    # or "queue_length (no wait model yet: ...)".
+    wait_predictor: str | None = None
 
     def stale_after_s(self) -> float | None:
         """Seconds of silence after which this state no longer holds (None: it does not expire)."""
         return STALE_AFTER_HEARTBEATS * self.heartbeat_s if self.state == "online" and self.heartbeat_s else None
 
 
+class WaitingEta(BaseModel):
+    """A waiting ticket's remaining wait, re-estimated as the queue moves."""
+
+    ticket: str  # the label the customer holds, e.g. "A012"
+    eta_s: int | None
+    eta_range_s: tuple[int, int] | None
+
+
 class ServiceQueueState(BaseModel):
     waiting: int
     longest_wait_s: int
+    # For a customer taking a ticket now (outside the priority tiers).
     eta_s: int | None
     eta_range_s: tuple[int, int] | None
     # eta_s in the minutes a customer is told (lobby.waits.minutes), for pages that show it.
     eta_min: int | None = None
     target_wait_s: int
     counters_open: int
+    # Every waiting ticket in the order the counters would call it now.
+    waiting_etas: list[WaitingEta] = Field(default_factory=list)
 
 
 class CounterQueueState(BaseModel):

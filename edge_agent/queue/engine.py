@@ -12,7 +12,8 @@ The lead's pattern for one request:
         with store.write(): ...            # the ticket, the counter state, the events
 
 and at start-up `QueueEngine.restore(...)` from the stored open tickets, counter states
-and last numbers, then `observe()` for recent completed tickets.
+and last numbers, then `observe()` for recent completed tickets and `remember_call()` for
+today's latest calls.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -30,15 +31,22 @@ from edge_agent.queue.model import (
     CounterSpec,
     CounterState,
     EngineState,
+    ProfileKind,
     ServiceSpec,
     Ticket,
     TicketState,
     Tier,
     WorkProfile,
 )
+from edge_agent.queue.predictors import Today
 from edge_agent.queue.recovery import recovered_state
+from edge_agent.queue.situation import WaitSituation
 from edge_agent.queue.snapshot import CounterSnapshot, QueueSnapshot, ServiceSnapshot
 from lobby.errors import ErrorCode
+
+NO_PROFILE = WorkProfile("none", ProfileKind.FIFO, priority_tiers=frozenset())  # for a service no counter serves
+RECENT_CALLS = 5  # calls remembered per service, for the recent-wait features
+LES_MAX_AGE = timedelta(hours=1)  # an older call says little about the queue now
 
 
 class QueueError(Exception):
@@ -156,6 +164,7 @@ class QueueEngine:
             names = ", ".join(self._services[s].title for s in counter.services)
             raise QueueError(ErrorCode.QUEUE_EMPTY, f"Nobody is waiting for {names} at {counter.title}.")
         ticket = choice.ticket
+        self.remember_call(ticket.service, now, policy.waited_s(ticket, now))
         ticket.state, ticket.counter, ticket.called_at, ticket.recalls = TicketState.CALLED, counter.id, now, 0
         state.serving, state.ratio_cursor = ticket.id, choice.ratio_cursor
         return replace(ticket)
@@ -277,44 +286,125 @@ class QueueEngine:
         ticket = self._ticket(ticket_id)
         if ticket.state is TicketState.CALLED:
             return 0
-        serving = [c for c in self._counters.values() if ticket.service in c.services]
-        counter = next((c for c in serving if self._state.counters[c.id].open), serving[0])
-        order = policy.call_order(
-            self._waiting((ticket.service,)),
-            self._profiles[counter.profile],
-            self._services,
-            self._state.counters[counter.id].ratio_cursor,
-            now,
-        )
+        order = self.call_order(ticket.service, now)
         return next(i for i, t in enumerate(order) if t.id == ticket.id)
 
+    def call_order(self, service_id: str, now: datetime) -> list[Ticket]:
+        """The service's waiting tickets in the order the first open counter serving it
+        would call them if time stood still at `now` (see people_ahead)."""
+        self._clock(now)
+        service = self._service(service_id)
+        counter = self._lead_counter(service.id)
+        waiting = self._waiting((service.id,))
+        if counter is None:  # nobody will call them; say the order they came in
+            return [replace(t) for t in sorted(waiting, key=lambda t: (t.queued_at, t.id))]
+        order = policy.call_order(waiting, self._profiles[counter.profile], self._services, self._state.counters[counter.id].ratio_cursor, now)
+        return [replace(t) for t in order]
+
+    def situation(self, service_id: str, tier: Tier, ahead: list[Ticket], now: datetime) -> WaitSituation:
+        """What the branch knows about the wait of a `tier` ticket of `service_id` with the
+        tickets `ahead` of it (in call order), at `now`."""
+        self._clock(now)
+        service = self._service(service_id)
+        tier = Tier(tier)
+        waiting = {sid: 0 for sid in self._services}
+        for t in self._state.tickets.values():
+            waiting[t.service] += t.state is TicketState.WAITING
+        states = self._state.counters
+        serving = [c for c in self._counters.values() if service.id in c.services]
+        open_serving = [c for c in serving if states[c.id].open]
+        shared = {s for c in serving for s in c.services} - {service.id}
+        lead = self._lead_counter(service.id)
+        profile = self._profiles[lead.profile] if lead else NO_PROFILE
+        counters, _ = self._capacity(service.id, waiting, len(ahead))
+        today = self._estimate(service.id, waiting, len(ahead))
+        local = now.astimezone(self.tz)
+        calls = [c for c in self._state.recent_calls.get(service.id, ()) if now - c[0] <= LES_MAX_AGE]
+        elapsed = [
+            max(0.0, (now - called).total_seconds())
+            for c in open_serving
+            if (busy := states[c.id].serving) and (called := self._state.tickets[busy].called_at)
+        ]
+        return WaitSituation(
+            service=service.id,
+            tier=tier.value,
+            weekday=local.weekday(),
+            minute_of_day=local.hour * 60 + local.minute,
+            ahead=len(ahead),
+            ahead_priority=sum(t.tier in profile.priority_tiers for t in ahead),
+            ahead_mass=sum(t.tier is Tier.MASS for t in ahead),
+            waiting_service=waiting[service.id],
+            waiting_shared=sum(waiting[s] for s in shared),
+            counters_open=len(open_serving),
+            counters_idle=sum(states[c.id].serving is None for c in open_serving),
+            serving_elapsed_s=max(elapsed, default=None),
+            capacity=counters,
+            mean_service_s=self.service_times.mean_s(service.id),
+            sd_service_s=self.service_times.sd_s(service.id),
+            profile=profile.kind.value if open_serving else "",
+            tier_priority=tier in profile.priority_tiers or profile.rate(tier) > 1.0,
+            today_s=today.expected_s if today else None,
+            today_low_s=today.low_s if today else None,
+            today_high_s=today.high_s if today else None,
+            les_s=calls[-1][1] if calls else None,
+            les_age_s=(now - calls[-1][0]).total_seconds() if calls else None,
+            recent_wait_s=sum(c[1] for c in calls) / len(calls) if calls else None,
+        )
+
+    def ticket_situation(self, ticket_id: str, now: datetime) -> WaitSituation:
+        """The situation of a waiting ticket now: what its (remaining) wait depends on."""
+        ticket = self._ticket(ticket_id)
+        order = self.call_order(ticket.service, now) if ticket.state is TicketState.WAITING else []
+        ahead = next((order[:i] for i, t in enumerate(order) if t.id == ticket.id), [])
+        return self.situation(ticket.service, ticket.tier, ahead, now)
+
+    def remember_call(self, service_id: str, at: datetime, waited_s: float) -> None:
+        """Record a call (also when replaying today's calls from the store at start-up)."""
+        calls = self._state.recent_calls.get(service_id, ())
+        self._state.recent_calls[service_id] = (*calls, (at, waited_s))[-RECENT_CALLS:]
+
     def estimate_wait(self, service_id: str, ahead: int | None = None) -> WaitEstimate | None:
-        """Wait for a ticket with `ahead` people before it (default: a newcomer behind
-        everyone waiting); None when no open counter serves the service."""
+        """Today's estimator: the wait for a ticket with `ahead` people before it (default:
+        a newcomer behind everyone waiting); None when no open counter serves the service."""
         service = self._service(service_id)
         waiting = {sid: 0 for sid in self._services}
         for t in self._state.tickets.values():
             waiting[t.service] += t.state is TicketState.WAITING
-        ahead = waiting[service.id] if ahead is None else ahead
+        return self._estimate(service.id, waiting, waiting[service.id] if ahead is None else ahead)
+
+    def _estimate(self, service_id: str, waiting: Mapping[str, int], ahead: int) -> WaitEstimate | None:
+        counters, idle = self._capacity(service_id, waiting, ahead)
+        times = self.service_times
+        return estimate_wait(ahead, counters, idle, times.mean_s(service_id), times.sd_s(service_id))
+
+    def _capacity(self, service_id: str, waiting: Mapping[str, int], ahead: int) -> tuple[float, int]:
         work = {sid: n * self.service_times.mean_s(sid) for sid, n in waiting.items()}
-        work[service.id] = max(waiting[service.id], ahead + 1) * self.service_times.mean_s(service.id)
+        work[service_id] = max(waiting[service_id], ahead + 1) * self.service_times.mean_s(service_id)
         states = self._state.counters
         open_counters = [
             OpenCounter(c.services, idle=states[c.id].serving is None) for c in self._counters.values() if states[c.id].open
         ]
-        counters, idle = capacity(service.id, open_counters, work)
-        times = self.service_times
-        return estimate_wait(ahead, counters, idle, times.mean_s(service.id), times.sd_s(service.id))
+        return capacity(service_id, open_counters, work)
 
     def observe(self, service_id: str, duration_s: float) -> None:
         """Learn one service time (finished_at - called_at), e.g. replaying the store at start-up."""
         self.service_times.observe(self._service(service_id).id, duration_s)
 
-    def snapshot(self, now: datetime) -> QueueSnapshot:
+    def snapshot(self, now: datetime, predict: Callable[[list[WaitSituation]], list[WaitEstimate | None]] | None = None) -> QueueSnapshot:
+        """The queue now. `predict` (a wait predictor's) estimates a newcomer's wait per service
+        and every waiting ticket's remaining wait; without it, today's estimator does."""
         self._clock(now)
+        orders = {sid: self.call_order(sid, now) for sid in self._services}
+        situations = []
+        for sid, order in orders.items():
+            situations.append(self.situation(sid, Tier.MASS, order, now))  # a newcomer, behind everyone
+            situations += [self.situation(sid, t.tier, order[:i], now) for i, t in enumerate(order)]
+        estimates = (predict or Today().predict)(situations)
         services = {}
+        at = 0
         for sid, service in self._services.items():
-            waits = [policy.waited_s(t, now) for t in self._waiting((sid,))]
+            order = orders[sid]
+            waits = [policy.waited_s(t, now) for t in order]
             services[sid] = ServiceSnapshot(
                 waiting=len(waits),
                 longest_wait_s=max(waits, default=0.0),
@@ -322,8 +412,10 @@ class QueueEngine:
                 counters_open=sum(
                     self._state.counters[c.id].open and sid in c.services for c in self._counters.values()
                 ),
-                estimate=self.estimate_wait(sid),
+                estimate=estimates[at],
+                waiting_estimates=[(t.label, e) for t, e in zip(order, estimates[at + 1 : at + 1 + len(order)], strict=True)],
             )
+            at += 1 + len(order)
         counters = {}
         for cid, counter in self._counters.items():
             state = self._state.counters[cid]
@@ -354,6 +446,12 @@ class QueueEngine:
                 "Add it to a counter in the branch configuration.",
             )
         return service
+
+    def _lead_counter(self, service_id: str) -> CounterSpec | None:
+        """The first open counter serving the service (the first serving it when none is open):
+        whose call order the customer is told. None when no counter serves it at all."""
+        serving = [c for c in self._counters.values() if service_id in c.services]
+        return next((c for c in serving if self._state.counters[c.id].open), serving[0] if serving else None)
 
     def _counter(self, counter_id: str) -> tuple[CounterSpec, CounterState]:
         if counter_id not in self._counters:

@@ -148,6 +148,9 @@ class EngineState:
     counters: dict[str, CounterState] = field(default_factory=dict)
     last_numbers: dict[tuple[date, str], int] = field(default_factory=dict)  # (business day, service)
     business_day: date | None = None  # the latest day a ticket was numbered for
+    # The latest calls per service, newest last: (called at, seconds waited). What the
+    # last-to-enter-service predictor and the learned one read.
+    recent_calls: dict[str, tuple[tuple[datetime, float], ...]] = field(default_factory=dict)
 
     def copy(self) -> EngineState:
         return EngineState(
@@ -155,4 +158,5 @@ class EngineState:
             {cid: replace(c) for cid, c in self.counters.items()},
             dict(self.last_numbers),
             self.business_day,
+            dict(self.recent_calls),  # the tuples are immutable: sharing is safe
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from edge_agent.queue.estimate import WaitEstimate
@@ -17,6 +17,8 @@ class ServiceSnapshot:
     # For a customer taking a ticket now outside the priority tiers; None when no open
     # counter serves the service (nobody can say when one will open).
     estimate: WaitEstimate | None
+    # Every waiting ticket in call order, with its remaining wait re-estimated now.
+    waiting_estimates: list[tuple[str, WaitEstimate | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -237,4 +237,19 @@ MIGRATIONS: list[list[str]] = [
             note TEXT NOT NULL
         )""",
     ],
+    # 6: the wait we promise: what the branch knew when each ticket was issued, what it
+    # told the customer, and how long they really waited; the learned predictor trains on it.
+    [
+        """CREATE TABLE wait_situations (
+            ticket_id TEXT PRIMARY KEY REFERENCES tickets(id),
+            business_day TEXT NOT NULL,
+            situation TEXT NOT NULL,                 -- JSON: edge_agent.queue.situation.WaitSituation
+            predictor TEXT NOT NULL,                 -- which predictor answered
+            eta_s REAL,                              -- what the customer was told (NULL: no counter open)
+            eta_low_s REAL,
+            eta_high_s REAL,
+            waited_s REAL                            -- until the first call; NULL while waiting, or never called
+        )""",
+        "CREATE INDEX wait_situations_day ON wait_situations (business_day)",
+    ],
 ]

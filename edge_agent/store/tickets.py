@@ -137,6 +137,17 @@ def recent_service_times(conn: sqlite3.Connection, per_service: int = 50) -> lis
     return [(r["service"], (_at(r["finished_at"]) - _at(r["called_at"])).total_seconds()) for r in rows]
 
 
+def calls_of_day(conn: sqlite3.Connection, day: date) -> list[tuple[str, datetime, float]]:
+    """(service, called at, seconds waited) of the day's called tickets, oldest call first."""
+    rows = conn.execute(
+        "SELECT service, queued_at, called_at FROM tickets WHERE business_day = ? AND called_at IS NOT NULL ORDER BY called_at",
+        (day.isoformat(),),
+    ).fetchall()
+    return [
+        (r["service"], _at(r["called_at"]), max(0.0, (_at(r["called_at"]) - _at(r["queued_at"])).total_seconds())) for r in rows
+    ]
+
+
 def record_event(conn: sqlite3.Connection, ticket_id: str, kind: str, at: datetime, counter: str | None, detail: dict) -> None:
     conn.execute(
         "INSERT INTO ticket_events (ticket_id, kind, at, counter, detail) VALUES (?, ?, ?, ?, ?)",

@@ -10,13 +10,16 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.estimate import WaitEstimate
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Tier, WorkProfile
+from edge_agent.queue.situation import WaitSituation
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -55,6 +58,7 @@ class Visit:
     ahead: int
     estimate: WaitEstimate | None
     naive_s: float  # people ahead x the configured default service time
+    situation: WaitSituation  # what the branch knew at issue: every predictor reads this
     called_s: float | None = None
 
     @property
@@ -84,6 +88,29 @@ TIER_MIX = {Tier.VIP: 0.12, Tier.POTENTIAL: 0.18, Tier.PROSPECT: 0.03, Tier.MASS
 # Real service times drift from what the branch configured: the estimate has to learn.
 TRUE_MEAN_FACTOR = {"cash": 1.25, "noncash": 0.9, "corporate": 1.0, "wealth": 1.0, "enquiry": 1.4}
 SERVICE_SIGMA = 0.55  # lognormal shape: most services are short, a few take very long
+
+
+@dataclass(frozen=True)
+class DayProfile:
+    """Who comes when, for what, how long they really take, and the tellers' breaks."""
+
+    rates: tuple[RatePeriod, ...] = DAY_RATES
+    service_mix: Mapping[str, float] = field(default_factory=lambda: dict(SERVICE_MIX))
+    service_time_factor: Mapping[str, float] = field(default_factory=lambda: dict(TRUE_MEAN_FACTOR))
+    service_time_sigma: float = SERVICE_SIGMA
+    breaks: tuple[Break, ...] = LUNCH_ROTATION
+
+    @classmethod
+    def load(cls, path: Path) -> DayProfile:
+        """From a TOML file like bench/scenarios/weekday.toml (hours after opening)."""
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            rates=tuple(RatePeriod(a * HOUR, b * HOUR, rate) for a, b, rate in raw["rates"]),
+            service_mix=raw["service_mix"],
+            service_time_factor=raw.get("service_time_factor", {}),
+            service_time_sigma=raw.get("service_time_sigma", SERVICE_SIGMA),
+            breaks=tuple(Break(b["counter"], b["from_h"] * HOUR, b["to_h"] * HOUR) for b in raw.get("breaks", [])),
+        )
 
 
 def example_services() -> list[ServiceSpec]:
@@ -141,19 +168,24 @@ def poisson_arrivals(
         while t < period.end_s:
             tier = rng.choices(list(tier_mix), weights=list(tier_mix.values()))[0]
             service = rng.choices(list(service_mix), weights=list(service_mix.values()))[0]
-            if service == "wealth" and tier is Tier.MASS:
+            if service == "wealth" and tier is Tier.MASS and "noncash" in service_mix:
                 service = "noncash"  # the wealth queue is offered to premier tiers only
             arrivals.append(Arrival(t, service, tier))
             t += rng.expovariate(period.per_hour / HOUR)
     return arrivals
 
 
-def lognormal_service(rng: random.Random, services: Sequence[ServiceSpec]) -> Callable[[str], float]:
-    means = {s.id: s.default_service_time_s * TRUE_MEAN_FACTOR.get(s.id, 1.0) for s in services}
+def lognormal_service(
+    rng: random.Random,
+    services: Sequence[ServiceSpec],
+    factor: Mapping[str, float] = TRUE_MEAN_FACTOR,
+    sigma: float = SERVICE_SIGMA,
+) -> Callable[[str], float]:
+    means = {s.id: s.default_service_time_s * factor.get(s.id, 1.0) for s in services}
 
     def draw(service: str) -> float:
-        mu = math.log(means[service]) - SERVICE_SIGMA**2 / 2  # so the mean is means[service]
-        return rng.lognormvariate(mu, SERVICE_SIGMA)
+        mu = math.log(means[service]) - sigma**2 / 2  # so the mean is means[service]
+        return rng.lognormvariate(mu, sigma)
 
     return draw
 
@@ -216,7 +248,8 @@ def run_day(
             ahead = engine.people_ahead(ticket.id, at(t))
             naive = ahead * engine.service_specs[ticket.service].default_service_time_s
             estimate = engine.estimate_wait(ticket.service, ahead)
-            visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, ahead, estimate, naive)
+            situation = engine.ticket_situation(ticket.id, at(t))
+            visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, ahead, estimate, naive, situation)
             durations[ticket.id] = service_time(ticket.service)
             for counter in specs:
                 if ticket.service in specs[counter].services:
@@ -238,16 +271,33 @@ def run_day(
     return list(visits.values())
 
 
-def run_days(engine: QueueEngine, seed: int, days: int, tier_mix: Mapping[Tier, float] = TIER_MIX) -> list[Visit]:
-    """`days` example weekdays in a row at 09:00 local time, the engine learning as it goes.
+def run_days(
+    engine: QueueEngine, seed: int, days: int, tier_mix: Mapping[Tier, float] = TIER_MIX, profile: DayProfile | None = None
+) -> list[Visit]:
+    """`days` weekdays in a row at 09:00 local time (Monday to Friday, weekends skipped),
+    the engine learning as it goes.
 
     Arrivals and service times come from separate seeded streams, so two engines with
     different profiles see exactly the same customers walk in.
     """
+    profile = profile or DayProfile()
     arrivals_rng, service_rng = random.Random(f"{seed}:arrivals"), random.Random(f"{seed}:service")
-    draw = lognormal_service(service_rng, list(engine.service_specs.values()))
+    services = list(engine.service_specs.values())
+    draw = lognormal_service(service_rng, services, profile.service_time_factor, profile.service_time_sigma)
     visits = []
-    for day in range(days):
-        opening = datetime.combine(FIRST_DAY + timedelta(days=day), time(9, 0), tzinfo=engine.tz)
-        visits += run_day(engine, opening, poisson_arrivals(arrivals_rng, tier_mix=tier_mix), draw, LUNCH_ROTATION)
+    for day in weekdays(days):
+        opening = datetime.combine(day, time(9, 0), tzinfo=engine.tz)
+        arrivals = poisson_arrivals(arrivals_rng, profile.rates, profile.service_mix, tier_mix)
+        visits += run_day(engine, opening, arrivals, draw, profile.breaks)
     return visits
+
+
+def weekdays(count: int) -> list[date]:
+    """The first `count` weekdays from FIRST_DAY."""
+    days: list[date] = []
+    day = FIRST_DAY
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days

@@ -1,0 +1,229 @@
+"""The learned wait predictor: quantile gradient boosting on the branch's own days.
+
+Three `HistGradientBoostingRegressor`s with quantile loss predict the 10th, 50th and 90th
+percentile of the wait from a `WaitSituation` (Thiongane, Chan & L'Ecuyer predict the
+whole conditional distribution; three quantiles are what a ticket prints). The range is
+then conformalised (Romano, Patterson & Candes, "Conformalized quantile regression",
+2019): on the last days of the history, held out from fitting, each group of tickets
+(service, VIP or not) gets the widening or narrowing that makes 80 % of its actual waits
+fall inside, so the promise holds for VIPs and for every service, not only on average.
+
+Tickets that a free counter takes at once are neither learned from nor estimated: every
+predictor says 0 for them (predictors.settle).
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import sklearn
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from edge_agent.queue import situation as situation_format
+from edge_agent.queue.estimate import WaitEstimate
+from edge_agent.queue.predictors import HIGH_Q, LOW_Q, QueueLength, free_now, settle
+from edge_agent.queue.situation import WaitSituation
+from edge_agent.wait_model.samples import Sample
+from lobby.tiers import Tier
+
+MODEL_FORMAT = 1
+NAME = "learned-hgb"
+TIERS = [t.value for t in Tier]
+PROFILES = ["", "fifo", "ratio", "accumulating"]
+# Categorical first (their positions are given to the regressor), then numeric.
+CATEGORICAL = ["service", "tier", "profile"]
+NUMERIC = [
+    "weekday", "minute_of_day", "ahead", "ahead_priority", "ahead_mass", "waiting_service", "waiting_shared", "counters_open",
+    "counters_idle", "serving_elapsed_s", "capacity", "mean_service_s", "sd_service_s", "tier_priority", "today_s", "today_high_s",
+    "les_s", "les_age_s", "recent_wait_s",
+]
+FEATURES = CATEGORICAL + NUMERIC
+COVERAGE = HIGH_Q - LOW_Q  # 0.8: the share of waits the range must hold
+MAX_NARROWING_S = 600.0  # a group almost always served at once must not turn ranges inside out
+MIN_GROUP = 40  # calibration tickets a group needs for its own correction; fewer borrow the service's
+
+
+class NotEnoughHistory(Exception):
+    """Too little history to learn from; the message says how much there is and is needed."""
+
+
+class ModelRefused(Exception):
+    """A model file that cannot be used; the message is for the technician's log."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    trained_on: str  # ISO date of the training (the day closed)
+    first_day: str
+    last_day: str
+    days: int
+    tickets: int
+    # On the held-out calibration days, after calibration:
+    mae_s: float
+    coverage: float
+    train_seconds: float = 0.0
+
+    def describe(self) -> str:
+        return (
+            f"{NAME} trained {self.trained_on} on {self.days} days ({self.first_day}..{self.last_day}, "
+            f"{self.tickets} tickets): held-out MAE {self.mae_s / 60:.1f} min, {self.coverage:.0%} inside the range"
+        )
+
+
+def feature_rows(situations: Sequence[WaitSituation], services: Sequence[str]) -> np.ndarray:
+    """The numeric matrix the regressors read: categories as indices, unknowns as NaN."""
+    index = {s: i for i, s in enumerate(services)}
+    rows = np.empty((len(situations), len(FEATURES)), dtype=np.float64)
+    for r, s in enumerate(situations):
+        rows[r, 0] = index.get(s.service, math.nan)
+        rows[r, 1] = TIERS.index(s.tier) if s.tier in TIERS else math.nan
+        rows[r, 2] = PROFILES.index(s.profile) if s.profile in PROFILES else math.nan
+        for c, name in enumerate(NUMERIC, start=len(CATEGORICAL)):
+            value = getattr(s, name)
+            rows[r, c] = math.nan if value is None else float(value)
+    return rows
+
+
+def _group(situation: WaitSituation) -> tuple[str, bool]:
+    return situation.service, situation.tier == Tier.VIP.value
+
+
+class LearnedPredictor:
+    name = NAME
+
+    def __init__(self, models: Sequence[HistGradientBoostingRegressor], services: Sequence[str],
+                 corrections: dict[tuple[str, bool] | str, float], info: ModelInfo | None):
+        self.models = list(models)
+        self.services = list(services)
+        self.corrections = corrections
+        self.info = info
+        self._fallback = QueueLength()
+
+    def predict(self, situations: Sequence[WaitSituation]) -> list[WaitEstimate | None]:
+        estimates: list[WaitEstimate | None] = [None] * len(situations)
+        learned = [i for i, s in enumerate(situations) if s.service in self.services and s.counters_open and not free_now(s)]
+        if learned:
+            rows = feature_rows([situations[i] for i in learned], self.services)
+            low, middle, high = (model.predict(rows) for model in self.models)
+            for k, i in enumerate(learned):
+                s = situations[i]
+                fix = self.correction(s)
+                estimates[i] = settle(s, float(middle[k]), float(low[k]) - fix, float(high[k]) + fix)
+        for i, s in enumerate(situations):
+            if i not in learned:  # no counter, a free counter, or a service the model never saw
+                estimates[i] = self._fallback.predict([s])[0]
+        return estimates
+
+    def correction(self, s: WaitSituation) -> float:
+        group = _group(s)
+        return self.corrections.get(group, self.corrections.get(s.service, self.corrections.get("*", 0.0)))
+
+
+def _regressor(quantile: float, seed: int) -> HistGradientBoostingRegressor:
+    # Few, shallow trees: a prediction must cost well under 2 ms at the kiosk (bench/).
+    return HistGradientBoostingRegressor(
+        loss="quantile", quantile=quantile, max_iter=60, learning_rate=0.15, max_leaf_nodes=15, min_samples_leaf=30,
+        categorical_features=list(range(len(CATEGORICAL))), early_stopping=False, random_state=seed,
+    )
+
+
+def conformal_correction(scores: Sequence[float]) -> float:
+    """The CQR correction for one group: the ceil((n+1) x 0.8)-th smallest score."""
+    ordered = sorted(scores)
+    rank = min(len(ordered), math.ceil((len(ordered) + 1) * COVERAGE))
+    return ordered[rank - 1]
+
+
+def train(samples: Iterable[Sample], trained_on: date, *, min_days: int = 5, min_tickets: int = 500,
+          calibration_share: float = 0.25, seed: int = 0) -> LearnedPredictor:
+    """Fit on the earlier days and calibrate the range on the later ones.
+
+    Raises NotEnoughHistory when there are fewer than `min_days` days or `min_tickets`
+    tickets that waited for a counter.
+    """
+    estimable = [s for s in samples if s.situation.counters_open and s.waited_s >= 0]
+    useful = [s for s in estimable if not free_now(s.situation)]
+    days = sorted({s.day for s in useful})
+    if len(days) < max(2, min_days) or len(useful) < min_tickets:
+        raise NotEnoughHistory(
+            f"{len(useful)} tickets over {len(days)} days that waited for a counter; "
+            f"learning needs at least {min_tickets} over {max(2, min_days)} days"
+        )
+    split = days[-max(1, round(len(days) * calibration_share))]
+    fit = [s for s in useful if s.day < split]
+    # Calibrated on every ticket a predictor answers, those a free counter took too: they
+    # are told 0 and always fall inside, so the range of the others can be that much tighter.
+    held = [s for s in estimable if s.day >= split]
+    services = sorted({s.situation.service for s in useful})
+    x = feature_rows([s.situation for s in fit], services)
+    y = np.array([s.waited_s for s in fit])
+    models = [_regressor(q, seed).fit(x, y) for q in (LOW_Q, 0.5, HIGH_Q)]
+
+    held_rows = feature_rows([s.situation for s in held], services)
+    low, middle, high = (m.predict(held_rows) for m in models)
+    scores: dict[tuple[str, bool] | str, list[float]] = defaultdict(list)
+    for k, s in enumerate(held):
+        score = -math.inf if free_now(s.situation) else max(low[k] - s.waited_s, s.waited_s - high[k])
+        for key in (_group(s.situation), s.situation.service, "*"):
+            scores[key].append(float(score))
+    corrections = {key: max(conformal_correction(v), -MAX_NARROWING_S) for key, v in scores.items() if key == "*" or len(v) >= MIN_GROUP}
+    predictor = LearnedPredictor(models, services, corrections, info=None)
+    estimates = predictor.predict([s.situation for s in held])
+    errors = [abs(e.expected_s - s.waited_s) for e, s in zip(estimates, held, strict=True) if e is not None]
+    inside = [e.low_s <= s.waited_s <= e.high_s for e, s in zip(estimates, held, strict=True) if e is not None]
+    predictor.info = ModelInfo(
+        trained_on=trained_on.isoformat(), first_day=days[0].isoformat(), last_day=days[-1].isoformat(), days=len(days),
+        tickets=len(useful), mae_s=float(np.mean(errors)), coverage=float(np.mean(inside)),
+    )
+    return predictor
+
+
+def save(predictor: LearnedPredictor, path: Path) -> None:
+    """Write the model beside the store, atomically (a crash leaves the old one)."""
+    payload = {
+        "format": MODEL_FORMAT,
+        "situation_format": situation_format.FORMAT,
+        "sklearn": sklearn.__version__,
+        "features": FEATURES,
+        "services": predictor.services,
+        "models": predictor.models,
+        "corrections": predictor.corrections,
+        "info": predictor.info,
+    }
+    partial = path.with_suffix(".partial")
+    with open(partial, "wb") as out:
+        pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.chmod(0o600)
+    partial.replace(path)
+
+
+def load(path: Path) -> LearnedPredictor:
+    """The saved model; raises ModelRefused with a sentence saying why it cannot be used.
+
+    The file is the agent's own, written by `save` into its private data folder: pickle
+    is only as trustworthy as that folder, which is why it is never read from elsewhere.
+    """
+    try:
+        with open(path, "rb") as source:
+            payload = pickle.load(source)
+    except FileNotFoundError:
+        raise ModelRefused(f"no wait model at {path} yet") from None
+    except Exception as problem:  # a truncated or foreign file fails in many ways
+        raise ModelRefused(f"the wait model {path} is unreadable ({type(problem).__name__}); it will be retrained") from None
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ModelRefused(f"the wait model {path} is not in this agent's format {MODEL_FORMAT}; it will be retrained")
+    if payload.get("situation_format") != situation_format.FORMAT or payload.get("features") != FEATURES:
+        raise ModelRefused(f"the wait model {path} was trained on other features than this agent uses; it will be retrained")
+    if payload.get("sklearn") != sklearn.__version__:
+        raise ModelRefused(
+            f"the wait model {path} was made by scikit-learn {payload.get('sklearn')}, this agent has {sklearn.__version__}; "
+            "it will be retrained"
+        )
+    return LearnedPredictor(payload["models"], payload["services"], payload["corrections"], payload["info"])
