@@ -1,0 +1,293 @@
+"""The wait we promise: five predictors keep the same rules, the learned one beats today's on
+days it never saw, and the agent falls back, with a log line, whenever it cannot learn."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import statistics
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edge_agent.branch import Branch, queue_setup
+from edge_agent.queue.engine import QueueEngine
+from edge_agent.queue.predictors import LastToEnterService, Naive, QueueLength, Today
+from edge_agent.queue.situation import WaitSituation
+from edge_agent.wait_desk import WaitDesk, model_path
+from edge_agent.wait_model import learned, training
+from edge_agent.wait_model.samples import Sample
+from lobby.config import load_config
+from tools.branch_sim import engine_day as simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SERVICES = ["cash", "noncash", "corporate", "wealth", "enquiry"]
+
+
+def _day(visit: simulate.Visit) -> date:
+    return date.fromisoformat(f"{visit.ticket_id[:4]}-{visit.ticket_id[4:6]}-{visit.ticket_id[6:8]}")
+
+
+@pytest.fixture(scope="module")
+def simulated() -> list[simulate.Visit]:
+    """Seven weeks at the example branch: six to learn from, the seventh held out."""
+    config = load_config(ROOT / "config/branch.example.toml")
+    engine = QueueEngine(*queue_setup(config), config.branch.zone)
+    return simulate.run_days(engine, seed=7, days=35, profile=simulate.DayProfile.load(ROOT / "bench/scenarios/weekday.toml"))
+
+
+@pytest.fixture(scope="module")
+def model(simulated) -> learned.LearnedPredictor:
+    days = sorted({_day(v) for v in simulated})
+    return learned.train([Sample(v.situation, v.waited_s, _day(v)) for v in simulated if _day(v) <= days[29]], days[29])
+
+
+def test_the_learned_model_beats_todays_estimator_on_a_held_out_week(simulated, model):
+    held_out = [v for v in simulated if _day(v) > date.fromisoformat(model.info.last_day) and v.situation.counters_open]
+    assert len({_day(v) for v in held_out}) == 5 and len(held_out) > 1000
+    situations = [v.situation for v in held_out]
+
+    def mae(predictor) -> float:
+        return statistics.mean(abs(e.expected_s - v.waited_s) for e, v in zip(predictor.predict(situations), held_out, strict=True))
+
+    learned_mae, today_mae = mae(model), mae(Today())
+    assert learned_mae < 0.93 * today_mae, (learned_mae, today_mae)
+    inside = statistics.mean(
+        e.low_s <= v.waited_s <= e.high_s for e, v in zip(model.predict(situations), held_out, strict=True)
+    )
+    assert 0.72 <= inside <= 0.88, inside
+
+
+situations = st.builds(
+    WaitSituation,
+    service=st.sampled_from(SERVICES),
+    tier=st.sampled_from(["vip", "potential", "prospect", "mass"]),
+    weekday=st.integers(0, 6),
+    minute_of_day=st.integers(0, 24 * 60 - 1),
+    ahead=st.integers(0, 80),
+    ahead_priority=st.integers(0, 80),
+    ahead_mass=st.integers(0, 80),
+    waiting_service=st.integers(0, 100),
+    waiting_shared=st.integers(0, 100),
+    counters_open=st.integers(0, 6),
+    counters_idle=st.integers(0, 6),
+    serving_elapsed_s=st.none() | st.floats(0, 7200),
+    capacity=st.floats(0, 6),
+    mean_service_s=st.floats(1, 3600),
+    sd_service_s=st.floats(0, 3600),
+    profile=st.sampled_from(["", "fifo", "ratio", "accumulating"]),
+    tier_priority=st.booleans(),
+    today_s=st.none() | st.floats(0, 20000),
+    today_low_s=st.none() | st.floats(0, 20000),
+    today_high_s=st.none() | st.floats(0, 20000),
+    les_s=st.none() | st.floats(0, 20000),
+    les_age_s=st.none() | st.floats(0, 3600),
+    recent_wait_s=st.none() | st.floats(0, 20000),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(situation=situations)
+def test_every_predictor_keeps_the_rules(model, situation):
+    predictors = [Naive(dict.fromkeys(SERVICES, 300.0)), Today(), LastToEnterService(), QueueLength(), model]
+    for predictor in predictors:
+        [estimate] = predictor.predict([situation])
+        if situation.counters_open == 0:
+            assert estimate is None, predictor.name
+            continue
+        if predictor.name in ("today", "les") and situation.today_s is None and estimate is None:
+            continue  # today's estimator has no figure to give
+        assert estimate is not None, predictor.name
+        assert 0 <= estimate.low_s <= estimate.expected_s <= estimate.high_s, (predictor.name, estimate)
+        if situation.ahead < situation.counters_idle:
+            assert estimate.expected_s == estimate.high_s == 0, predictor.name  # a free counter takes it now
+
+
+def test_training_on_no_history_or_one_day_is_refused_with_the_reason(simulated):
+    with pytest.raises(learned.NotEnoughHistory, match="0 tickets over 0 days"):
+        learned.train([], date(2026, 12, 4))
+    first = _day(simulated[0])
+    one_day = [Sample(v.situation, v.waited_s, first) for v in simulated if _day(v) == first]
+    with pytest.raises(learned.NotEnoughHistory, match="over 1 days"):
+        learned.train(one_day, first)
+
+
+def test_a_saved_model_loads_and_predicts_the_same(tmp_path, model, simulated):
+    path = tmp_path / "wait-model.pkl"
+    learned.save(model, path)
+    assert path.stat().st_mode & 0o077 == 0  # the agent's own file: nobody else reads or swaps it
+    again = learned.load(path)
+    sample = [v.situation for v in simulated[:50]]
+    assert again.predict(sample) == model.predict(sample)
+
+
+@pytest.mark.parametrize(
+    "spoil, says",
+    [
+        (lambda path: path.unlink(), "no wait model"),
+        (lambda path: path.write_bytes(path.read_bytes()[:200]), "unreadable"),
+        (lambda path: path.write_bytes(b"not a model at all"), "unreadable"),
+        (lambda path: _rewrite(path, sklearn="0.24.2"), "scikit-learn 0.24.2"),
+        (lambda path: _rewrite(path, features=["ahead"]), "other features"),
+        (lambda path: _rewrite(path, format=99), "format"),
+    ],
+    ids=["missing", "truncated", "foreign", "other-sklearn", "other-features", "other-format"],
+)
+def test_a_model_that_cannot_be_used_is_refused_with_a_log_line_and_queue_length_answers(
+    branch_config, model, caplog, spoil, says
+):
+    path = model_path(branch_config)
+    learned.save(model, path)
+    spoil(path)
+    with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+        desk = WaitDesk(branch_config)
+    assert desk.name == "queue_length"
+    assert says in desk.described
+    assert any(says in r.getMessage() and "Traceback" not in r.getMessage() for r in caplog.records)
+
+
+def _rewrite(path: Path, **changes) -> None:
+    payload = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps(payload | changes))
+
+
+class Clock:
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _serve_a_morning(branch: Branch, clock: Clock, day: date, customers: int) -> None:
+    """Customers every 90 s at two cash counters taking 4 min each, driven through the branch."""
+    clock.now = datetime.combine(day, datetime.min.time(), SHANGHAI).replace(hour=9)
+    for counter in ("1", "2"):
+        branch.counter_open(counter)
+    busy_until = {"1": clock.now, "2": clock.now}
+    for _ in range(customers):
+        clock.now += timedelta(seconds=90)
+        branch.issue_ticket("cash")
+        for counter, free_at in busy_until.items():
+            if free_at <= clock.now:
+                if branch.engine.counter(counter).serving:
+                    branch.complete(counter)
+                if any(t.state == "waiting" for t in branch.engine.open_tickets()):
+                    branch.call_next(counter)
+                    busy_until[counter] = clock.now + timedelta(minutes=4)
+    clock.now += timedelta(hours=2)
+    for counter in ("1", "2"):  # serve whoever is left, then close
+        while branch.engine.counter(counter).serving or any(t.state == "waiting" for t in branch.engine.open_tickets()):
+            if branch.engine.counter(counter).serving:
+                branch.complete(counter)
+            if any(t.state == "waiting" for t in branch.engine.open_tickets()):
+                branch.call_next(counter)
+            clock.now += timedelta(minutes=1)
+        branch.counter_close(counter)
+
+
+def test_the_agent_learns_from_its_own_days_after_the_close(branch_toml, tmp_path, caplog):
+    text = branch_toml.read_text(encoding="utf-8")
+    branch_toml.write_text(text.replace("min_history_days = 5", "min_history_days = 2").replace("min_tickets = 500", "min_tickets = 60"))
+    config = load_config(branch_toml)
+    clock = Clock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    branch = Branch.open(config, clock)
+    try:
+        assert branch.waits.name == "queue_length"
+        _serve_a_morning(branch, clock, date(2026, 11, 23), 40)
+        # One day is not enough: the training says so and queue-length keeps answering.
+        with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+            branch.waits.after_close(date(2026, 11, 23))
+            _wait_for_training(branch)
+        assert branch.waits.name == "queue_length"
+        assert any("not enough history" in r.getMessage() for r in caplog.records)
+
+        for day in (24, 25, 26):
+            _serve_a_morning(branch, clock, date(2026, 11, day), 40)
+        branch.waits.after_close(date(2026, 11, 26))
+        assert _wait_for_training(branch)
+        assert branch.waits.name == learned.NAME
+        assert "on 4 days" in branch.waits.described
+        branch.waits.after_close(date(2026, 11, 26))  # once per closed day
+        assert branch.waits._training is None
+
+        clock.now = datetime(2026, 11, 27, 9, 30, tzinfo=SHANGHAI)
+        branch.counter_open("1")
+        branch.issue_ticket("cash")
+        branch.call_next("1")  # the counter is busy: the next customer really waits
+        answer = branch.issue_ticket("cash")
+        assert answer.eta_s is not None and answer.eta_s > 0
+        row = branch.store.conn.execute(
+            "SELECT predictor, eta_s FROM wait_situations WHERE ticket_id = ?", (answer.ticket_id,)
+        ).fetchone()
+        assert row["predictor"] == learned.NAME and round(row["eta_s"]) == answer.eta_s
+        state = branch.queue_state().services["cash"]
+        assert [w.ticket for w in state.waiting_etas] == [answer.ticket]
+    finally:
+        branch.close()
+
+
+def _wait_for_training(branch: Branch) -> bool:
+    import time
+
+    deadline = time.monotonic() + 120
+    while branch.waits._training is not None and time.monotonic() < deadline:
+        if branch.waits.poll():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_training_process_says_in_words_when_the_store_cannot_be_read(tmp_path, capsys):
+    status = training.main(["--store", str(tmp_path / "missing.db"), "--model", str(tmp_path / "m.pkl"), "--through", "2026-12-04"])
+    assert status == 1
+    said = capsys.readouterr().out
+    assert said.startswith("the wait model could not be trained:") and "Traceback" not in said
+
+
+def test_a_first_call_ends_the_wait_and_a_recall_or_transfer_does_not_move_it(branch_config):
+    clock = Clock(datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))
+    branch = Branch.open(branch_config, clock)
+    try:
+        branch.counter_open("3")
+        ticket = branch.issue_ticket("cash")
+        clock.now += timedelta(minutes=3)
+        branch.call_next("3")
+        clock.now += timedelta(minutes=1)
+        branch.recall("3")
+        branch.transfer(ticket.ticket, "noncash", counter="3")
+        clock.now += timedelta(minutes=5)
+        branch.call_next("3")
+        waited = branch.store.conn.execute("SELECT waited_s FROM wait_situations WHERE ticket_id = ?", (ticket.ticket_id,)).fetchone()
+        assert waited["waited_s"] == 180
+    finally:
+        branch.close()
+
+
+def test_situations_are_the_same_after_a_restart(branch_config):
+    """The recent calls the LES and learned predictors read come back from the store."""
+    clock = Clock(datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))
+    branch = Branch.open(branch_config, clock)
+    try:
+        branch.counter_open("1")
+        for _ in range(3):
+            branch.issue_ticket("cash")
+            clock.now += timedelta(minutes=2)
+        branch.call_next("1")
+        before = branch.engine.situation("cash", "mass", [], clock.now)
+    finally:
+        branch.close()
+    again = Branch.open(branch_config, clock)
+    try:
+        after = again.engine.situation("cash", "mass", [], clock.now)
+        # The learned service time is relearned from served tickets only (none yet).
+        assert replace(after, sd_service_s=before.sd_service_s) == before
+        assert after.les_s == 360
+    finally:
+        again.close()
