@@ -8,6 +8,11 @@ a bare publish -> subscribe round trip through the same broker on the same kind 
 connection.
 
     .venv/bin/python bench/bus_latency.py --branches 4 --rate 5 --seconds 20
+
+With `--counters-open` every counter is open before the agents start, so each ticket gets
+a wait estimate (with all closed, no predictor runs); `--wait-model PATH` puts a learned
+model (bench/wait_predict_cost.py --save PATH) beside every branch's store, so the learned
+predictor answers instead of the queue-length fallback.
 """
 
 from __future__ import annotations
@@ -101,6 +106,21 @@ def build_branches(count: int, home: Path, port: int, ws_port: int) -> tuple[lis
     return configs, all_credentials, broker_dir
 
 
+def prepare_branch(config, counters_open: bool, wait_model: Path | None) -> None:
+    from edge_agent.branch import Branch
+    from edge_agent.wait_desk import model_path
+
+    if wait_model is not None:
+        shutil.copyfile(wait_model, model_path(config))
+    if counters_open:
+        branch = Branch.open(config)
+        try:
+            for counter in config.counters:
+                branch.counter_open(counter.id)
+        finally:
+            branch.close()
+
+
 def measure_floor(credentials: dict, port: int, samples: int) -> list[float]:
     client = make_client(credentials, port)
     got = threading.Event()
@@ -125,11 +145,15 @@ def main() -> None:
     parser.add_argument("--branches", type=int, default=4)
     parser.add_argument("--rate", type=float, default=5, help="ticket requests per second per branch")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--counters-open", action="store_true", help="open every counter first: each ticket gets an estimate")
+    parser.add_argument("--wait-model", type=Path, help="a learned wait model to put beside every branch's store")
     args = parser.parse_args()
 
     home = reachable_folder("lobby-bench-")
     port, ws_port = free_port(), free_port()
     configs, credentials, broker_dir = build_branches(args.branches, home, port, ws_port)
+    for path in configs:
+        prepare_branch(load_config(path), args.counters_open, args.wait_model)
     first = load_config(configs[0])
     broker = PrivateBroker(first, broker_dir, write_setup=False)
     broker.start()

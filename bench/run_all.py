@@ -16,7 +16,9 @@ BENCH = Path(__file__).resolve().parent
 # In the order the README shows them.
 RUNS = [
     ("fairness.py", "--seed", "1", "--days", "20"),
-    ("wait_estimate.py", "--seed", "1", "--days", "20"),
+    *[("wait_estimate.py", "--scenario", scenario) for scenario in ("default", "small", "wealth")],
+    *[("wait_floor.py", "--scenario", scenario, "--tickets", "400", "--replays", "25") for scenario in ("default", "small", "wealth")],
+    ("wait_predict_cost.py", "--days", "60"),
     ("printer_bench.py", "--runs", "10"),
     ("web_alert_latency.py", "--samples", "40"),
     ("referral_latency.py", "--samples", "60"),

@@ -9,7 +9,7 @@ through the real queue engine. The learned predictor trains on the first `--trai
 
     .venv/bin/python bench/wait_estimate.py [--scenario default|small|wealth]
         [--config BRANCH.toml] [--arrivals DAY.toml] [--vip-share 0.12]
-        [--seed 1] [--train-days 30] [--test-days 10] [--json]
+        [--seed 1] [--train-days 60] [--test-days 20] [--json]
 
 Scenarios: default (the example branch, a busy weekday), small (3 counters, one closed
 over lunch), wealth (25 % VIPs, a fifth asking for wealth management).
@@ -163,8 +163,8 @@ def main() -> None:
     parser.add_argument("--arrivals", type=Path, help="an arrival profile like bench/scenarios/weekday.toml")
     parser.add_argument("--vip-share", type=float, help="share of customers who are VIPs (default: the scenario's)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--train-days", type=int, default=30)
-    parser.add_argument("--test-days", type=int, default=10)
+    parser.add_argument("--train-days", type=int, default=60)
+    parser.add_argument("--test-days", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = parser.parse_args()
     config, arrivals, vip_share = SCENARIOS[args.scenario]

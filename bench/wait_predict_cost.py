@@ -5,7 +5,7 @@ after a daily close (timed), then times one prediction per ticket, as at issue, 
 learned predictor beside today's estimator and the queue-length fallback (the floor, in
 the same run), and reads the agent process's resident memory with and without the model.
 
-    .venv/bin/python bench/wait_predict_cost.py [--days 60] [--samples 2000] [--seed 1]
+    .venv/bin/python bench/wait_predict_cost.py [--days 60] [--samples 2000] [--seed 1] [--save MODEL]
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--save", type=Path, help="also keep the trained model here (for bench/bus_latency.py --wait-model)")
     args = parser.parse_args()
     scenario = (ROOT / "config/branch.example.toml", ROOT / "bench/scenarios/weekday.toml", 0.12)
     visits, _ = simulate_days(*scenario, args.seed, args.days)
@@ -69,6 +70,8 @@ def main() -> None:
     model = learned.train(history, _day(visits[-1]))
     train_s = time.perf_counter() - started
     print(f"training on {args.days} simulated days ({len(history)} tickets): {train_s:.1f} s")
+    if args.save:
+        learned.save(model, args.save)
 
     situations = [v.situation for v in visits if v.situation.counters_open and v.situation.ahead >= v.situation.counters_idle]
     situations = situations[-args.samples :]

@@ -135,6 +135,26 @@ def _followups(args: argparse.Namespace, config: BranchConfig) -> int:
     return 0
 
 
+def _wait_model_show(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.wait_desk import WaitDesk
+
+    print(WaitDesk(config).described)
+    return 0
+
+
+def _wait_model_train(args: argparse.Namespace, config: BranchConfig) -> int:
+    """What the agent does after each daily close, now and in the foreground."""
+    from edge_agent.wait_desk import model_path
+    from edge_agent.wait_model import training
+
+    settings = config.wait_estimate
+    through = args.through or datetime.now(config.branch.zone).date()
+    return training.main([
+        "--store", str(config.store.path), "--model", str(model_path(config)), "--through", through.isoformat(),
+        "--days", str(settings.training_days), "--min-days", str(settings.min_history_days), "--min-tickets", str(settings.min_tickets),
+    ])
+
+
 def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.bus.broker_setup import setup_broker
 
@@ -306,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     followups = add("followups", _followups, "the day's follow-up list (待跟进客户名单), HTML and CSV")
     followups.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
     followups.add_argument("--out", type=Path, default=Path("."), help="directory to write into (default: here)")
+
+    wait_model = commands.add_parser("wait-model", help="the learned wait predictor").add_subparsers(dest="sub", required=True)
+    add("show", _wait_model_show, "say which predictor tells customers their wait, and its training figures", wait_model)
+    add("train", _wait_model_train, "learn from the store's history now (the agent does it after each daily close)", wait_model).add_argument(
+        "--through", type=date.fromisoformat, help="the last business day to learn from (default today)"
+    )
 
     broker = commands.add_parser("broker", help="the branch's MQTT broker").add_subparsers(dest="sub", required=True)
     setup = add("setup", _broker_setup, "write the Mosquitto configuration, users and ACLs", broker)

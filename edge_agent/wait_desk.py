@@ -51,7 +51,12 @@ class WaitDesk:
 
     def load(self) -> None:
         """Use the model file if it can be used; otherwise say why and use the fallback."""
-        from edge_agent.wait_model.learned import ModelRefused, load  # scikit-learn loads here
+        if not self.path.exists():  # said without loading scikit-learn: a new branch starts fast
+            self.predictor = self.fallback
+            self.described = f"{self.fallback.name} (no wait model at {self.path} yet)"
+            log.info("wait estimate: %s", self.described)
+            return
+        from edge_agent.wait_model.learned import ModelRefused, load  # scikit-learn loads here (about a second)
 
         try:
             learned = load(self.path)

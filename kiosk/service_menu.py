@@ -98,6 +98,8 @@ def wait_line(eta_range_s: Sequence[int] | None, lang: str) -> str:
     wait = wait_minutes(eta_range_s)
     if wait is None:
         return text("wait_unknown", lang)
+    if wait.now:
+        return text("wait_now", lang)
     low, high = wait.low, wait.high
     if low >= high:
         return text("wait_about", lang, high=high)

@@ -80,6 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ahead_many": ("前面还有 {ahead} 位", "{ahead} people ahead of you"),
     "wait_range": ("预计等候 {low}–{high} 分钟", "Estimated wait {low}–{high} min"),
     "wait_about": ("预计等候约 {high} 分钟", "Estimated wait about {high} min"),
+    "wait_now": ("窗口空闲，马上为您叫号", "A counter is free: you are called now"),
     "wait_unknown": ("窗口开放后将按顺序叫号", "You will be called in turn once a counter opens"),
     "take_ticket": ("请在下方取走号票", "Please take your ticket below"),
     "listen": ("请留意叫号", "Please listen for your number"),

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class WaitMinutes:
     low: int
-    high: int  # at least 1: a range is never "0-0 minutes"
+    high: int  # at least 1 (a range is never "0-0 minutes"), except `now`
+
+    @property
+    def now(self) -> bool:
+        """A counter is free for this ticket: it is called at once."""
+        return self.high == 0
 
 
 def minutes(seconds: float) -> int:
@@ -26,4 +31,6 @@ def wait_minutes(eta_range_s: Sequence[int] | None) -> WaitMinutes | None:
     """The printed and shown range; None when nobody can say yet (no counter open)."""
     if not eta_range_s:
         return None
+    if eta_range_s[1] <= 0:
+        return WaitMinutes(0, 0)
     return WaitMinutes(round(eta_range_s[0] / 60), max(1, round(eta_range_s[1] / 60)))

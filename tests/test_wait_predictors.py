@@ -291,3 +291,33 @@ def test_situations_are_the_same_after_a_restart(branch_config):
         assert after.les_s == 360
     finally:
         again.close()
+
+
+def test_a_ticket_a_free_counter_takes_says_now_on_paper_and_on_the_kiosk():
+    from edge_agent.devices.ticket_layout import TicketPrintJob, ticket_lines
+    from kiosk.service_menu import wait_line
+    from lobby.waits import wait_minutes
+
+    now = wait_minutes((0, 0))
+    assert now is not None and now.now
+    soon = wait_minutes((0, 40))
+    assert soon is not None and not soon.now and soon.high == 1
+    job = TicketPrintJob(
+        branch_name="浦东陆家嘴支行", service_zh="个人现金", service_en="Cash", label="A001", ahead=0,
+        wait_low_min=now.low, wait_high_min=now.high, issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI), ticket_id="20261123-A001",
+    )
+    lines = ticket_lines(job)
+    assert (lines["wait_zh"], lines["wait_en"]) == ("窗口空闲，马上为您叫号", "A counter is free: you are called now")
+    assert wait_line([0, 0], "zh") == "窗口空闲，马上为您叫号"
+    assert wait_line([0, 0], "en") == "A counter is free: you are called now"
+
+
+def test_the_technician_asks_which_predictor_answers_and_trains_by_hand(branch_toml, capsys):
+    from edge_agent import cli
+
+    assert cli.main(["--config", str(branch_toml), "wait-model", "show"]) == 0
+    assert "queue_length (no wait model at" in capsys.readouterr().out
+    Branch.open(load_config(branch_toml)).close()  # a store with no history yet
+    assert cli.main(["--config", str(branch_toml), "wait-model", "train", "--through", "2026-12-04"]) == training.NOT_ENOUGH_HISTORY
+    said = capsys.readouterr().out
+    assert "not enough history to learn the wait yet: 0 tickets over 0 days" in said and "Traceback" not in said

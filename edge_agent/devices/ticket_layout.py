@@ -85,6 +85,8 @@ def ticket_lines(job: TicketPrintJob) -> dict[str, str]:
     """The words on the ticket (also what the decoding test expects to read back)."""
     if job.wait_low_min is None or job.wait_high_min is None:
         wait_zh, wait_en = "预计等候：待柜台开放后确定", "Wait: once a counter opens"
+    elif job.wait_high_min == 0:
+        wait_zh, wait_en = "窗口空闲，马上为您叫号", "A counter is free: you are called now"
     elif job.wait_high_min <= 1:
         wait_zh, wait_en = "预计等候：即将叫号", "You will be called shortly"
     else:

@@ -4,9 +4,11 @@ Three `HistGradientBoostingRegressor`s with quantile loss predict the 10th, 50th
 percentile of the wait from a `WaitSituation` (Thiongane, Chan & L'Ecuyer predict the
 whole conditional distribution; three quantiles are what a ticket prints). The range is
 then conformalised (Romano, Patterson & Candes, "Conformalized quantile regression",
-2019): on the last days of the history, held out from fitting, each group of tickets
+2019): on days held out from fitting, each group of tickets
 (service, VIP or not) gets the widening or narrowing that makes 80 % of its actual waits
 fall inside, so the promise holds for VIPs and for every service, not only on average.
+The held-out errors come from cross-fitting over runs of days (see `train`), so every day
+serves both to fit and to calibrate.
 
 Tickets that a free counter takes at once are neither learned from nor estimated: every
 predictor says 0 for them (predictors.settle).
@@ -47,7 +49,8 @@ NUMERIC = [
 FEATURES = CATEGORICAL + NUMERIC
 COVERAGE = HIGH_Q - LOW_Q  # 0.8: the share of waits the range must hold
 MAX_NARROWING_S = 600.0  # a group almost always served at once must not turn ranges inside out
-MIN_GROUP = 40  # calibration tickets a group needs for its own correction; fewer borrow the service's
+MIN_GROUP = 30
+FOLDS = 5  # runs of days for cross-conformal calibration  # calibration tickets a group needs for its own correction; fewer borrow the service's
 
 
 class NotEnoughHistory(Exception):
@@ -116,8 +119,9 @@ class LearnedPredictor:
                 s = situations[i]
                 fix = self.correction(s)
                 estimates[i] = settle(s, float(middle[k]), float(low[k]) - fix, float(high[k]) + fix)
+        answered = set(learned)
         for i, s in enumerate(situations):
-            if i not in learned:  # no counter, a free counter, or a service the model never saw
+            if i not in answered:  # no counter, a free counter, or a service the model never saw
                 estimates[i] = self._fallback.predict([s])[0]
         return estimates
 
@@ -144,11 +148,14 @@ def conformal_correction(scores: Sequence[float]) -> float:
 
 
 def train(samples: Iterable[Sample], trained_on: date, *, min_days: int = 5, min_tickets: int = 500,
-          calibration_share: float = 0.25, seed: int = 0) -> LearnedPredictor:
-    """Fit on the earlier days and calibrate the range on the later ones.
+          folds: int = FOLDS, seed: int = 0) -> LearnedPredictor:
+    """Learn from every day given; calibrate the range by cross-conformal prediction.
 
-    Raises NotEnoughHistory when there are fewer than `min_days` days or `min_tickets`
-    tickets that waited for a counter.
+    The days are cut into `folds` runs of consecutive days; the models fitted without a run
+    predict it, which gives every ticket an honest error and conformity score. The scores
+    set each group's correction and the errors the model's own figures; the models kept are
+    then fitted on all the days. Raises NotEnoughHistory when there are fewer than
+    `min_days` days or `min_tickets` tickets that waited for a counter.
     """
     estimable = [s for s in samples if s.situation.counters_open and s.waited_s >= 0]
     useful = [s for s in estimable if not free_now(s.situation)]
@@ -158,33 +165,44 @@ def train(samples: Iterable[Sample], trained_on: date, *, min_days: int = 5, min
             f"{len(useful)} tickets over {len(days)} days that waited for a counter; "
             f"learning needs at least {min_tickets} over {max(2, min_days)} days"
         )
-    split = days[-max(1, round(len(days) * calibration_share))]
-    fit = [s for s in useful if s.day < split]
+    services = sorted({s.situation.service for s in useful})
     # Calibrated on every ticket a predictor answers, those a free counter took too: they
     # are told 0 and always fall inside, so the range of the others can be that much tighter.
-    held = [s for s in estimable if s.day >= split]
-    services = sorted({s.situation.service for s in useful})
-    x = feature_rows([s.situation for s in fit], services)
-    y = np.array([s.waited_s for s in fit])
-    models = [_regressor(q, seed).fit(x, y) for q in (LOW_Q, 0.5, HIGH_Q)]
-
-    held_rows = feature_rows([s.situation for s in held], services)
-    low, middle, high = (m.predict(held_rows) for m in models)
     scores: dict[tuple[str, bool] | str, list[float]] = defaultdict(list)
-    for k, s in enumerate(held):
-        score = -math.inf if free_now(s.situation) else max(low[k] - s.waited_s, s.waited_s - high[k])
-        for key in (_group(s.situation), s.situation.service, "*"):
-            scores[key].append(float(score))
+    told: list[tuple[Sample, float, float, float]] = []  # (sample, low, middle, high) from models that never saw it
+    for run in np.array_split(np.array(days, dtype=object), min(folds, len(days))):
+        held_days = set(run)
+        held = [s for s in estimable if s.day in held_days]
+        if not held:
+            continue
+        models = _fit([s for s in useful if s.day not in held_days], services, seed)
+        low, middle, high = (m.predict(feature_rows([s.situation for s in held], services)) for m in models)
+        for k, s in enumerate(held):
+            if free_now(s.situation):
+                score, answer = -math.inf, (0.0, 0.0, 0.0)
+            else:
+                score, answer = max(low[k] - s.waited_s, s.waited_s - high[k]), (low[k], middle[k], high[k])
+            for key in (_group(s.situation), s.situation.service, "*"):
+                scores[key].append(float(score))
+            told.append((s, *answer))
     corrections = {key: max(conformal_correction(v), -MAX_NARROWING_S) for key, v in scores.items() if key == "*" or len(v) >= MIN_GROUP}
-    predictor = LearnedPredictor(models, services, corrections, info=None)
-    estimates = predictor.predict([s.situation for s in held])
-    errors = [abs(e.expected_s - s.waited_s) for e, s in zip(estimates, held, strict=True) if e is not None]
-    inside = [e.low_s <= s.waited_s <= e.high_s for e, s in zip(estimates, held, strict=True) if e is not None]
+    predictor = LearnedPredictor(_fit(useful, services, seed), services, corrections, info=None)
+    inside = []
+    for s, low_s, middle_s, high_s in told:
+        fix = 0.0 if free_now(s.situation) else predictor.correction(s.situation)
+        estimate = settle(s.situation, middle_s, low_s - fix, high_s + fix)
+        inside.append(estimate is not None and estimate.low_s <= s.waited_s <= estimate.high_s)
     predictor.info = ModelInfo(
         trained_on=trained_on.isoformat(), first_day=days[0].isoformat(), last_day=days[-1].isoformat(), days=len(days),
-        tickets=len(useful), mae_s=float(np.mean(errors)), coverage=float(np.mean(inside)),
+        tickets=len(useful), mae_s=float(np.mean([abs(m - s.waited_s) for s, _, m, _ in told])), coverage=float(np.mean(inside)),
     )
     return predictor
+
+
+def _fit(samples: Sequence[Sample], services: Sequence[str], seed: int) -> list[HistGradientBoostingRegressor]:
+    x = feature_rows([s.situation for s in samples], services)
+    y = np.array([s.waited_s for s in samples])
+    return [_regressor(q, seed).fit(x, y) for q in (LOW_Q, 0.5, HIGH_Q)]
 
 
 def save(predictor: LearnedPredictor, path: Path) -> None:

@@ -196,79 +196,104 @@ def run_day(
     arrivals: Sequence[Arrival],
     service_time: Callable[[str], float],
     breaks: Sequence[Break] = (),
+    on_issue: Callable[[DaySim, str], None] | None = None,
 ) -> list[Visit]:
-    """Open every counter at `opening`, serve everyone who came, close them all again."""
-    specs = engine.counter_specs
-    visits: dict[str, Visit] = {}
-    # Drawn when the customer arrives, so that whatever order a profile calls people in,
-    # each customer needs the same time at the counter: profiles compare like for like.
-    durations: dict[str, float] = {}
-    # (time, order, kind, what): `what` is the Arrival for "arrive", else a counter id.
-    events: list[tuple[float, int, str, Arrival | str]] = []
-    seq, t = 0, 0.0
+    """Open every counter at `opening`, serve everyone who came, close them all again.
+    `on_issue(sim, ticket_id)` is called after each ticket is issued (bench/wait_floor.py
+    replays the rest of the day from there)."""
+    sim = DaySim(engine, opening, service_time)
+    for counter in engine.counter_specs:
+        engine.open_counter(counter, opening)
+    for arrival in arrivals:
+        sim.schedule(arrival.at_s, "arrive", arrival)
+    for pause in breaks:
+        sim.schedule(pause.start_s, "break", pause.counter)
+        sim.schedule(pause.end_s, "back", pause.counter)
+    while sim.events:
+        issued = sim.step()
+        if issued is not None and on_issue is not None:
+            on_issue(sim, issued)
+    for counter in engine.counter_specs:
+        if engine.counter(counter).open:
+            engine.close_counter(counter, sim.at(sim.t))
+    return list(sim.visits.values())
 
-    def at(t: float) -> datetime:
-        return opening + timedelta(seconds=t)
 
-    def schedule(t: float, kind: str, what: Arrival | str) -> None:
-        nonlocal seq
-        heapq.heappush(events, (t, seq, kind, what))
-        seq += 1
+class DaySim:
+    """The day's events in time order, played through the engine one at a time."""
 
-    on_break: set[str] = set()
+    def __init__(self, engine: QueueEngine, opening: datetime, service_time: Callable[[str], float], record: bool = True):
+        self.engine = engine
+        self.opening = opening
+        self.service_time = service_time
+        self.record = record  # False: skip what only the benches read (a replay needs only the calls)
+        self.visits: dict[str, Visit] = {}
+        # Drawn when the customer arrives, so that whatever order a profile calls people in,
+        # each customer needs the same time at the counter: profiles compare like for like.
+        self.durations: dict[str, float] = {}
+        self.called_s: dict[str, float] = {}
+        # (time, order, kind, what): `what` is the Arrival for "arrive", else a counter id.
+        self.events: list[tuple[float, int, str, Arrival | str]] = []
+        self.seq = 0
+        self.t = 0.0
+        self.on_break: set[str] = set()
 
-    def try_call(counter: str, t: float) -> None:
+    def at(self, t: float) -> datetime:
+        return self.opening + timedelta(seconds=t)
+
+    def schedule(self, t: float, kind: str, what: Arrival | str) -> None:
+        heapq.heappush(self.events, (t, self.seq, kind, what))
+        self.seq += 1
+
+    def try_call(self, counter: str, t: float) -> None:
+        engine = self.engine
         state = engine.counter(counter)
         if not state.open or state.serving:
             return
-        if counter in on_break:  # the teller finished the last customer before the break
-            engine.close_counter(counter, at(t))
+        if counter in self.on_break:  # the teller finished the last customer before the break
+            engine.close_counter(counter, self.at(t))
             return
         try:
-            ticket = engine.call_next(counter, at(t))
+            ticket = engine.call_next(counter, self.at(t))
         except QueueError as error:
             if error.code != "queue_empty":
                 raise
             return
-        visits[ticket.id].called_s = t
-        schedule(t + durations[ticket.id], "done", counter)
+        self.called_s[ticket.id] = t
+        if ticket.id in self.visits:
+            self.visits[ticket.id].called_s = t
+        self.schedule(t + self.durations[ticket.id], "done", counter)
 
-    for counter in specs:
-        engine.open_counter(counter, opening)
-    for arrival in arrivals:
-        schedule(arrival.at_s, "arrive", arrival)
-    for pause in breaks:
-        schedule(pause.start_s, "break", pause.counter)
-        schedule(pause.end_s, "back", pause.counter)
-
-    while events:
-        t, _, kind, what = heapq.heappop(events)
+    def step(self) -> str | None:
+        """Play the next event; returns the id of the ticket it issued, if any."""
+        engine, specs = self.engine, self.engine.counter_specs
+        self.t, _, kind, what = heapq.heappop(self.events)
+        t = self.t
         if isinstance(what, Arrival):
-            ticket = engine.issue(what.service, what.tier, at(t))
-            ahead = engine.people_ahead(ticket.id, at(t))
-            naive = ahead * engine.service_specs[ticket.service].default_service_time_s
-            estimate = engine.estimate_wait(ticket.service, ahead)
-            situation = engine.ticket_situation(ticket.id, at(t))
-            visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, ahead, estimate, naive, situation)
-            durations[ticket.id] = service_time(ticket.service)
+            ticket = engine.issue(what.service, what.tier, self.at(t))
+            self.durations[ticket.id] = self.service_time(ticket.service)
+            if self.record:
+                situation = engine.ticket_situation(ticket.id, self.at(t))
+                ahead = situation.ahead
+                naive = ahead * engine.service_specs[ticket.service].default_service_time_s
+                estimate = engine.estimate_wait(ticket.service, ahead)
+                self.visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, ahead, estimate, naive, situation)
             for counter in specs:
                 if ticket.service in specs[counter].services:
-                    try_call(counter, t)
-        elif kind == "done":
-            engine.complete(what, at(t))
-            try_call(what, t)
+                    self.try_call(counter, t)
+            return ticket.id
+        if kind == "done":
+            engine.complete(what, self.at(t))
+            self.try_call(what, t)
         elif kind == "break":
-            on_break.add(what)
-            try_call(what, t)
+            self.on_break.add(what)
+            self.try_call(what, t)
         else:
-            on_break.discard(what)
+            self.on_break.discard(what)
             if not engine.counter(what).open:
-                engine.open_counter(what, at(t))
-            try_call(what, t)
-    for counter in specs:
-        if engine.counter(counter).open:
-            engine.close_counter(counter, at(t))
-    return list(visits.values())
+                engine.open_counter(what, self.at(t))
+            self.try_call(what, t)
+        return None
 
 
 def run_days(
