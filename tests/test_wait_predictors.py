@@ -321,3 +321,20 @@ def test_the_technician_asks_which_predictor_answers_and_trains_by_hand(branch_t
     assert cli.main(["--config", str(branch_toml), "wait-model", "train", "--through", "2026-12-04"]) == training.NOT_ENOUGH_HISTORY
     said = capsys.readouterr().out
     assert "not enough history to learn the wait yet: 0 tickets over 0 days" in said and "Traceback" not in said
+
+
+@pytest.mark.parametrize(
+    "now, closed",
+    [
+        (datetime(2026, 11, 23, 16, 0), date(2026, 11, 22)),  # Monday, still open: Sunday was the last day to end
+        (datetime(2026, 11, 23, 17, 20), date(2026, 11, 22)),  # closed at 17:00, the 30 min grace still running
+        (datetime(2026, 11, 23, 17, 31), date(2026, 11, 23)),  # Monday has ended: learn from it
+        (datetime(2026, 11, 29, 11, 0), date(2026, 11, 29)),  # Sunday, closed all day
+    ],
+)
+def test_the_agent_learns_once_a_business_day_has_ended(branch_config, now, closed):
+    branch = Branch.open(branch_config, Clock(now.replace(tzinfo=SHANGHAI)))
+    try:
+        assert branch.last_closed_day() == closed
+    finally:
+        branch.close()

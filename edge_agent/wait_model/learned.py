@@ -17,6 +17,7 @@ predictor says 0 for them (predictors.settle).
 from __future__ import annotations
 
 import math
+import os
 import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -24,9 +25,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-import sklearn
-from sklearn.ensemble import HistGradientBoostingRegressor
+# One prediction is a few hundred tiny trees: OpenMP threads only add their start-up, and
+# spinning between predictions they starve the other processes on a two-core branch box
+# (bench/bus_latency.py --wait-model: 4 agents went from 5 ms to 5 s a ticket). The runtime
+# reads this once, when scikit-learn first loads it, and for every thread.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: E402
 
 from edge_agent.queue import situation as situation_format
 from edge_agent.queue.estimate import WaitEstimate
@@ -133,7 +140,7 @@ class LearnedPredictor:
 def _regressor(quantile: float, seed: int) -> HistGradientBoostingRegressor:
     # Few, shallow trees: a prediction must cost well under 2 ms at the kiosk (bench/).
     return HistGradientBoostingRegressor(
-        loss="quantile", quantile=quantile, max_iter=60, learning_rate=0.15, max_leaf_nodes=15, min_samples_leaf=30,
+        loss="quantile", quantile=quantile, max_iter=40, learning_rate=0.2, max_leaf_nodes=15, min_samples_leaf=30,
         # Categories go in as plain indices: declaring them categorical puts an encoder in
         # front of every prediction that costs 2-3 ms, more than all the trees (bench/).
         categorical_features=None, early_stopping=False, random_state=seed,
@@ -246,4 +253,7 @@ def load(path: Path) -> LearnedPredictor:
             f"the wait model {path} was made by scikit-learn {payload.get('sklearn')}, this agent has {sklearn.__version__}; "
             "it will be retrained"
         )
-    return LearnedPredictor(payload["models"], payload["services"], payload["corrections"], payload["info"])
+    predictor = LearnedPredictor(payload["models"], payload["services"], payload["corrections"], payload["info"])
+    for model in predictor.models:  # the first prediction sets up what every later one reuses: not at a customer's expense
+        model.predict(np.zeros((1, len(FEATURES))))
+    return predictor
