@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def print_job_for(config: BranchConfig, answer: TicketAnswer) -> TicketPrintJob:
     """What goes on paper for a ticket answer (see events.ticket_answer). Always in both languages."""
-    wait = wait_minutes(answer.eta_range_s)
+    wait = wait_minutes(answer.eta_range_s, answer.eta_s)
     vip_line = None
     if answer.customer is not None and answer.customer.manager_alerted:
         vip_line = f"{answer.customer.display_name}，您的客户经理已收到通知"
@@ -42,6 +42,7 @@ def print_job_for(config: BranchConfig, answer: TicketAnswer) -> TicketPrintJob:
         ahead=answer.ahead,
         wait_low_min=wait.low if wait else None,
         wait_high_min=wait.high if wait else None,
+        wait_mid_min=wait.middle if wait else None,
         issued_at=answer.issued_at.astimezone(config.branch.zone),
         ticket_id=answer.ticket_id,
         vip_line=vip_line,

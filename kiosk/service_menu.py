@@ -93,9 +93,9 @@ def ahead_line(ahead: int, lang: str) -> str:
     return text("ahead_many", lang, ahead=ahead)
 
 
-def wait_line(eta_range_s: Sequence[int] | None, lang: str) -> str:
+def wait_line(eta_range_s: Sequence[int] | None, lang: str, eta_s: float | None = None) -> str:
     """The same minutes as the paper ticket: both come from lobby.waits."""
-    wait = wait_minutes(eta_range_s)
+    wait = wait_minutes(eta_range_s, eta_s)
     if wait is None:
         return text("wait_unknown", lang)
     if wait.now:
@@ -103,4 +103,6 @@ def wait_line(eta_range_s: Sequence[int] | None, lang: str) -> str:
     low, high = wait.low, wait.high
     if low >= high:
         return text("wait_about", lang, high=high)
+    if wait.middle is not None:
+        return text("wait_middle", lang, middle=wait.middle, low=low, high=high)
     return text("wait_range", lang, low=low, high=high)

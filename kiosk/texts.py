@@ -78,6 +78,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ahead_none": ("您是下一位", "You are next"),
     "ahead_one": ("前面还有 1 位", "1 person ahead of you"),
     "ahead_many": ("前面还有 {ahead} 位", "{ahead} people ahead of you"),
+    "wait_middle": ("预计等候约 {middle} 分钟（{low}–{high}）", "Estimated wait about {middle} min ({low}–{high})"),
     "wait_range": ("预计等候 {low}–{high} 分钟", "Estimated wait {low}–{high} min"),
     "wait_about": ("预计等候约 {high} 分钟", "Estimated wait about {high} min"),
     "wait_now": ("窗口空闲，马上为您叫号", "A counter is free: you are called now"),

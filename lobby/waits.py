@@ -15,6 +15,7 @@ from dataclasses import dataclass
 class WaitMinutes:
     low: int
     high: int  # at least 1 (a range is never "0-0 minutes"), except `now`
+    middle: int | None = None  # the median, within [low, high]; None when only a range is known
 
     @property
     def now(self) -> bool:
@@ -27,10 +28,12 @@ def minutes(seconds: float) -> int:
     return max(1, round(seconds / 60)) if seconds > 0 else 0
 
 
-def wait_minutes(eta_range_s: Sequence[int] | None) -> WaitMinutes | None:
-    """The printed and shown range; None when nobody can say yet (no counter open)."""
+def wait_minutes(eta_range_s: Sequence[int] | None, eta_s: float | None = None) -> WaitMinutes | None:
+    """The printed and shown range, and the middle figure when `eta_s` is given; None when
+    nobody can say yet (no counter open)."""
     if not eta_range_s:
         return None
     if eta_range_s[1] <= 0:
-        return WaitMinutes(0, 0)
-    return WaitMinutes(round(eta_range_s[0] / 60), max(1, round(eta_range_s[1] / 60)))
+        return WaitMinutes(0, 0, 0)
+    low, high = round(eta_range_s[0] / 60), max(1, round(eta_range_s[1] / 60))
+    return WaitMinutes(low, high, None if eta_s is None else min(max(minutes(eta_s), low), high))

@@ -134,7 +134,9 @@ def test_the_screen_shows_the_same_minutes_as_the_paper_ticket(a, b):
     )
     job = print_job_for(EXAMPLE, answer)
     line = wait_line([low, high], "en")
-    if job.wait_low_min >= job.wait_high_min:
+    if high == 0:
+        assert line == "A counter is free: you are called now" and job.wait_high_min == 0
+    elif job.wait_low_min >= job.wait_high_min:
         assert line == f"Estimated wait about {job.wait_high_min} min"
     else:
         assert line == f"Estimated wait {job.wait_low_min}–{job.wait_high_min} min"
@@ -257,3 +259,21 @@ def test_an_agent_state_without_a_heartbeat_never_goes_stale():
     a.on_agent_state(b'{"state":"online","since":"1"}', online=True, stale_after_s=None, now=0.0)
     a.on_clock(1e9)
     assert a.available
+
+
+@given(st.integers(0, 4 * 3600), st.integers(0, 4 * 3600), st.integers(0, 4 * 3600))
+def test_paper_and_screen_show_the_same_middle_figure_inside_the_same_range(a, b, c):
+    low, middle, high = sorted((a, b, c))
+    answer = TicketAnswer(
+        ticket="A013", ticket_id="20261123-A013", service="cash", service_zh="个人现金", service_en="Cash", tier="mass", ahead=4,
+        issued_at="2026-11-23T09:41:07+08:00", eta_s=middle, eta_range_s=(low, high), customer=None,
+    )
+    job = print_job_for(EXAMPLE, answer)
+    line = wait_line([low, high], "en", middle)
+    if high == 0:
+        assert line == "A counter is free: you are called now" and job.wait_high_min == 0
+    elif job.wait_low_min >= job.wait_high_min:
+        assert line == f"Estimated wait about {job.wait_high_min} min"
+    else:
+        assert job.wait_mid_min is not None and job.wait_low_min <= job.wait_mid_min <= job.wait_high_min
+        assert line == f"Estimated wait about {job.wait_mid_min} min ({job.wait_low_min}–{job.wait_high_min})"

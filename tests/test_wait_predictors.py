@@ -338,3 +338,14 @@ def test_the_agent_learns_once_a_business_day_has_ended(branch_config, now, clos
         assert branch.last_closed_day() == closed
     finally:
         branch.close()
+
+
+def test_the_paper_ticket_prints_the_middle_figure_before_the_range():
+    from edge_agent.devices.ticket_layout import TicketPrintJob, ticket_lines
+
+    job = TicketPrintJob(
+        branch_name="浦东陆家嘴支行", service_zh="个人现金", service_en="Cash", label="A014", ahead=3, wait_low_min=3, wait_high_min=9,
+        wait_mid_min=5, issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI), ticket_id="20261123-A014",
+    )
+    lines = ticket_lines(job)
+    assert (lines["wait_zh"], lines["wait_en"]) == ("预计等候：约5分钟（3～9）", "Estimated wait: about 5 min (3-9)")

@@ -68,6 +68,7 @@ class TicketPrintJob:
     issued_at: datetime  # aware, in the branch's zone
     ticket_id: str  # the QR code's content
     vip_line: str | None = None
+    wait_mid_min: int | None = None  # the median, printed before the range when known
     courtesy_zh: str = "请留意叫号，过号请重新取号。"
     courtesy_en: str = "Please listen for your number."
     branch_name_en: str = ""
@@ -89,6 +90,9 @@ def ticket_lines(job: TicketPrintJob) -> dict[str, str]:
         wait_zh, wait_en = "窗口空闲，马上为您叫号", "A counter is free: you are called now"
     elif job.wait_high_min <= 1:
         wait_zh, wait_en = "预计等候：即将叫号", "You will be called shortly"
+    elif job.wait_mid_min is not None:
+        wait_zh = f"预计等候：约{job.wait_mid_min}分钟（{job.wait_low_min}～{job.wait_high_min}）"
+        wait_en = f"Estimated wait: about {job.wait_mid_min} min ({job.wait_low_min}-{job.wait_high_min})"
     else:
         wait_zh = f"预计等候：{job.wait_low_min}～{job.wait_high_min}分钟"
         wait_en = f"Estimated wait: {job.wait_low_min}-{job.wait_high_min} min"
