@@ -119,7 +119,7 @@ class Branch:
         self.promotions = PromotionDesk(self)
         self.ratings = RatingDesk(self)
         self.complaints = ComplaintDesk(self, self.ratings.answer_alert)
-        self.waits = WaitDesk(config)
+        self.waits = WaitDesk(config, store)
 
     @classmethod
     def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:

@@ -136,9 +136,14 @@ def _followups(args: argparse.Namespace, config: BranchConfig) -> int:
 
 
 def _wait_model_show(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.store.db import Store
     from edge_agent.wait_desk import WaitDesk
 
-    print(WaitDesk(config).described)
+    store = Store(config.store.path)
+    try:
+        print(WaitDesk(config, store).described)
+    finally:
+        store.close()
     return 0
 
 

@@ -13,12 +13,14 @@ import logging
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from edge_agent.queue.estimate import WaitEstimate
 from edge_agent.queue.predictors import Predictor, QueueLength
 from edge_agent.queue.situation import WaitSituation
+from edge_agent.store import waits
+from edge_agent.store.db import Store
 from edge_agent.wait_model.training import NOT_ENOUGH_HISTORY
 from lobby.config import BranchConfig
 
@@ -32,8 +34,9 @@ def model_path(config: BranchConfig) -> Path:
 
 
 class WaitDesk:
-    def __init__(self, config: BranchConfig):
+    def __init__(self, config: BranchConfig, store: Store):
         self.config = config
+        self.store = store
         self.path = model_path(config)
         self.fallback = QueueLength()
         self.predictor: Predictor = self.fallback
@@ -76,6 +79,14 @@ class WaitDesk:
             return
         self._attempted = closed
         settings = self.config.wait_estimate
+        # Said without starting a process (and loading scikit-learn) while the store is young.
+        days, tickets = waits.history_size(self.store.conn, closed - timedelta(days=settings.training_days - 1), closed + timedelta(days=1))
+        if days < settings.min_history_days or tickets < settings.min_tickets:
+            log.info(
+                "wait estimate: not enough history to learn yet (%d tickets over %d days; %d over %d needed); %s keeps answering",
+                tickets, days, settings.min_tickets, settings.min_history_days, self.predictor.name,
+            )
+            return
         command = [
             sys.executable, "-m", "edge_agent.wait_model.training", "--store", str(self.config.store.path),
             "--model", str(self.path), "--through", closed.isoformat(), "--days", str(settings.training_days),

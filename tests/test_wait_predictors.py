@@ -19,6 +19,7 @@ from edge_agent.branch import Branch, queue_setup
 from edge_agent.queue.engine import QueueEngine
 from edge_agent.queue.predictors import LastToEnterService, Naive, QueueLength, Today
 from edge_agent.queue.situation import WaitSituation
+from edge_agent.store.db import Store
 from edge_agent.wait_desk import WaitDesk, model_path
 from edge_agent.wait_model import learned, training
 from edge_agent.wait_model.samples import Sample
@@ -145,8 +146,12 @@ def test_a_model_that_cannot_be_used_is_refused_with_a_log_line_and_queue_length
     path = model_path(branch_config)
     learned.save(model, path)
     spoil(path)
-    with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
-        desk = WaitDesk(branch_config)
+    store = Store(branch_config.store.path)
+    try:
+        with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+            desk = WaitDesk(branch_config, store)
+    finally:
+        store.close()
     assert desk.name == "queue_length"
     assert says in desk.described
     assert any(says in r.getMessage() and "Traceback" not in r.getMessage() for r in caplog.records)
@@ -201,12 +206,12 @@ def test_the_agent_learns_from_its_own_days_after_the_close(branch_toml, tmp_pat
     try:
         assert branch.waits.name == "queue_length"
         _serve_a_morning(branch, clock, date(2026, 11, 23), 40)
-        # One day is not enough: the training says so and queue-length keeps answering.
+        # One day is not enough: the desk says so without starting a training, and
+        # queue-length keeps answering.
         with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
             branch.waits.after_close(date(2026, 11, 23))
-            _wait_for_training(branch)
-        assert branch.waits.name == "queue_length"
-        assert any("not enough history" in r.getMessage() for r in caplog.records)
+        assert branch.waits._training is None and branch.waits.name == "queue_length"
+        assert any("not enough history to learn yet (40 tickets over 1 days; 60 over 2 needed)" in r.getMessage() for r in caplog.records)
 
         for day in (24, 25, 26):
             _serve_a_morning(branch, clock, date(2026, 11, day), 40)
@@ -349,3 +354,25 @@ def test_the_paper_ticket_prints_the_middle_figure_before_the_range():
     )
     lines = ticket_lines(job)
     assert (lines["wait_zh"], lines["wait_en"]) == ("预计等候：约5分钟（3～9）", "Estimated wait: about 5 min (3-9)")
+
+
+def test_a_training_that_fails_is_logged_in_a_sentence_and_the_fallback_keeps_answering(branch_toml, tmp_path, caplog):
+    text = branch_toml.read_text(encoding="utf-8")
+    branch_toml.write_text(text.replace("min_history_days = 5", "min_history_days = 2").replace("min_tickets = 500", "min_tickets = 60"))
+    config = load_config(branch_toml)
+    clock = Clock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
+    branch = Branch.open(config, clock)
+    try:
+        for day in (23, 24):
+            _serve_a_morning(branch, clock, date(2026, 11, day), 40)
+        branch.waits.path = tmp_path / "in-the-way"
+        branch.waits.path.mkdir()  # the model cannot be written where a folder stands
+        with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+            branch.waits.after_close(date(2026, 11, 24))
+            assert not _wait_for_training(branch)
+        assert branch.waits._training is None and branch.waits.name == "queue_length"
+        failed = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert failed and failed[0].startswith("wait estimate: training failed (the wait model could not be trained:")
+        assert "Traceback" not in " ".join(failed)
+    finally:
+        branch.close()

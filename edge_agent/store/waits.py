@@ -35,6 +35,17 @@ def record_first_call(conn: sqlite3.Connection, ticket_id: str, issued_at: datet
     )
 
 
+def history_size(conn: sqlite3.Connection, since: date, before: date) -> tuple[int, int]:
+    """(business days, tickets) with a finished wait in [since, before): whether training can start.
+    Counts every called ticket; the training itself leaves out those a free counter took."""
+    row = conn.execute(
+        "SELECT COUNT(DISTINCT business_day) AS days, COUNT(*) AS tickets FROM wait_situations "
+        "WHERE business_day >= ? AND business_day < ? AND waited_s IS NOT NULL",
+        (since.isoformat(), before.isoformat()),
+    ).fetchone()
+    return row["days"], row["tickets"]
+
+
 def samples(conn: sqlite3.Connection, since: date, before: date) -> list[Sample]:
     """Finished waits of business days in [since, before), oldest first. A row stored in an
     older situation format is skipped (the count is logged): it cannot be learned from."""
