@@ -52,6 +52,16 @@ def test_report_counts_match_the_store(simulated, tmp_path, artifacts_root):
     rows = list(csv.DictReader(csv_path.read_text(encoding="utf-8-sig").splitlines()))
     branch_row = next(r for r in rows if r["scope"] == "branch")
     assert int(branch_row["tickets"]) == figures.tickets
+    # The wait we promised: every ticket told a wait and then called, checked against what happened.
+    store = Store(config.store.path)
+    told = store.conn.execute("SELECT COUNT(*) FROM wait_situations WHERE eta_s IS NOT NULL AND waited_s IS NOT NULL").fetchone()[0]
+    inside = store.conn.execute(
+        "SELECT COUNT(*) FROM wait_situations WHERE eta_s IS NOT NULL AND waited_s BETWEEN eta_low_s AND eta_high_s"
+    ).fetchone()[0]
+    store.close()
+    promise = next(r for r in rows if r["scope"] == "wait_promise" and r["id"] == "all")
+    assert (int(promise["tickets"]), int(promise["served"])) == (told, inside) and told > 200
+    assert "The wait we promised" in page and "queue_length" in page
     (artifacts_root / "report").mkdir(exist_ok=True)
     (artifacts_root / "report" / "report.png").write_bytes((tmp_path / "report-2026-11-23.png").read_bytes())
 

@@ -376,3 +376,15 @@ def test_a_training_that_fails_is_logged_in_a_sentence_and_the_fallback_keeps_an
         assert "Traceback" not in " ".join(failed)
     finally:
         branch.close()
+
+
+@given(st.lists(st.tuples(st.sampled_from(SERVICES), st.floats(0, 3600), st.floats(0, 3600), st.floats(0, 3600), st.floats(0, 3600)), max_size=40))
+def test_the_report_counts_each_promise_once_per_service_and_once_overall(rows):
+    from edge_agent.reports.promise_figures import PromiseRow, compute_promise
+
+    promises = [PromiseRow(service, "learned-hgb", told, min(a, b), max(a, b), waited) for service, told, a, b, waited in rows]
+    figures = compute_promise(promises)
+    assert figures.all.told == len(promises) == sum(k.told for k in figures.per_service.values())
+    assert figures.all.inside == sum(p.low_s <= p.waited_s <= p.high_s for p in promises)
+    if promises:
+        assert figures.all.mae_min is not None and figures.all.mae_min >= 0 and 0 <= (figures.all.inside_pct or 0) <= 100

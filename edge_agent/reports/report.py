@@ -23,6 +23,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from edge_agent.reports.figures import Figures, compute  # noqa: E402
+from edge_agent.reports.promise_figures import PromiseFigures, compute_promise  # noqa: E402
 from edge_agent.reports.rating_figures import RatingFigures, VoiceFigures, compute_voice  # noqa: E402
 from edge_agent.reports.referral_figures import ReferralFigures, compute_referrals  # noqa: E402
 from edge_agent.store import report_rows  # noqa: E402
@@ -243,6 +244,28 @@ Complaints acknowledged in a median of {_fmt(voice.ack_median_min)} min, resolve
 {f'<h3>超时投诉 Overdue complaints</h3><ul>{overdue}</ul>' if overdue else ''}"""
 
 
+def promise_section(promise: PromiseFigures, config: BranchConfig) -> str:
+    """预计等候的兑现: how often the wait fell inside the printed range, and how far the middle figure was."""
+    if not promise.all.told:
+        return "<h2>预计等候的兑现 The wait we promised</h2><p><small>本期没有可评估的预计等候。No estimated waits to check in this period.</small></p>"
+    e = html.escape
+    names = {s.id: (s.name_zh, s.name_en) for s in config.services}
+    rows = "".join(
+        f"<tr><td>{e(names[sid][0])}<br><small>{e(names[sid][1])}</small></td><td>{k.told}</td>"
+        f"<td>{_pct(k.inside_pct)}</td><td>{_fmt(k.mae_min)}</td><td>{_fmt(k.bias_min)}</td></tr>"
+        for sid, k in ((s.id, promise.per_service.get(s.id)) for s in config.services) if k
+    )
+    used = " · ".join(f"{e(name)} {n}" for name, n in promise.predictors.most_common())
+    return f"""<h2>预计等候的兑现 The wait we promised</h2>
+<section class="kpis">
+<div class="kpi"><b>{_pct(promise.all.inside_pct)}</b><span>实际等候在预计范围内 Waits inside the printed range (aim: 80%)</span></div>
+<div class="kpi"><b>{_fmt(promise.all.mae_min)}</b><span>预计与实际平均相差（分钟）Mean error of the middle figure, min</span></div>
+<div class="kpi"><b>{_fmt(promise.all.bias_min)}</b><span>平均偏差（正：说长了）Bias, min (positive: we said too long)</span></div>
+</section>
+<table><tr><th>业务 Service</th><th>已告知 Told</th><th>范围内 Inside</th><th>平均误差 MAE</th><th>偏差 Bias</th></tr>{rows}</table>
+<p><small>预测方式 Predictor used: {used}</small></p>"""
+
+
 def html_page(figures: Figures, config: BranchConfig, png: bytes, referrals: str = "") -> str:
     names = {s.id: (s.name_zh, s.name_en) for s in config.services}
     e = html.escape
@@ -297,7 +320,10 @@ def _voice_csv(out, scope: str, key: object, f: VoiceFigures) -> None:
     out.writerow([scope, key, f.prompts, f.answered, f.low, f.skip_pct, f.mean_score, f.satisfied_pct, f.quick, ""])
 
 
-def write_csv(figures: Figures, path: Path, referrals: ReferralFigures | None = None, voice: RatingFigures | None = None) -> None:
+def write_csv(
+    figures: Figures, path: Path, referrals: ReferralFigures | None = None, voice: RatingFigures | None = None,
+    promise: PromiseFigures | None = None,
+) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel opens Chinese correctly
         out = csv.writer(handle)
         out.writerow(["scope", "id", "tickets", "served", "no_shows", "mean_wait_min", "p90_wait_min", "within_target_pct", "mean_service_min", "p90_service_min"])
@@ -308,6 +334,11 @@ def write_csv(figures: Figures, path: Path, referrals: ReferralFigures | None = 
         out.writerow(["vip_alerts", "answered", figures.alerts, figures.alerts_answered, "", figures.answer_median_s, figures.answer_p90_s, "", "", ""])
         for outcome, n in sorted(figures.outcomes.items()):
             out.writerow(["vip_alert_outcome", outcome, n, "", "", "", "", "", "", ""])
+        if promise is not None:
+            # Columns reused: tickets=told a wait, served=inside the range, mean_wait=MAE of the middle figure,
+            # p90_wait=bias, within_target_pct=inside %.
+            for key, kept in (("all", promise.all), *promise.per_service.items()):
+                out.writerow(["wait_promise", key, kept.told, kept.inside, "", kept.mae_min, kept.bias_min, kept.inside_pct, "", ""])
         if referrals is None:
             return
         # Referral rows: the count in `tickets`; per RM, accepted / converted / follow-up / declined and the conversion.
@@ -356,8 +387,13 @@ def make_report(config: BranchConfig, store: Store, first: date, last: date, out
     stem = f"report-{first.isoformat()}" + ("" if first == last else f"-to-{last.isoformat()}")
     png = charts(figures, config)
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
-    sections = referral_section(referrals, config, referral_chart(referrals, config)) + voice_section(voice, config, voice_chart(voice, config))
+    promise = compute_promise(report_rows.load_promises(store, first, last))
+    sections = (
+        promise_section(promise, config)
+        + referral_section(referrals, config, referral_chart(referrals, config))
+        + voice_section(voice, config, voice_chart(voice, config))
+    )
     html_path.write_text(html_page(figures, config, png, sections), encoding="utf-8")
     (out_dir / f"{stem}.png").write_bytes(png)
-    write_csv(figures, csv_path, referrals, voice)
+    write_csv(figures, csv_path, referrals, voice, promise)
     return html_path, csv_path, figures

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from edge_agent.complaints.lifecycle import ComplaintState, overdue
 from edge_agent.reports.figures import AlertRow, TicketRow
+from edge_agent.reports.promise_figures import PromiseRow
 from edge_agent.reports.rating_figures import ComplaintRow, PromptRow
 from edge_agent.reports.referral_figures import ReferralRow
 from edge_agent.store import complaints, referrals, staff
@@ -85,3 +86,15 @@ def load_voice(store: Store, first: date, last: date, zone: ZoneInfo, ack_target
         late = overdue(ComplaintState(c["state"]), _at(c["opened_at"]), acked, _at(c["resolve_by"]), ack_target, now)
         rows.append(ComplaintRow(c["category"], _at(c["opened_at"]), acked, resolved, c["state"], tuple(late)))
     return prompts, rows, refused
+
+
+def load_promises(store: Store, first: date, last: date) -> list[PromiseRow]:
+    """The period's tickets that were told a wait and then called."""
+    return [
+        PromiseRow(r["service"], r["predictor"], r["eta_s"], r["eta_low_s"], r["eta_high_s"], r["waited_s"])
+        for r in store.conn.execute(
+            "SELECT json_extract(situation, '$.service') AS service, predictor, eta_s, eta_low_s, eta_high_s, waited_s "
+            "FROM wait_situations WHERE business_day BETWEEN ? AND ? AND eta_s IS NOT NULL AND waited_s IS NOT NULL",
+            (first.isoformat(), last.isoformat()),
+        )
+    ]
