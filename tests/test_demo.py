@@ -69,6 +69,9 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
     # The customer's voice: a low rating became a complaint, resolved; the day's report was written.
     assert "the customer taps 不满意" in run.stdout and "acknowledges and resolves it: resolved" in run.stdout
     assert {"agent", "rater"} <= set(roles) and list(out.glob("report-*.html"))
+    # The wait the customers were told came from the model learned from the branch's past.
+    assert "learned into its wait model: learned-hgb trained" in run.stdout
+    assert "wait estimate: learned-hgb trained" in (out / "agent.log").read_text(encoding="utf-8")
 
     alerts = json.loads((out / "manager-saw.json").read_text(encoding="utf-8"))
     assert any("王先生" in json.dumps(event, ensure_ascii=False) for event in alerts)

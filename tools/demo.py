@@ -35,6 +35,7 @@ from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
 from lobby.contract import CardIdentity
 from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
+from tools.demo_history import write_demo_wait_model
 from tools.demo_promotions import write_demo_promotions
 from tools.demo_staff import DEMO_STAFF, sign_in_card, write_roster
 from tools.private_broker import PrivateBroker, free_port, reachable_folder
@@ -90,6 +91,7 @@ def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
     print(f"private Mosquitto on 127.0.0.1:{config.mqtt.port} (websockets {config.mqtt.ws_port}); users in {OUT / 'broker' / 'credentials.json'}")
     print(f"pages: http://127.0.0.1:{config.web.port}/manager/  /teller/  /rm/  /display/")
     print(f"sign in on them with the role's user from credentials.json, then as one of the demo's staff:\n{sign_in_card()}")
+    print(f"the branch's past (60 simulated weekdays) learned into its wait model: {write_demo_wait_model(config)}")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     agent_log = open(OUT / "agent.log", "wb")
     agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "run"], stdout=agent_log, stderr=agent_log, env=env)

@@ -297,10 +297,11 @@ class DaySim:
 
 
 def run_days(
-    engine: QueueEngine, seed: int, days: int, tier_mix: Mapping[Tier, float] = TIER_MIX, profile: DayProfile | None = None
+    engine: QueueEngine, seed: int, days: int, tier_mix: Mapping[Tier, float] = TIER_MIX, profile: DayProfile | None = None,
+    first: date = FIRST_DAY,
 ) -> list[Visit]:
-    """`days` weekdays in a row at 09:00 local time (Monday to Friday, weekends skipped),
-    the engine learning as it goes.
+    """`days` weekdays in a row from `first` at 09:00 local time (weekends skipped), the
+    engine learning as it goes.
 
     Arrivals and service times come from separate seeded streams, so two engines with
     different profiles see exactly the same customers walk in.
@@ -310,17 +311,17 @@ def run_days(
     services = list(engine.service_specs.values())
     draw = lognormal_service(service_rng, services, profile.service_time_factor, profile.service_time_sigma)
     visits = []
-    for day in weekdays(days):
+    for day in weekdays(days, first):
         opening = datetime.combine(day, time(9, 0), tzinfo=engine.tz)
         arrivals = poisson_arrivals(arrivals_rng, profile.rates, profile.service_mix, tier_mix)
         visits += run_day(engine, opening, arrivals, draw, profile.breaks)
     return visits
 
 
-def weekdays(count: int) -> list[date]:
-    """The first `count` weekdays from FIRST_DAY."""
+def weekdays(count: int, first: date = FIRST_DAY) -> list[date]:
+    """The first `count` weekdays from `first`."""
     days: list[date] = []
-    day = FIRST_DAY
+    day = first
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)
