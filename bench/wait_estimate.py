@@ -95,14 +95,14 @@ def run(config: Path, arrivals: Path, vip_share: float, seed: int, train_days: i
     started = time.perf_counter()
     visits, engine = simulate_days(config, arrivals, vip_share, seed, train_days + test_days)
     simulated = time.perf_counter() - started
-    days = sorted({v.ticket_id[:8] for v in visits})
+    days = sorted({v.day for v in visits})
     train_ids, test_ids = set(days[:train_days]), set(days[train_days:])
-    history = [Sample(v.situation, v.waited_s, _day(v)) for v in visits if v.ticket_id[:8] in train_ids]
+    history = [Sample(v.situation, v.waited_s, v.day) for v in visits if v.day in train_ids]
     started = time.perf_counter()
-    model = learned.train(history, _day(visits[-1]))
+    model = learned.train(history, visits[-1].day)
     trained = time.perf_counter() - started
 
-    test = [v for v in visits if v.ticket_id[:8] in test_ids]
+    test = [v for v in visits if v.day in test_ids]
     defaults = {sid: s.default_service_time_s for sid, s in engine.service_specs.items()}
     predictors: list[Predictor] = [Naive(defaults), Today(), LastToEnterService(), QueueLength(), model]
     situations: list[WaitSituation] = [v.situation for v in test]
@@ -130,12 +130,6 @@ def run(config: Path, arrivals: Path, vip_share: float, seed: int, train_days: i
         "train_s": round(trained, 1),
         "predictors": table,
     }
-
-
-def _day(visit: simulate.Visit):
-    from datetime import date
-
-    return date.fromisoformat(f"{visit.ticket_id[:4]}-{visit.ticket_id[4:6]}-{visit.ticket_id[6:8]}")
 
 
 def print_table(result: dict[str, Any], out: Callable[[str], None] = print) -> None:

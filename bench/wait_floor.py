@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # runnable from a plain checkout
 
-from bench.wait_estimate import SCENARIOS, _day  # noqa: E402
+from bench.wait_estimate import SCENARIOS  # noqa: E402
 from edge_agent.branch import queue_setup  # noqa: E402
 from edge_agent.queue.engine import QueueEngine  # noqa: E402
 from edge_agent.queue.predictors import Today  # noqa: E402
@@ -110,7 +110,7 @@ def main() -> None:
     profile = simulate.DayProfile.load(arrivals_path)
     tier_mix = simulate.vip_mix(vip_share)
     visits = simulate.run_days(engine, args.seed, args.train_days, tier_mix, profile)
-    model = learned.train([Sample(v.situation, v.waited_s, _day(v)) for v in visits], _day(visits[-1]))
+    model = learned.train([Sample(v.situation, v.waited_s, v.day) for v in visits], visits[-1].day)
 
     # The test days, replaying a sample of tickets at their moment of issue.
     replayer = Replayer(profile, tier_mix, engine, args.replays, args.seed)

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # runnable from a plain checkout
 
-from bench.wait_estimate import _day, simulate_days  # noqa: E402
+from bench.wait_estimate import simulate_days  # noqa: E402
 from edge_agent.queue.predictors import QueueLength, Today  # noqa: E402
 from edge_agent.wait_model import learned  # noqa: E402
 from edge_agent.wait_model.samples import Sample  # noqa: E402
@@ -65,9 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     scenario = (ROOT / "config/branch.example.toml", ROOT / "bench/scenarios/weekday.toml", 0.12)
     visits, _ = simulate_days(*scenario, args.seed, args.days)
-    history = [Sample(v.situation, v.waited_s, _day(v)) for v in visits]
+    history = [Sample(v.situation, v.waited_s, v.day) for v in visits]
     started = time.perf_counter()
-    model = learned.train(history, _day(visits[-1]))
+    model = learned.train(history, visits[-1].day)
     train_s = time.perf_counter() - started
     print(f"training on {args.days} simulated days ({len(history)} tickets): {train_s:.1f} s")
     if args.save:

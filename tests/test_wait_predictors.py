@@ -31,10 +31,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SERVICES = ["cash", "noncash", "corporate", "wealth", "enquiry"]
 
 
-def _day(visit: simulate.Visit) -> date:
-    return date.fromisoformat(f"{visit.ticket_id[:4]}-{visit.ticket_id[4:6]}-{visit.ticket_id[6:8]}")
-
-
 @pytest.fixture(scope="module")
 def simulated() -> list[simulate.Visit]:
     """Seven weeks at the example branch: six to learn from, the seventh held out."""
@@ -45,13 +41,13 @@ def simulated() -> list[simulate.Visit]:
 
 @pytest.fixture(scope="module")
 def model(simulated) -> learned.LearnedPredictor:
-    days = sorted({_day(v) for v in simulated})
-    return learned.train([Sample(v.situation, v.waited_s, _day(v)) for v in simulated if _day(v) <= days[29]], days[29])
+    days = sorted({v.day for v in simulated})
+    return learned.train([Sample(v.situation, v.waited_s, v.day) for v in simulated if v.day <= days[29]], days[29])
 
 
 def test_the_learned_model_beats_todays_estimator_on_a_held_out_week(simulated, model):
-    held_out = [v for v in simulated if _day(v) > date.fromisoformat(model.info.last_day) and v.situation.counters_open]
-    assert len({_day(v) for v in held_out}) == 5 and len(held_out) > 1000
+    held_out = [v for v in simulated if v.day > date.fromisoformat(model.info.last_day) and v.situation.counters_open]
+    assert len({v.day for v in held_out}) == 5 and len(held_out) > 1000
     situations = [v.situation for v in held_out]
 
     def mae(predictor) -> float:
@@ -113,8 +109,8 @@ def test_every_predictor_keeps_the_rules(model, situation):
 def test_training_on_no_history_or_one_day_is_refused_with_the_reason(simulated):
     with pytest.raises(learned.NotEnoughHistory, match="0 tickets over 0 days"):
         learned.train([], date(2026, 12, 4))
-    first = _day(simulated[0])
-    one_day = [Sample(v.situation, v.waited_s, first) for v in simulated if _day(v) == first]
+    first = simulated[0].day
+    one_day = [Sample(v.situation, v.waited_s, first) for v in simulated if v.day == first]
     with pytest.raises(learned.NotEnoughHistory, match="over 1 days"):
         learned.train(one_day, first)
 

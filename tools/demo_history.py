@@ -8,7 +8,7 @@ runs, so the demo's tickets are told what a branch with two months of history wo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from edge_agent.branch import queue_setup
 from edge_agent.queue.engine import QueueEngine
@@ -26,8 +26,7 @@ def write_demo_wait_model(config: BranchConfig, seed: int = 1) -> str:
     engine = QueueEngine(*queue_setup(config), config.branch.zone)
     today = datetime.now(config.branch.zone).date()
     visits = simulate.run_days(engine, seed, DAYS, first=today - timedelta(weeks=DAYS // 5 + 1))  # ends before today
-    day = lambda visit: date.fromisoformat(f"{visit.ticket_id[:4]}-{visit.ticket_id[4:6]}-{visit.ticket_id[6:8]}")  # noqa: E731
-    model = learned.train([Sample(v.situation, v.waited_s, day(v)) for v in visits], day(visits[-1]))
+    model = learned.train([Sample(v.situation, v.waited_s, v.day) for v in visits], visits[-1].day)
     path = model_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     learned.save(model, path)

@@ -62,6 +62,11 @@ class Visit:
     called_s: float | None = None
 
     @property
+    def day(self) -> date:
+        """The business day, from the ticket id (20261123-A001)."""
+        return date(int(self.ticket_id[:4]), int(self.ticket_id[4:6]), int(self.ticket_id[6:8]))
+
+    @property
     def waited_s(self) -> float:
         assert self.called_s is not None, "every customer is called before the day ends"
         return self.called_s - self.issued_s
