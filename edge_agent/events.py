@@ -180,6 +180,11 @@ def cardholder_answer(customer: Customer | None, card: CardIdentity, config: Bra
     )
 
 
+def _waiting_eta(label: str, estimate: WaitEstimate | None) -> WaitingEta:
+    eta, eta_range = _eta(estimate)
+    return WaitingEta(ticket=label, eta_s=eta, eta_range_s=eta_range, eta_min=None if eta is None else minutes(eta))
+
+
 def queue_state(snapshot: QueueSnapshot) -> QueueState:
     services = {}
     for sid, s in snapshot.services.items():
@@ -188,7 +193,7 @@ def queue_state(snapshot: QueueSnapshot) -> QueueState:
             waiting=s.waiting, longest_wait_s=round(s.longest_wait_s), eta_s=eta, eta_range_s=eta_range,
             eta_min=None if eta is None else minutes(eta),
             target_wait_s=round(s.target_wait_s), counters_open=s.counters_open,
-            waiting_etas=[WaitingEta(ticket=label, eta_s=_eta(e)[0], eta_range_s=_eta(e)[1]) for label, e in s.waiting_estimates],
+            waiting_etas=[_waiting_eta(label, e) for label, e in s.waiting_estimates],
         )
     counters = {
         cid: CounterQueueState(open=c.open, serving=c.serving, services=list(c.services)) for cid, c in snapshot.counters.items()

@@ -741,6 +741,7 @@ class WaitingEta(BaseModel):
     ticket: str  # the label the customer holds, e.g. "A012"
     eta_s: int | None
     eta_range_s: tuple[int, int] | None
+    eta_min: int | None = None  # eta_s in the minutes a customer is told (0: a counter is free now)
 
 
 class ServiceQueueState(BaseModel):

@@ -218,6 +218,9 @@ def test_the_teller_calls_the_next_ticket_and_the_hall_display_shows_it(browser,
     display.wait_for_selector("body[data-last-call='A001@3']", timeout=3000)
     assert text(display, "#now-ticket") == "A001" and text(display, "#now-counter-1") == "3号窗口"
     assert "flash" in display.get_attribute("#now", "class")
+    # Each tile says who is next and their own wait, re-estimated as the queue moves.
+    expect(display.locator(".tile[data-service=cash] .t-next")).to_have_text(re.compile(r"^下一位 A002 · 约 \d+ 分钟$"))
+    expect(display.locator(".tile[data-service=corporate] .t-next")).to_have_text("")
     shots(teller, "teller-called-zh")
     shots(display, "display-called-zh")
     teller.click("#lang button[data-lang=en]")

@@ -24,6 +24,7 @@ const TEXTS = {
   welcome_hint: ["请取号后留意叫号", "Please take a ticket and watch for your number"],
   ticker: ["请留意屏幕与广播叫号 · 过号请到服务台重新取号", "Please listen for your number · if you miss it, ask at the help desk"],
   waiting: ["人等候", "waiting"], eta: ["约 {m} 分钟", "about {m} min"], eta_none: ["暂停办理", "Not open now"],
+  next: ["下一位 {t} · 约 {m} 分钟", "Next {t} · about {m} min"], next_now: ["下一位 {t} · 马上", "Next {t} · now"],
   recall: ["重呼", "Calling again"],
   link: ["正在恢复连接…", "Reconnecting…"], agent: ["叫号系统暂停，请稍候", "Queue system paused, please wait"],
   sound: ["点击开启提示音", "Tap to enable sound"],
@@ -145,7 +146,7 @@ function renderWaiting() {
     const tile = document.createElement("div");
     tile.className = "tile";
     tile.dataset.service = svc.id;
-    tile.innerHTML = "<div class=\"t-name\"></div><div class=\"t-name-2\"></div><div class=\"t-n\"><b class=\"num\"></b><span></span></div><div class=\"t-eta\"></div>";
+    tile.innerHTML = "<div class=\"t-name\"></div><div class=\"t-name-2\"></div><div class=\"t-n\"><b class=\"num\"></b><span></span></div><div class=\"t-eta\"></div><div class=\"t-next\"></div>";
     const [first, second] = names(service(svc.id));
     tile.children[0].textContent = first;
     tile.children[1].textContent = second;
@@ -153,6 +154,10 @@ function renderWaiting() {
     tile.querySelector(".t-n span").textContent = both(TEXTS.waiting)[0];
     const eta = !s ? "" : s.counters_open === 0 ? both(TEXTS.eta_none)[0] : s.waiting && s.eta_min != null ? both(TEXTS.eta, { m: s.eta_min })[0] : "";
     tile.children[3].textContent = eta;
+    // The first in line and their own wait, re-estimated as the queue moves (queue/state's waiting_etas).
+    const next = s && s.counters_open && s.waiting_etas && s.waiting_etas[0];
+    tile.children[4].textContent = !next || next.eta_min == null ? ""
+      : both(next.eta_min === 0 ? TEXTS.next_now : TEXTS.next, { t: next.ticket, m: next.eta_min })[0];
     return tile;
   }));
 }
