@@ -1,0 +1,64 @@
+"""The head-office service's configuration: one TOML file, like a branch's.
+
+    [database]
+    conninfo = "host=/run/postgresql dbname=lobby_hq user=lobby_hq"   # libpq; a password via PGPASSFILE
+    pool_max = 4
+
+    [broker]
+    host = "hq-mqtt.bank.internal"
+    port = 1883
+    username = "hq-ingest"
+    password_file = "/etc/lobby-hq/broker-password"
+    share_group = "ingest"          # every ingester in the group shares the stream
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSection(Section):
+    conninfo: str = Field(min_length=1)
+    pool_max: int = Field(4, ge=1, le=100)
+    connect_timeout_s: float = Field(5, gt=0, le=120)
+
+
+class BrokerSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str = Field(min_length=1)
+    password_file: Path
+    share_group: str = Field("ingest", pattern=r"^[A-Za-z0-9_-]+$")
+    # Unacknowledged messages wait this long for an ingester that comes back under its client id.
+    session_expiry_s: int = Field(3600, ge=0, le=7 * 24 * 3600)
+    keepalive_s: int = Field(15, ge=5, le=600)
+
+
+class HeadOfficeConfig(Section):
+    database: DatabaseSection
+    broker: BrokerSection
+
+
+class HeadOfficeConfigError(Exception):
+    """The file cannot be used; the message names the file and every problem."""
+
+
+def load_config(path: Path) -> HeadOfficeConfig:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HeadOfficeConfigError(f"{path}: the file does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise HeadOfficeConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return HeadOfficeConfig(**raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise HeadOfficeConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,83 @@
+"""What a message from a branch becomes at head office. Pure: topic and bytes in, a record out.
+
+    lobby/v1/<branch>/events/<kind>, lobby/v1/<branch>/alerts/<kind>  -> an event (kept once)
+    lobby/v1/<branch>/agent/state, .../queue/state, .../devices/<id>/state -> the latest state
+    anything else, or a payload that is not what the contract says -> ignored, with why
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+ROOT = "lobby/v1/"
+# An event's own time, by the field its kind carries it in (docs/mqtt.md); the first found wins.
+TIME_FIELDS = ("at", "issued_at", "raised_at", "opened_at", "created_at", "answered_at")
+STATE_TIME_FIELDS = ("heartbeat_at", "at", "since")
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    event_id: str
+    at: datetime
+    branch: str
+    topic: str
+    seq: int | None
+    payload: dict
+
+
+@dataclass(frozen=True)
+class StateRecord:
+    branch: str
+    kind: str  # agent | queue | device
+    key: str  # the device id; "" for agent and queue
+    at: datetime
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Ignored:
+    reason: str
+
+
+Record = EventRecord | StateRecord | Ignored
+
+
+def _time(payload: dict, names: tuple[str, ...], received: datetime) -> datetime:
+    for name in names:
+        value = payload.get(name)
+        if isinstance(value, str):
+            try:
+                at = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            if at.tzinfo is not None:
+                return at
+    return received
+
+
+def route(topic: str, body: bytes, received: datetime) -> Record:
+    """`received`: when head office got it (aware), used when the payload names no time."""
+    if not topic.startswith(ROOT):
+        return Ignored(f"not under {ROOT}")
+    branch, _, rest = topic[len(ROOT):].partition("/")
+    if not branch or not rest:
+        return Ignored("no branch or no topic under it")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return Ignored(f"{rest} from {branch}: the payload is not JSON")
+    if not isinstance(payload, dict):
+        return Ignored(f"{rest} from {branch}: the payload is not a JSON object")
+    parts = rest.split("/")
+    if parts[0] in ("events", "alerts") and len(parts) == 2:
+        event_id, seq = payload.get("event_id"), payload.get("seq")
+        if not isinstance(event_id, str) or not event_id:
+            return Ignored(f"{rest} from {branch}: no event_id")
+        return EventRecord(event_id, _time(payload, TIME_FIELDS, received), branch, rest, seq if isinstance(seq, int) else None, payload)
+    if rest in ("agent/state", "queue/state"):
+        return StateRecord(branch, parts[0], "", _time(payload, STATE_TIME_FIELDS, received), payload)
+    if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state":
+        return StateRecord(branch, "device", parts[1], _time(payload, STATE_TIME_FIELDS, received), payload)
+    return Ignored(f"{rest} from {branch}: not a topic head office keeps")

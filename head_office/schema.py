@@ -1,0 +1,73 @@
+"""Head office's tables, created and migrated in order under an advisory lock (several
+ingesters may start at once).
+
+- `event_ids`: every `event_id` ever written; a QoS 1 redelivery or a bridge's resend
+  conflicts here and is dropped, in the same transaction as the event.
+- `events`: every event a branch published, once, partitioned by month of `at` (the event's
+  own time) so old months can be detached and archived whole.
+- `branch_state`: the latest retained state per branch (agent, queue, each device).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE events (
+            event_id TEXT NOT NULL,
+            at TIMESTAMPTZ NOT NULL,             -- the event's own time (issued_at, at, raised_at ...)
+            branch TEXT NOT NULL,
+            topic TEXT NOT NULL,                 -- under the branch root, e.g. events/arrival
+            seq BIGINT,                          -- the branch's monotonic event number
+            payload JSONB NOT NULL,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            received_by TEXT NOT NULL            -- the ingester that wrote it
+        ) PARTITION BY RANGE (at)""",
+        "CREATE TABLE event_ids (event_id TEXT PRIMARY KEY)",
+        "CREATE INDEX events_branch_at ON events (branch, at)",
+        """CREATE TABLE branch_state (
+            branch TEXT NOT NULL,
+            kind TEXT NOT NULL,                  -- agent | queue | device
+            key TEXT NOT NULL,                   -- the device id; '' for agent and queue
+            payload JSONB NOT NULL,
+            at TIMESTAMPTZ NOT NULL,             -- when the branch said it
+            PRIMARY KEY (branch, kind, key)
+        )""",
+    ],
+]
+
+
+def migrate(conn: psycopg.Connection) -> int:
+    """Bring the schema up to date; returns the version. Safe to call from every process."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('lobby-head-office-schema'))")
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row else 0
+        if row is None:
+            conn.execute("INSERT INTO schema_version VALUES (0)")
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                conn.execute(statement)  # our own constants, not user input
+            conn.execute("UPDATE schema_version SET version = %s", (number,))
+        return len(MIGRATIONS)
+
+
+def ensure_month(conn: psycopg.Connection, at: datetime) -> None:
+    """The month's partition of `events`, made once by whichever ingester needs it first."""
+    utc = at.astimezone(UTC)
+    first = datetime(utc.year, utc.month, 1, tzinfo=UTC)
+    following = datetime(utc.year + utc.month // 12, utc.month % 12 + 1, 1, tzinfo=UTC)
+    name = f"events_{utc.year:04d}{utc.month:02d}"
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+    exists = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
+    if exists and exists[0] is None:
+        conn.execute(
+            sql.SQL("CREATE TABLE {} PARTITION OF events FOR VALUES FROM ({}) TO ({})").format(
+                sql.Identifier(name), sql.Literal(first), sql.Literal(following)
+            )
+        )

@@ -1,0 +1,223 @@
+"""Head office's ingesters against a real Mosquitto and a real PostgreSQL (a private cluster):
+every event once, through duplicates, a killed ingester and a database restart; two
+ingesters share the stream."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from head_office.routing import EventRecord, Ignored, StateRecord, route
+from tests.head_office_helpers import HeadOfficeBroker, event
+from tools.private_postgres import PrivatePostgres
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PrivatePostgres]:
+    cluster = PrivatePostgres()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def hq_broker() -> Iterator[HeadOfficeBroker]:
+    broker = HeadOfficeBroker()
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def database(postgres) -> str:
+    return postgres.new_database(f"hq_{uuid.uuid4().hex[:8]}")
+
+
+class Ingesters:
+    """`head-office ingest` processes, each with its log; killed at the end whatever happened."""
+
+    def __init__(self, config: Path, folder: Path):
+        self.config, self.folder = config, folder
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, instance: str) -> None:
+        log = open(self.folder / f"{instance}.log", "ab")
+        self.processes[instance] = subprocess.Popen(
+            [sys.executable, "-m", "head_office.cli", "ingest", "--config", str(self.config), "--instance", instance],
+            stdout=log, stderr=log, cwd=REPO,
+        )
+
+    def kill(self, instance: str) -> None:
+        self.processes[instance].send_signal(signal.SIGKILL)
+        self.processes[instance].wait(10)
+
+    def log(self, instance: str) -> str:
+        return (self.folder / f"{instance}.log").read_text(encoding="utf-8")
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+@pytest.fixture
+def ingesters(hq_broker, database, tmp_path) -> Iterator[Ingesters]:
+    group = Ingesters(hq_broker.write_ingest_config(tmp_path, database), tmp_path)
+    yield group
+    group.stop_all()
+
+
+def count(database: str, sql: str) -> int:
+    try:
+        with psycopg.connect(database, autocommit=True, connect_timeout=2) as conn:
+            return conn.execute(sql).fetchone()[0]  # type: ignore[index]
+    except psycopg.Error:
+        return -1  # not there yet (the schema), or the database is restarting
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def publish(broker: HeadOfficeBroker, branch: str, numbers, pace_s: float = 0.0) -> None:
+    client = broker.branch_client(branch)
+    try:
+        for n in numbers:
+            topic, body = event(branch, n)
+            client.publish(topic, body, qos=1).wait_for_publish(10)
+            if pace_s:
+                time.sleep(pace_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_every_event_lands_once_and_the_newest_state_wins(hq_broker, ingesters, database):
+    ingesters.start("i1")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM schema_version") == 1, 20, "the ingester's schema")
+    time.sleep(0.5)  # subscribed
+    publish(hq_broker, "b1", range(1, 201))
+    publish(hq_broker, "b1", range(150, 201))  # a bridge resending what it was not sure of
+    client = hq_broker.branch_client("b1")
+    newer = {"state": "online", "version": "0.1.0", "since": "2026-12-05T08:55:00+08:00", "heartbeat_at": "2026-12-05T09:00:10+08:00"}
+    older = {**newer, "heartbeat_at": "2026-12-05T09:00:00+08:00"}
+    for payload in (newer, older):  # late and out of order: the older must not win
+        client.publish("lobby/v1/b1/agent/state", json.dumps(payload), qos=1).wait_for_publish(10)
+    client.publish("lobby/v1/b1/events/arrival", b"not json", qos=1).wait_for_publish(10)
+    client.disconnect()
+    client.loop_stop()
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 200, 30, "200 events")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM branch_state") == 1, 10, "the agent state")
+    time.sleep(0.5)
+    assert count(database, "SELECT COUNT(*) FROM events") == count(database, "SELECT COUNT(DISTINCT event_id) FROM events") == 200
+    with psycopg.connect(database) as conn:
+        state = conn.execute("SELECT payload FROM branch_state WHERE branch = 'b1' AND kind = 'agent'").fetchone()
+        months = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass").fetchone()
+    assert state is not None and state[0]["heartbeat_at"] == newer["heartbeat_at"]
+    assert months == (1,)  # December 2026's partition, made once
+    log = ingesters.log("i1")
+    assert "ignored: events/arrival from b1: the payload is not JSON" in log and "Traceback" not in log
+
+
+def test_a_killed_ingester_and_a_database_restart_lose_nothing_and_duplicate_nothing(hq_broker, ingesters, database, postgres):
+    ingesters.start("i1")
+    ingesters.start("i2")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM schema_version") == 1, 20, "the schema")
+    time.sleep(1.0)
+    total = 1500
+    senders = [
+        threading.Thread(target=publish, args=(hq_broker, branch, range(1, total + 1), 0.004)) for branch in ("b1", "b2")
+    ]
+    for sender in senders:
+        sender.start()
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") > 300, 30, "the stream to flow")
+    ingesters.kill("i1")  # SIGKILL mid-stream: whatever it had not acknowledged waits in its session
+    time.sleep(0.5)
+    ingesters.start("i1")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") > 1500, 60, "the stream to flow on")
+    postgres.stop("fast")  # the database goes away mid-stream, longer than an ingester waits for a connection ...
+    time.sleep(3)
+    postgres.start()  # ... and comes back
+    for sender in senders:
+        sender.join(120)
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 2 * total, 90, f"{2 * total} events")
+    time.sleep(1.0)  # anything late would be a duplicate
+    assert count(database, "SELECT COUNT(*) FROM events") == count(database, "SELECT COUNT(DISTINCT event_id) FROM events") == 2 * total
+    for instance in ("i1", "i2"):
+        log = ingesters.log(instance)
+        assert "Traceback" not in log, log[-2000:]
+    said = ingesters.log("i1") + ingesters.log("i2")
+    assert "connected (session resumed)" in ingesters.log("i1")  # the killed one came back to its unacknowledged messages
+    assert "stopping intake until it is back" in said and "PostgreSQL is reachable again; taking messages" in said
+
+
+def test_a_second_ingester_shares_the_stream(hq_broker, ingesters, database):
+    ingesters.start("i1")
+    ingesters.start("i2")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM schema_version") == 1, 20, "the schema")
+    time.sleep(1.0)
+    publish(hq_broker, "b2", range(1, 601))
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 600, 30, "600 events")
+    with psycopg.connect(database) as conn:
+        shares = dict(conn.execute("SELECT received_by, COUNT(*) FROM events GROUP BY received_by").fetchall())
+    assert set(shares) == {"hq-ingest.i1", "hq-ingest.i2"} and min(shares.values()) >= 100, shares
+
+
+@pytest.mark.parametrize(
+    "topic, body, expected",
+    [
+        ("lobby/v1/b1/events/arrival", b'{"event_id": "e1", "seq": 3, "issued_at": "2026-12-05T09:41:07+08:00"}', EventRecord),
+        ("lobby/v1/b1/alerts/vip", b'{"event_id": "a1"}', EventRecord),
+        ("lobby/v1/b1/agent/state", b'{"state": "online", "since": "2026-12-05T08:55:00+08:00"}', StateRecord),
+        ("lobby/v1/b1/devices/printer-1/state", b'{"status": "ok", "since": "2026-12-05T08:55:00+08:00"}', StateRecord),
+        ("lobby/v1/b1/events/arrival", b'{"seq": 3}', Ignored),
+        ("lobby/v1/b1/events/arrival", b"[1, 2]", Ignored),
+        ("lobby/v1/b1/events/arrival", b"\xff\xfe", Ignored),
+        ("lobby/v1/b1/request/ticket", b'{"transaction": "t"}', Ignored),
+        ("other/b1/events/arrival", b"{}", Ignored),
+        ("lobby/v1/", b"{}", Ignored),
+    ],
+)
+def test_what_each_message_becomes(topic, body, expected):
+    from datetime import UTC, datetime
+
+    received = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    record = route(topic, body, received)
+    assert isinstance(record, expected)
+    if isinstance(record, EventRecord) and record.event_id == "e1":
+        assert (record.branch, record.topic, record.seq, record.at.isoformat()) == ("b1", "events/arrival", 3, "2026-12-05T09:41:07+08:00")
+    if isinstance(record, EventRecord) and record.event_id == "a1":
+        assert record.at == received  # no time of its own: when head office got it
+    if isinstance(record, StateRecord) and record.kind == "device":
+        assert record.key == "printer-1"
+
+
+def test_the_ingester_says_what_is_wrong_with_its_configuration(tmp_path):
+    bad = tmp_path / "head-office.toml"
+    bad.write_text('[database]\nconninfo = ""\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "head_office.cli", "ingest", "--config", str(bad)], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ})
+    assert done.returncode == 2
+    assert "database.conninfo" in done.stderr and "broker: Field required" in done.stderr and "Traceback" not in done.stderr
