@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.head_office_helpers import HeadOfficeBroker
+    from tools.private_postgres import PrivatePostgres
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"
@@ -81,3 +88,31 @@ def broker(branch_config):
     yield running
     running.stop()
     shutil.rmtree(running.directory.parent, ignore_errors=True)
+
+
+# ---- head office: a private PostgreSQL cluster (one per run) and a head-office broker ----------
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PrivatePostgres]:
+    from tools.private_postgres import PrivatePostgres
+
+    cluster = PrivatePostgres()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def hq_broker() -> Iterator[HeadOfficeBroker]:
+    from tests.head_office_helpers import HeadOfficeBroker
+
+    broker = HeadOfficeBroker()
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def database(postgres) -> str:
+    """A fresh database in the run's cluster, for one test."""
+    return postgres.new_database(f"hq_{uuid.uuid4().hex[:8]}")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tools.private_broker import free_port, reachable_folder
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class HeadOfficeBroker:
@@ -26,8 +31,8 @@ class HeadOfficeBroker:
         passwd.write_text("".join(f"{user}:{password}\n" for user, password in self.passwords.items()))
         subprocess.run(["mosquitto_passwd", "-U", str(passwd)], check=True)
         acl = ["user hq-ingest", "topic read lobby/v1/#"]
-        for branch in branches:
-            acl += [f"user branch-{branch}", f"topic write lobby/v1/{branch}/#"]
+        for branch in branches:  # a branch's bridge: only under its own root
+            acl += [f"user branch-{branch}", f"topic readwrite lobby/v1/{branch}/#"]
         (self.home / "acl").write_text("\n".join(acl) + "\n")
         (self.home / "mosquitto.conf").write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\nacl_file {self.home / 'acl'}\n"
@@ -50,10 +55,14 @@ class HeadOfficeBroker:
                 time.sleep(0.05)
         raise RuntimeError(f"the head-office broker did not start; see {self.home}")
 
-    def stop(self) -> None:
-        if self.process is not None:
+    def halt(self) -> None:
+        """The broker goes down (its files stay, so it can start again on the same port)."""
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.home, ignore_errors=True)
 
     def branch_client(self, branch: str) -> mqtt.Client:
@@ -79,3 +88,51 @@ def event(branch: str, n: int, kind: str = "arrival") -> tuple[str, bytes]:
     """A branch event as the agent publishes it (the fields head office reads)."""
     payload = {"event_id": f"{branch}-{n:06d}", "seq": n, "ticket": f"A{n % 1000:03d}", "issued_at": "2026-12-05T09:41:07+08:00"}
     return f"lobby/v1/{branch}/events/{kind}", json.dumps(payload).encode()
+
+
+class Ingesters:
+    """`head-office ingest` processes, each with its log; killed at the end whatever happened."""
+
+    def __init__(self, config: Path, folder: Path):
+        self.config, self.folder = config, folder
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, instance: str) -> None:
+        log = open(self.folder / f"{instance}.log", "ab")
+        self.processes[instance] = subprocess.Popen(
+            [sys.executable, "-m", "head_office.cli", "ingest", "--config", str(self.config), "--instance", instance],
+            stdout=log, stderr=log, cwd=REPO,
+        )
+
+    def kill(self, instance: str) -> None:
+        self.processes[instance].send_signal(signal.SIGKILL)
+        self.processes[instance].wait(10)
+
+    def log(self, instance: str) -> str:
+        return (self.folder / f"{instance}.log").read_text(encoding="utf-8")
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def count(database: str, sql: str) -> int:
+    try:
+        with psycopg.connect(database, autocommit=True, connect_timeout=2) as conn:
+            return conn.execute(sql).fetchone()[0]  # type: ignore[index]
+    except psycopg.Error:
+        return -1  # not there yet (the schema), or the database is restarting
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

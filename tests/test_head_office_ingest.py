@@ -6,75 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from head_office.routing import EventRecord, Ignored, StateRecord, route
-from tests.head_office_helpers import HeadOfficeBroker, event
-from tools.private_postgres import PrivatePostgres
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres()
-    cluster.start()
-    yield cluster
-    cluster.destroy()
-
-
-@pytest.fixture
-def hq_broker() -> Iterator[HeadOfficeBroker]:
-    broker = HeadOfficeBroker()
-    broker.start()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def database(postgres) -> str:
-    return postgres.new_database(f"hq_{uuid.uuid4().hex[:8]}")
-
-
-class Ingesters:
-    """`head-office ingest` processes, each with its log; killed at the end whatever happened."""
-
-    def __init__(self, config: Path, folder: Path):
-        self.config, self.folder = config, folder
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, instance: str) -> None:
-        log = open(self.folder / f"{instance}.log", "ab")
-        self.processes[instance] = subprocess.Popen(
-            [sys.executable, "-m", "head_office.cli", "ingest", "--config", str(self.config), "--instance", instance],
-            stdout=log, stderr=log, cwd=REPO,
-        )
-
-    def kill(self, instance: str) -> None:
-        self.processes[instance].send_signal(signal.SIGKILL)
-        self.processes[instance].wait(10)
-
-    def log(self, instance: str) -> str:
-        return (self.folder / f"{instance}.log").read_text(encoding="utf-8")
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+from tests.head_office_helpers import REPO, HeadOfficeBroker, Ingesters, count, event, wait_for
 
 
 @pytest.fixture
@@ -82,23 +24,6 @@ def ingesters(hq_broker, database, tmp_path) -> Iterator[Ingesters]:
     group = Ingesters(hq_broker.write_ingest_config(tmp_path, database), tmp_path)
     yield group
     group.stop_all()
-
-
-def count(database: str, sql: str) -> int:
-    try:
-        with psycopg.connect(database, autocommit=True, connect_timeout=2) as conn:
-            return conn.execute(sql).fetchone()[0]  # type: ignore[index]
-    except psycopg.Error:
-        return -1  # not there yet (the schema), or the database is restarting
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def publish(broker: HeadOfficeBroker, branch: str, numbers, pace_s: float = 0.0) -> None:
