@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.head_office_helpers import HeadOfficeBroker
+    from tools.hq_rig import HeadOfficeBroker
     from tools.private_postgres import PrivatePostgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 def hq_broker() -> Iterator[HeadOfficeBroker]:
-    from tests.head_office_helpers import HeadOfficeBroker
+    from tools.hq_rig import HeadOfficeBroker
 
     broker = HeadOfficeBroker()
     broker.start()

@@ -15,7 +15,7 @@ import pytest
 from lobby.config import load_config
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 from tests.conftest import EXAMPLE_CONFIG
-from tests.head_office_helpers import HeadOfficeBroker, Ingesters, count, wait_for
+from tools.hq_rig import HeadOfficeBroker, Ingesters, count, wait_for
 from tools.private_broker import private_broker_for
 
 BRANCHES = ("sh-lujiazui-01", "sz-nanshan-02")

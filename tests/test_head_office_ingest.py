@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from head_office.routing import EventRecord, Ignored, StateRecord, route
-from tests.head_office_helpers import REPO, HeadOfficeBroker, Ingesters, count, event, wait_for
+from tools.hq_rig import REPO, HeadOfficeBroker, Ingesters, count, event, wait_for
 
 
 @pytest.fixture

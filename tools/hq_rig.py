@@ -1,4 +1,5 @@
-"""A head-office broker (plain Mosquitto with users and ACLs) and the ingester's config, for tests."""
+"""A head-office rig for the tests and the benches: a Mosquitto with per-branch bridge users, the
+ingester processes, and small helpers to wait on what reaches PostgreSQL."""
 
 from __future__ import annotations
 
