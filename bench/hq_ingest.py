@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2500, help="events per branch")
     args = parser.parse_args()
     branches = [f"b{n:03d}" for n in range(args.branches)]
-    postgres = PrivatePostgres()
+    postgres = PrivatePostgres(durable=True)  # fsync on, as in production
     postgres.start()
     broker = HeadOfficeBroker(tuple(branches))
     broker.start()
@@ -110,7 +110,7 @@ def main() -> None:
         broker.stop()
         postgres.destroy()
     total = args.branches * args.events
-    print(f"{args.branches} branches x {args.events} events = {total} events, QoS 1, one PostgreSQL 15, one Mosquitto")
+    print(f"{args.branches} branches x {args.events} events = {total} events, QoS 1, one PostgreSQL 15 (fsync on), one Mosquitto")
     print(f"{'':38}{'events/s':>10}")
     for n, rate in rates.items():
         print(f"{f'{n} ingester(s), committed':38}{rate:>10.0f}")

@@ -19,7 +19,9 @@ OWNER = "postgres"
 
 
 class PrivatePostgres:
-    def __init__(self, database: str = "lobby_hq"):
+    def __init__(self, database: str = "lobby_hq", durable: bool = False):
+        # Tests need no durability against power loss (fsync off: faster); a bench measures it as it runs.
+        self.durable = durable
         self.home = reachable_folder("lobby-pg-")
         self.data = self.home / "data"
         self.port = free_port()
@@ -33,7 +35,7 @@ class PrivatePostgres:
         return f"host={self.home} port={self.port} dbname={self.database} user={OWNER}"
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.home} -c listen_addresses='' -c fsync=off"
+        options = f"-p {self.port} -k {self.home} -c listen_addresses=''" + ("" if self.durable else " -c fsync=off")
         self._as_owner([str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"])
         if not getattr(self, "_created", False):
             self._as_owner([str(BIN / "createdb"), "-h", str(self.home), "-p", str(self.port), "-U", OWNER, self.database])
