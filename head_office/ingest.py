@@ -53,6 +53,7 @@ class Ingester:
         self.counts: Counter[str] = Counter()  # written, duplicate, ignored
         self._db_down = threading.Event()
         self._ignored_reasons: set[str] = set()
+        self._broker_said = False
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True,
         )
@@ -102,7 +103,9 @@ class Ingester:
         try:
             self.client.connect(broker.host, broker.port, keepalive=broker.keepalive_s, clean_start=False, properties=properties)
         except OSError as problem:
-            log.warning("the head-office broker %s:%d is unreachable (%s); trying again", broker.host, broker.port, problem)
+            if not self._broker_said:  # once per outage, not once a second
+                log.warning("the head-office broker %s:%d is unreachable (%s); trying again", broker.host, broker.port, problem)
+                self._broker_said = True
             self.stopping.wait(DB_RETRY_S)
             return
         # Returns on disconnect(): ours (stop, or the database went away); paho reconnects by itself otherwise.
@@ -114,6 +117,7 @@ class Ingester:
         if reason_code.is_failure:
             log.error("the head-office broker refused ingester %s: %s", self.client_id, reason_code)
             return
+        self._broker_said = False
         group = self.config.broker.share_group
         client.subscribe([(f"$share/{group}/lobby/v1/+/{topic}", 1) for topic in TOPICS])
         log.info("ingester %s connected (session %s)", self.client_id, "resumed" if flags.session_present else "new")

@@ -146,3 +146,32 @@ def test_the_ingester_says_what_is_wrong_with_its_configuration(tmp_path):
                           env={**os.environ})
     assert done.returncode == 2
     assert "database.conninfo" in done.stderr and "broker: Field required" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_payload_postgresql_cannot_store_is_named_and_let_go_without_holding_up_the_rest(hq_broker, ingesters, database):
+    ingesters.start("i1")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM schema_version") == 1, 20, "the ingester's schema")
+    time.sleep(0.5)
+    client = hq_broker.branch_client("b1")
+    poison = {"event_id": "b1-poison", "ticket": "A\u0000", "issued_at": "2026-12-05T09:41:07+08:00"}  # JSONB refuses NUL
+    client.publish("lobby/v1/b1/events/arrival", json.dumps(poison), qos=1).wait_for_publish(10)
+    client.disconnect()
+    client.loop_stop()
+    publish(hq_broker, "b1", range(1, 11))
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 10, 20, "the events behind it")
+    log = ingesters.log("i1")
+    assert "could not keep lobby/v1/b1/events/arrival from b1" in log and "dropped" in log and "Traceback" not in log
+
+
+def test_an_ingester_started_before_the_broker_waits_for_it(hq_broker, ingesters, database):
+    hq_broker.halt()
+    ingesters.start("i1")
+    wait_for(lambda: "is unreachable" in ingesters.log("i1"), 20, "the ingester to say the broker is unreachable")
+    time.sleep(2.5)  # it keeps trying, without saying so again
+    assert ingesters.log("i1").count("is unreachable") == 1
+    hq_broker.start()
+    wait_for(lambda: "connected (session new)" in ingesters.log("i1"), 30, "the ingester to connect")
+    time.sleep(0.5)
+    publish(hq_broker, "b2", range(1, 6))
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 5, 20, "5 events")
+    assert "Traceback" not in ingesters.log("i1")
