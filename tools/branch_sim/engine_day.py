@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from edge_agent.queue.engine import QueueEngine, QueueError
-from edge_agent.queue.estimate import WaitEstimate
 from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Tier, WorkProfile
 from edge_agent.queue.situation import WaitSituation
 
@@ -49,16 +48,13 @@ class Break:
 
 @dataclass
 class Visit:
-    """One customer's day, with what they were told at the kiosk."""
+    """One customer's day, with what the branch knew when they took their ticket."""
 
     ticket_id: str
     service: str
     tier: Tier
     issued_s: float
-    ahead: int
-    estimate: WaitEstimate | None
-    naive_s: float  # people ahead x the configured default service time
-    situation: WaitSituation  # what the branch knew at issue: every predictor reads this
+    situation: WaitSituation  # people ahead, today's estimate, ...: every predictor reads this
     called_s: float | None = None
 
     @property
@@ -279,10 +275,7 @@ class DaySim:
             self.durations[ticket.id] = self.service_time(ticket.service)
             if self.record:
                 situation = engine.ticket_situation(ticket.id, self.at(t))
-                ahead = situation.ahead
-                naive = ahead * engine.service_specs[ticket.service].default_service_time_s
-                estimate = engine.estimate_wait(ticket.service, ahead)
-                self.visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, ahead, estimate, naive, situation)
+                self.visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, situation)
             for counter in specs:
                 if ticket.service in specs[counter].services:
                     self.try_call(counter, t)
