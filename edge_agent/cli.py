@@ -149,15 +149,10 @@ def _wait_model_show(args: argparse.Namespace, config: BranchConfig) -> int:
 
 def _wait_model_train(args: argparse.Namespace, config: BranchConfig) -> int:
     """What the agent does after each daily close, now and in the foreground."""
-    from edge_agent.wait_desk import model_path
+    from edge_agent.wait_desk import training_arguments
     from edge_agent.wait_model import training
 
-    settings = config.wait_estimate
-    through = args.through or datetime.now(config.branch.zone).date()
-    return training.main([
-        "--store", str(config.store.path), "--model", str(model_path(config)), "--through", through.isoformat(),
-        "--days", str(settings.training_days), "--min-days", str(settings.min_history_days), "--min-tickets", str(settings.min_tickets),
-    ])
+    return training.main(training_arguments(config, args.through or datetime.now(config.branch.zone).date()))
 
 
 def _broker_setup(args: argparse.Namespace, config: BranchConfig) -> int:

@@ -33,6 +33,16 @@ def model_path(config: BranchConfig) -> Path:
     return config.store.path.with_name("wait-model.pkl")
 
 
+def training_arguments(config: BranchConfig, through: date, model: Path | None = None) -> list[str]:
+    """training.py's arguments for this branch: its store, its model file (`model_path` unless
+    given), `[wait_estimate]`."""
+    settings = config.wait_estimate
+    return [
+        "--store", str(config.store.path), "--model", str(model or model_path(config)), "--through", through.isoformat(),
+        "--days", str(settings.training_days), "--min-days", str(settings.min_history_days), "--min-tickets", str(settings.min_tickets),
+    ]
+
+
 class WaitDesk:
     def __init__(self, config: BranchConfig, store: Store):
         self.config = config
@@ -87,11 +97,8 @@ class WaitDesk:
                 tickets, days, settings.min_tickets, settings.min_history_days, self.predictor.name,
             )
             return
-        command = [
-            sys.executable, "-m", "edge_agent.wait_model.training", "--store", str(self.config.store.path),
-            "--model", str(self.path), "--through", closed.isoformat(), "--days", str(settings.training_days),
-            "--min-days", str(settings.min_history_days), "--min-tickets", str(settings.min_tickets), "--nice", str(TRAINING_NICE),
-        ]
+        arguments = training_arguments(self.config, closed, self.path)
+        command = [sys.executable, "-m", "edge_agent.wait_model.training", *arguments, "--nice", str(TRAINING_NICE)]
         log.info("wait estimate: learning from the days up to %s in the background", closed)
         self._training = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
