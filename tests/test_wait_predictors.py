@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import pickle
 import statistics
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -193,45 +194,49 @@ def _serve_a_morning(branch: Branch, clock: Clock, day: date, customers: int) ->
         branch.counter_close(counter)
 
 
-def test_the_agent_learns_from_its_own_days_after_the_close(branch_toml, tmp_path, caplog):
+@pytest.fixture
+def young_branch(branch_toml) -> Iterator[tuple[Branch, Clock]]:
+    """The example branch, learning once it has 2 days and 60 tickets of history (not 5 and 500)."""
     text = branch_toml.read_text(encoding="utf-8")
     branch_toml.write_text(text.replace("min_history_days = 5", "min_history_days = 2").replace("min_tickets = 500", "min_tickets = 60"))
-    config = load_config(branch_toml)
     clock = Clock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
-    branch = Branch.open(config, clock)
-    try:
-        assert branch.waits.name == "queue_length"
-        _serve_a_morning(branch, clock, date(2026, 11, 23), 40)
-        # One day is not enough: the desk says so without starting a training, and
-        # queue-length keeps answering.
-        with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
-            branch.waits.after_close(date(2026, 11, 23))
-        assert branch.waits._training is None and branch.waits.name == "queue_length"
-        assert any("not enough history to learn yet (40 tickets over 1 days; 60 over 2 needed)" in r.getMessage() for r in caplog.records)
+    branch = Branch.open(load_config(branch_toml), clock)
+    yield branch, clock
+    branch.close()
 
-        for day in (24, 25, 26):
-            _serve_a_morning(branch, clock, date(2026, 11, day), 40)
-        branch.waits.after_close(date(2026, 11, 26))
-        assert _wait_for_training(branch)
-        assert branch.waits.name == learned.NAME
-        assert "on 4 days" in branch.waits.described
-        branch.waits.after_close(date(2026, 11, 26))  # once per closed day
-        assert branch.waits._training is None
 
-        clock.now = datetime(2026, 11, 27, 9, 30, tzinfo=SHANGHAI)
-        branch.counter_open("1")
-        branch.issue_ticket("cash")
-        branch.call_next("1")  # the counter is busy: the next customer really waits
-        answer = branch.issue_ticket("cash")
-        assert answer.eta_s is not None and answer.eta_s > 0
-        row = branch.store.conn.execute(
-            "SELECT predictor, eta_s FROM wait_situations WHERE ticket_id = ?", (answer.ticket_id,)
-        ).fetchone()
-        assert row["predictor"] == learned.NAME and round(row["eta_s"]) == answer.eta_s
-        state = branch.queue_state().services["cash"]
-        assert [w.ticket for w in state.waiting_etas] == [answer.ticket]
-    finally:
-        branch.close()
+def test_the_agent_learns_from_its_own_days_after_the_close(young_branch, caplog):
+    branch, clock = young_branch
+    assert branch.waits.name == "queue_length"
+    _serve_a_morning(branch, clock, date(2026, 11, 23), 40)
+    # One day is not enough: the desk says so without starting a training, and
+    # queue-length keeps answering.
+    with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+        branch.waits.after_close(date(2026, 11, 23))
+    assert branch.waits._training is None and branch.waits.name == "queue_length"
+    assert any("not enough history to learn yet (40 tickets over 1 days; 60 over 2 needed)" in r.getMessage() for r in caplog.records)
+
+    for day in (24, 25, 26):
+        _serve_a_morning(branch, clock, date(2026, 11, day), 40)
+    branch.waits.after_close(date(2026, 11, 26))
+    assert _wait_for_training(branch)
+    assert branch.waits.name == learned.NAME
+    assert "on 4 days" in branch.waits.described
+    branch.waits.after_close(date(2026, 11, 26))  # once per closed day
+    assert branch.waits._training is None
+
+    clock.now = datetime(2026, 11, 27, 9, 30, tzinfo=SHANGHAI)
+    branch.counter_open("1")
+    branch.issue_ticket("cash")
+    branch.call_next("1")  # the counter is busy: the next customer really waits
+    answer = branch.issue_ticket("cash")
+    assert answer.eta_s is not None and answer.eta_s > 0
+    row = branch.store.conn.execute(
+        "SELECT predictor, eta_s FROM wait_situations WHERE ticket_id = ?", (answer.ticket_id,)
+    ).fetchone()
+    assert row["predictor"] == learned.NAME and round(row["eta_s"]) == answer.eta_s
+    state = branch.queue_state().services["cash"]
+    assert [w.ticket for w in state.waiting_etas] == [answer.ticket]
 
 
 def _wait_for_training(branch: Branch) -> bool:
@@ -352,26 +357,19 @@ def test_the_paper_ticket_prints_the_middle_figure_before_the_range():
     assert (lines["wait_zh"], lines["wait_en"]) == ("预计等候：约5分钟（3～9）", "Estimated wait: about 5 min (3-9)")
 
 
-def test_a_training_that_fails_is_logged_in_a_sentence_and_the_fallback_keeps_answering(branch_toml, tmp_path, caplog):
-    text = branch_toml.read_text(encoding="utf-8")
-    branch_toml.write_text(text.replace("min_history_days = 5", "min_history_days = 2").replace("min_tickets = 500", "min_tickets = 60"))
-    config = load_config(branch_toml)
-    clock = Clock(datetime(2026, 11, 23, 9, tzinfo=SHANGHAI))
-    branch = Branch.open(config, clock)
-    try:
-        for day in (23, 24):
-            _serve_a_morning(branch, clock, date(2026, 11, day), 40)
-        branch.waits.path = tmp_path / "in-the-way"
-        branch.waits.path.mkdir()  # the model cannot be written where a folder stands
-        with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
-            branch.waits.after_close(date(2026, 11, 24))
-            assert not _wait_for_training(branch)
-        assert branch.waits._training is None and branch.waits.name == "queue_length"
-        failed = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert failed and failed[0].startswith("wait estimate: training failed (the wait model could not be trained:")
-        assert "Traceback" not in " ".join(failed)
-    finally:
-        branch.close()
+def test_a_training_that_fails_is_logged_in_a_sentence_and_the_fallback_keeps_answering(young_branch, tmp_path, caplog):
+    branch, clock = young_branch
+    for day in (23, 24):
+        _serve_a_morning(branch, clock, date(2026, 11, day), 40)
+    branch.waits.path = tmp_path / "in-the-way"
+    branch.waits.path.mkdir()  # the model cannot be written where a folder stands
+    with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+        branch.waits.after_close(date(2026, 11, 24))
+        assert not _wait_for_training(branch)
+    assert branch.waits._training is None and branch.waits.name == "queue_length"
+    failed = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert failed and failed[0].startswith("wait estimate: training failed (the wait model could not be trained:")
+    assert "Traceback" not in " ".join(failed)
 
 
 @given(st.lists(st.tuples(st.sampled_from(SERVICES), st.floats(0, 3600), st.floats(0, 3600), st.floats(0, 3600), st.floats(0, 3600)), max_size=40))
