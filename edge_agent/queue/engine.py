@@ -304,9 +304,17 @@ class QueueEngine:
     def situation(self, service_id: str, tier: Tier, ahead: list[Ticket], now: datetime) -> WaitSituation:
         """What the branch knows about the wait of a `tier` ticket of `service_id` with the
         tickets `ahead` of it (in call order), at `now`."""
+        situation_for, profile = self._situations_of(service_id, now)
+        return situation_for(
+            Tier(tier), len(ahead), sum(t.tier in profile.priority_tiers for t in ahead), sum(t.tier is Tier.MASS for t in ahead)
+        )
+
+    def _situations_of(self, service_id: str, now: datetime) -> tuple[Callable[[Tier, int, int, int], WaitSituation], WorkProfile]:
+        """What every ticket of the service shares, worked out once; the returned function adds
+        what is its own (its tier; how many ahead, in the priority tiers, mass). Also the work
+        profile that decides who counts as priority."""
         self._clock(now)
         service = self._service(service_id)
-        tier = Tier(tier)
         waiting = {sid: 0 for sid in self._services}
         for t in self._state.tickets.values():
             waiting[t.service] += t.state is TicketState.WAITING
@@ -316,8 +324,6 @@ class QueueEngine:
         shared = {s for c in serving for s in c.services} - {service.id}
         lead = self._lead_counter(service.id)
         profile = self._profiles[lead.profile] if lead else NO_PROFILE
-        counters, _ = self._capacity(service.id, waiting, len(ahead))
-        today = self._estimate(service.id, waiting, len(ahead))
         local = now.astimezone(self.tz)
         calls = [c for c in self._state.recent_calls.get(service.id, ()) if now - c[0] <= LES_MAX_AGE]
         elapsed = [
@@ -325,31 +331,38 @@ class QueueEngine:
             for c in open_serving
             if (busy := states[c.id].serving) and (called := self._state.tickets[busy].called_at)
         ]
-        return WaitSituation(
-            service=service.id,
-            tier=tier.value,
-            weekday=local.weekday(),
-            minute_of_day=local.hour * 60 + local.minute,
-            ahead=len(ahead),
-            ahead_priority=sum(t.tier in profile.priority_tiers for t in ahead),
-            ahead_mass=sum(t.tier is Tier.MASS for t in ahead),
-            waiting_service=waiting[service.id],
-            waiting_shared=sum(waiting[s] for s in shared),
-            counters_open=len(open_serving),
-            counters_idle=sum(states[c.id].serving is None for c in open_serving),
-            serving_elapsed_s=max(elapsed, default=None),
-            capacity=counters,
-            mean_service_s=self.service_times.mean_s(service.id),
-            sd_service_s=self.service_times.sd_s(service.id),
-            profile=profile.kind.value if open_serving else "",
-            tier_priority=tier in profile.priority_tiers or profile.rate(tier) > 1.0,
-            today_s=today.expected_s if today else None,
-            today_low_s=today.low_s if today else None,
-            today_high_s=today.high_s if today else None,
-            les_s=calls[-1][1] if calls else None,
-            les_age_s=(now - calls[-1][0]).total_seconds() if calls else None,
-            recent_wait_s=sum(c[1] for c in calls) / len(calls) if calls else None,
-        )
+        mean_s, sd_s = self.service_times.mean_s(service.id), self.service_times.sd_s(service.id)
+
+        def situation_for(tier: Tier, ahead: int, ahead_priority: int, ahead_mass: int) -> WaitSituation:
+            counters, idle = self._capacity(service.id, waiting, ahead)
+            today = estimate_wait(ahead, counters, idle, mean_s, sd_s)
+            return WaitSituation(
+                service=service.id,
+                tier=tier.value,
+                weekday=local.weekday(),
+                minute_of_day=local.hour * 60 + local.minute,
+                ahead=ahead,
+                ahead_priority=ahead_priority,
+                ahead_mass=ahead_mass,
+                waiting_service=waiting[service.id],
+                waiting_shared=sum(waiting[s] for s in shared),
+                counters_open=len(open_serving),
+                counters_idle=sum(states[c.id].serving is None for c in open_serving),
+                serving_elapsed_s=max(elapsed, default=None),
+                capacity=counters,
+                mean_service_s=mean_s,
+                sd_service_s=sd_s,
+                profile=profile.kind.value if open_serving else "",
+                tier_priority=tier in profile.priority_tiers or profile.rate(tier) > 1.0,
+                today_s=today.expected_s if today else None,
+                today_low_s=today.low_s if today else None,
+                today_high_s=today.high_s if today else None,
+                les_s=calls[-1][1] if calls else None,
+                les_age_s=(now - calls[-1][0]).total_seconds() if calls else None,
+                recent_wait_s=sum(c[1] for c in calls) / len(calls) if calls else None,
+            )
+
+        return situation_for, profile
 
     def ticket_situation(self, ticket_id: str, now: datetime) -> WaitSituation:
         """The situation of a waiting ticket now: what its (remaining) wait depends on."""
@@ -370,12 +383,10 @@ class QueueEngine:
         waiting = {sid: 0 for sid in self._services}
         for t in self._state.tickets.values():
             waiting[t.service] += t.state is TicketState.WAITING
-        return self._estimate(service.id, waiting, waiting[service.id] if ahead is None else ahead)
-
-    def _estimate(self, service_id: str, waiting: Mapping[str, int], ahead: int) -> WaitEstimate | None:
-        counters, idle = self._capacity(service_id, waiting, ahead)
+        ahead = waiting[service.id] if ahead is None else ahead
+        counters, idle = self._capacity(service.id, waiting, ahead)
         times = self.service_times
-        return estimate_wait(ahead, counters, idle, times.mean_s(service_id), times.sd_s(service_id))
+        return estimate_wait(ahead, counters, idle, times.mean_s(service.id), times.sd_s(service.id))
 
     def _capacity(self, service_id: str, waiting: Mapping[str, int], ahead: int) -> tuple[float, int]:
         work = {sid: n * self.service_times.mean_s(sid) for sid, n in waiting.items()}
@@ -397,8 +408,14 @@ class QueueEngine:
         orders = {sid: self.call_order(sid, now) for sid in self._services}
         situations = []
         for sid, order in orders.items():
-            situations.append(self.situation(sid, Tier.MASS, order, now))  # a newcomer, behind everyone
-            situations += [self.situation(sid, t.tier, order[:i], now) for i, t in enumerate(order)]
+            situation_for, profile = self._situations_of(sid, now)
+            ahead = [(t.tier, t.tier in profile.priority_tiers, t.tier is Tier.MASS) for t in order]
+            # A newcomer, behind everyone; then each waiting ticket behind those before it.
+            situations.append(situation_for(Tier.MASS, len(ahead), sum(p for _, p, _ in ahead), sum(m for _, _, m in ahead)))
+            priority = mass = 0
+            for i, (tier, is_priority, is_mass) in enumerate(ahead):
+                situations.append(situation_for(tier, i, priority, mass))
+                priority, mass = priority + is_priority, mass + is_mass
         estimates = (predict or Today().predict)(situations)
         services = {}
         at = 0
