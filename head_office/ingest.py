@@ -148,7 +148,7 @@ class Ingester:
         except psycopg.DataError as problem:
             # A payload PostgreSQL can never store (e.g. a NUL in a string): kept back it would
             # come back for ever and hold up everything behind it. Said, then let go.
-            log.error("could not keep %s from %s (%s): dropped", message.topic, getattr(record, "branch", "?"), _first_line(problem))
+            log.error("could not keep %s from %s (%s): dropped", message.topic, record.branch, _first_line(problem))
             self.counts["refused"] += 1
             client.ack(message.mid, message.qos)
             return

@@ -84,11 +84,14 @@ class Today:
 class LastToEnterService:
     name = "les"
 
+    def __init__(self) -> None:
+        self._today = Today()  # until somebody of the service has been called
+
     def predict(self, situations: Sequence[WaitSituation]) -> list[WaitEstimate | None]:
         estimates = []
         for s in situations:
             if s.les_s is None:
-                estimates += Today().predict([s])
+                estimates += self._today.predict([s])
             else:
                 estimates.append(settle(s, *_erlang_band(s, s.les_s)))
         return estimates
