@@ -37,7 +37,7 @@ $(BROKER_PLUGIN): broker/client_ids.c $(APT_STAMP)
 
 $(PIP_STAMP): $(APT_STAMP) $(NPM_STAMP) pyproject.toml constraints.txt
 	$(PY) -m pip install -q --upgrade pip==24.3.1
-	$(PY) -m pip install -q -c constraints.txt -e '.[kiosk,test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[kiosk,head-office,test]'
 	@touch $@
 
 # mqtt.js for the browser pages, at the version pinned in package-lock.json.

@@ -48,7 +48,7 @@ from lobby.device_settings import PrinterSettings  # noqa: E402
 JOB = TicketPrintJob(
     branch_name="浦东陆家嘴支行", branch_name_en="Lujiazui Sub-branch", service_zh="个人现金", service_en="Cash",
     label="A023", ahead=4, wait_low_min=6, wait_high_min=14,
-    issued_at=datetime(2026, 11, 23, 9, 41, tzinfo=ZoneInfo("Asia/Shanghai")), ticket_id="20261123-A023",
+    issued_at=datetime(2026, 11, 23, 9, 41, tzinfo=ZoneInfo("Asia/Shanghai")), qr_text="20261123-A023",
 )
 BAUDS = (9600, 38400, 115200)
 

@@ -130,7 +130,8 @@ class Agent:
                 extra |= {"store": self.store_problem.problem, "store_detail": str(self.store_problem)}
         return AgentState(
             state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped,
-            wait_predictor=self.branch.waits.described, **extra,
+            wait_predictor=self.branch.waits.described,
+            ticket_link_key=self.branch.links.public_key if self.branch.links else None, **extra,
         )
 
     # ---- the store's disk -------------------------------------------------------------------

@@ -52,6 +52,7 @@ from lobby.contract import (
     TransferAnswer,
 )
 from lobby.errors import ErrorCode
+from lobby.ticket_link import TicketClaim, load_or_create_signer
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ class Branch:
         self.ratings = RatingDesk(self)
         self.complaints = ComplaintDesk(self, self.ratings.answer_alert)
         self.waits = WaitDesk(config, store)
+        public_url = config.head_office.public_url
+        self.links = load_or_create_signer(config.head_office.link_key_file, public_url) if public_url else None
 
     @classmethod
     def open(cls, config: BranchConfig, clock: Clock | None = None) -> Branch:
@@ -254,7 +257,11 @@ class Branch:
                 alert = events.vip_alert(ticket, customer, card)
                 outbox.enqueue(conn, alert, now)
                 alerts.raise_alert(conn, alert.event_id, ticket.id, customer.tier, now)
-            return events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
+            answer = events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
+            if self.links is not None:
+                claim = TicketClaim(self.config.branch.id, ticket.id, ticket.service, self._ends(ticket))
+                answer = answer.model_copy(update={"link": self.links.link(claim)})
+            return answer
 
         return self.perform("ticket", transaction, action)
 
@@ -429,7 +436,7 @@ class Branch:
     def queue_state(self) -> QueueState:
         with self.store.write():
             self._sync()
-        return events.queue_state(self.engine.snapshot(self.clock(), self.waits.predict))
+        return events.queue_state(self.engine.snapshot(self.clock(), self.waits.predict), self.config)
 
     def last_closed_day(self) -> date:
         """The latest business day that has ended (closing time plus the grace has passed)."""

@@ -185,11 +185,13 @@ def _waiting_eta(label: str, estimate: WaitEstimate | None) -> WaitingEta:
     return WaitingEta(ticket=label, eta_s=eta, eta_range_s=eta_range, eta_min=None if eta is None else minutes(eta))
 
 
-def queue_state(snapshot: QueueSnapshot) -> QueueState:
+def queue_state(snapshot: QueueSnapshot, config: BranchConfig) -> QueueState:
     services = {}
     for sid, s in snapshot.services.items():
         eta, eta_range = _eta(s.estimate)
+        named = config.service(sid)
         services[sid] = ServiceQueueState(
+            name_zh=named.name_zh, name_en=named.name_en,
             waiting=s.waiting, longest_wait_s=round(s.longest_wait_s), eta_s=eta, eta_range_s=eta_range,
             eta_min=None if eta is None else minutes(eta),
             target_wait_s=round(s.target_wait_s), counters_open=s.counters_open,

@@ -44,7 +44,7 @@ def print_job_for(config: BranchConfig, answer: TicketAnswer) -> TicketPrintJob:
         wait_high_min=wait.high if wait else None,
         wait_mid_min=wait.middle if wait else None,
         issued_at=answer.issued_at.astimezone(config.branch.zone),
-        ticket_id=answer.ticket_id,
+        qr_text=answer.link or answer.ticket_id,
         vip_line=vip_line,
     )
 

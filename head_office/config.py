@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class Section(BaseModel):
@@ -41,9 +42,33 @@ class BrokerSection(Section):
     keepalive_s: int = Field(15, ge=5, le=600)
 
 
+class WebSection(Section):
+    host: str = "127.0.0.1"  # behind the load balancer, which terminates TLS
+    port: int = Field(8080, ge=1, le=65535)
+    session_hours: float = Field(8, gt=0, le=24 * 30)
+    # The day of the daily report and the times on the pages.
+    timezone: str = "Asia/Shanghai"
+    # A branch whose agent said nothing for this many of its heartbeats is shown as unreachable.
+    stale_heartbeats: float = Field(3, ge=1, le=100)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone name; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 class HeadOfficeConfig(Section):
     database: DatabaseSection
-    broker: BrokerSection
+    broker: BrokerSection | None = None  # needed by `ingest` only
+    web: WebSection = WebSection()
 
 
 class HeadOfficeConfigError(Exception):

@@ -24,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from head_office.config import HeadOfficeConfig
+from head_office.config import HeadOfficeConfig, HeadOfficeConfigError
 from head_office.routing import Ignored, route
 from head_office.schema import migrate
 from head_office.store import Writer
@@ -34,14 +34,16 @@ log = logging.getLogger(__name__)
 # once, in a sentence, that the database went away and once that it is back.
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
-TOPICS = ("events/+", "alerts/+", "agent/state", "queue/state", "devices/+/state")
+TOPICS = ("events/+", "alerts/+", "agent/state", "queue/state", "devices/+/state", "bridge/state")
 DB_RETRY_S = 1.0
 
 
 class Ingester:
     def __init__(self, config: HeadOfficeConfig, instance: str):
         self.config = config
-        broker = config.broker
+        if config.broker is None:
+            raise HeadOfficeConfigError("head-office ingest needs a [broker] section: where the branches' stream comes from")
+        self.broker = broker = config.broker
         self.client_id = f"{broker.username}.{instance}"
         self.writer = Writer(self.client_id)
         self.pool = ConnectionPool(
@@ -97,7 +99,7 @@ class Ingester:
         return False
 
     def _connect_and_serve(self) -> None:
-        broker = self.config.broker
+        broker = self.broker
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = broker.session_expiry_s
         try:
@@ -118,7 +120,7 @@ class Ingester:
             log.error("the head-office broker refused ingester %s: %s", self.client_id, reason_code)
             return
         self._broker_said = False
-        group = self.config.broker.share_group
+        group = self.broker.share_group
         client.subscribe([(f"$share/{group}/lobby/v1/+/{topic}", 1) for topic in TOPICS])
         log.info("ingester %s connected (session %s)", self.client_id, "resumed" if flags.session_present else "new")
 

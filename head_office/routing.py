@@ -2,6 +2,7 @@
 
     lobby/v1/<branch>/events/<kind>, lobby/v1/<branch>/alerts/<kind>  -> an event (kept once)
     lobby/v1/<branch>/agent/state, .../queue/state, .../devices/<id>/state -> the latest state
+    lobby/v1/<branch>/bridge/state ("1" / "0", the branch broker's bridge) -> the latest state
     anything else, or a payload that is not what the contract says -> ignored, with why
 """
 
@@ -30,7 +31,7 @@ class EventRecord:
 @dataclass(frozen=True)
 class StateRecord:
     branch: str
-    kind: str  # agent | queue | device
+    kind: str  # agent | queue | device | bridge
     key: str  # the device id; "" for agent and queue
     at: datetime
     payload: dict
@@ -64,6 +65,10 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
     branch, _, rest = topic[len(ROOT):].partition("/")
     if not branch or not rest:
         return Ignored("no branch or no topic under it")
+    if rest == "bridge/state":  # Mosquitto's own notification: 1 when connected, 0 (its will) when not
+        if body not in (b"0", b"1"):
+            return Ignored(f"bridge/state from {branch}: neither 0 nor 1")
+        return StateRecord(branch, "bridge", "", received, {"connected": body == b"1"})
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -5,7 +5,10 @@ ingesters may start at once).
   conflicts here and is dropped, in the same transaction as the event.
 - `events`: every event a branch published, once, partitioned by month of `at` (the event's
   own time) so old months can be detached and archived whole.
-- `branch_state`: the latest retained state per branch (agent, queue, each device).
+- `branch_state`: the latest retained state per branch (agent, queue, each device, the bridge).
+- `branches`: the registry (name, region) that `head-office branches import` keeps.
+- `users` and `sessions`: who may sign in to the network view; passwords as scrypt hashes,
+  sessions by the SHA-256 of their cookie (a stolen table opens nothing).
 """
 
 from __future__ import annotations
@@ -37,6 +40,23 @@ MIGRATIONS: list[list[str]] = [
             at TIMESTAMPTZ NOT NULL,             -- when the branch said it
             PRIMARY KEY (branch, kind, key)
         )""",
+    ],
+    [
+        "CREATE TABLE branches (id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT NOT NULL)",
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('head_office', 'regional', 'technician')),
+            region TEXT,                         -- a regional manager's (and optionally a technician's) region
+            CHECK (role <> 'regional' OR region IS NOT NULL)
+        )""",
+        """CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+            expires_at TIMESTAMPTZ NOT NULL
+        )""",
+        # The phone page looks up one ticket's events within its branch.
+        "CREATE INDEX events_ticket ON events (branch, (payload->>'ticket_id'))",
     ],
 ]
 

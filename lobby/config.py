@@ -359,6 +359,14 @@ class WaitEstimateSection(Section):
     min_tickets: int = Field(500, ge=50, le=1_000_000, description="tickets that waited for a counter, needed to learn")
 
 
+class HeadOfficeSection(Section):
+    """Head office's public ticket page. Empty `public_url`: the QR code carries the ticket id only."""
+
+    public_url: str = Field("", pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$", description="e.g. https://q.bank.example")
+    # The branch's Ed25519 key that signs every ticket's link; made on first use (0600).
+    link_key_file: Path = Path("/var/lib/lobby/ticket-link.key")
+
+
 class BranchConfig(BaseSettings):
     """The whole branch. Sections in the order a technician reads them in the file."""
 
@@ -386,6 +394,7 @@ class BranchConfig(BaseSettings):
     ratings: RatingSection = RatingSection()
     complaints: ComplaintSection = ComplaintSection()
     wait_estimate: WaitEstimateSection = WaitEstimateSection()
+    head_office: HeadOfficeSection = HeadOfficeSection()
 
     @classmethod
     def settings_customise_sources(

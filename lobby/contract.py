@@ -277,6 +277,8 @@ class TicketAnswer(Answer):
     # False: it did not come out. Both mean "show the number on screen".
     printed: bool | None = None
     printer: PrinterReport | None = None
+    # The ticket's live page at head office (signed), printed as the QR code; None without [head_office].
+    link: str | None = None
 
 
 class CardholderAnswer(Answer):
@@ -729,6 +731,8 @@ class AgentState(BaseModel):
     # Which wait predictor answers the kiosk, e.g. "learned-hgb trained 2026-12-04 on 40 days ..."
     # or "queue_length (no wait model yet: ...)".
     wait_predictor: str | None = None
+    # The public key (Ed25519, base64url) head office checks this branch's ticket links with.
+    ticket_link_key: str | None = None
 
     def stale_after_s(self) -> float | None:
         """Seconds of silence after which this state no longer holds (None: it does not expire)."""
@@ -745,6 +749,9 @@ class WaitingEta(BaseModel):
 
 
 class ServiceQueueState(BaseModel):
+    # The service's name as the ticket prints it, for pages that have no branch config (head office).
+    name_zh: str = ""
+    name_en: str = ""
     waiting: int
     longest_wait_s: int
     # For a customer taking a ticket now (outside the priority tiers).

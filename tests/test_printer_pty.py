@@ -22,7 +22,7 @@ from lobby.device_settings import PrinterSettings
 JOB = TicketPrintJob(
     branch_name="浦东陆家嘴支行", branch_name_en="Lujiazui Sub-branch", service_zh="理财贵宾", service_en="Wealth & Premier",
     label="V012", ahead=3, wait_low_min=4, wait_high_min=11,
-    issued_at=datetime(2026, 11, 23, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")), ticket_id="20261123-V012",
+    issued_at=datetime(2026, 11, 23, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")), qr_text="20261123-V012",
     vip_line="王先生，您的客户经理已收到通知",
 )
 STATUS_TIMEOUT_S = 0.3

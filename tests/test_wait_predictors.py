@@ -310,7 +310,7 @@ def test_a_ticket_a_free_counter_takes_says_now_on_paper_and_on_the_kiosk():
     assert soon is not None and not soon.now and soon.high == 1
     job = TicketPrintJob(
         branch_name="浦东陆家嘴支行", service_zh="个人现金", service_en="Cash", label="A001", ahead=0,
-        wait_low_min=now.low, wait_high_min=now.high, issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI), ticket_id="20261123-A001",
+        wait_low_min=now.low, wait_high_min=now.high, issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI), qr_text="20261123-A001",
     )
     lines = ticket_lines(job)
     assert (lines["wait_zh"], lines["wait_en"]) == ("窗口空闲，马上为您叫号", "A counter is free: you are called now")
@@ -351,7 +351,7 @@ def test_the_paper_ticket_prints_the_middle_figure_before_the_range():
 
     job = TicketPrintJob(
         branch_name="浦东陆家嘴支行", service_zh="个人现金", service_en="Cash", label="A014", ahead=3, wait_low_min=3, wait_high_min=9,
-        wait_mid_min=5, issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI), ticket_id="20261123-A014",
+        wait_mid_min=5, issued_at=datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI), qr_text="20261123-A014",
     )
     lines = ticket_lines(job)
     assert (lines["wait_zh"], lines["wait_en"]) == ("预计等候：约5分钟（3～9）", "Estimated wait: about 5 min (3-9)")

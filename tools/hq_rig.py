@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -73,13 +74,13 @@ class HeadOfficeBroker:
         client.loop_start()
         return client
 
-    def write_ingest_config(self, folder: Path, conninfo: str) -> Path:
+    def write_ingest_config(self, folder: Path, conninfo: str, web_port: int | None = None) -> Path:
         secret = folder / "broker-password"
         secret.write_text(self.passwords["hq-ingest"])
         path = folder / "head-office.toml"
         path.write_text(
             f'[database]\nconninfo = "{conninfo}"\nconnect_timeout_s = 1\n\n[broker]\nhost = "127.0.0.1"\nport = {self.port}\n'
-            f'username = "hq-ingest"\npassword_file = "{secret}"\n',
+            f'username = "hq-ingest"\npassword_file = "{secret}"\n' + (f"\n[web]\nport = {web_port}\n" if web_port else ""),
             encoding="utf-8",
         )
         return path
@@ -120,6 +121,47 @@ class Ingesters:
                     process.wait(10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+class WebServer:
+    """`head-office serve` on a free port, up once /healthz answers; its log beside it."""
+
+    def __init__(self, config: Path, port: int, folder: Path):
+        self.config, self.port, self.folder = config, port, folder
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(self.folder / "serve.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "head_office.cli", "serve", "--config", str(self.config)], stdout=log, stderr=log, cwd=REPO,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"head-office serve did not answer; see {self.folder / 'serve.log'}: {self.log()[-2000:]}")
+
+    def log(self) -> str:
+        return (self.folder / "serve.log").read_text(encoding="utf-8")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def add_user(config: Path, name: str, password: str, role: str, region: str | None = None) -> None:
+    command = [sys.executable, "-m", "head_office.cli", "users", "add", name, "--role", role, "--config", str(config)]
+    subprocess.run(command + (["--region", region] if region else []), input=password + "\n", text=True, check=True,
+                   capture_output=True, cwd=REPO)
 
 
 def count(database: str, sql: str) -> int:

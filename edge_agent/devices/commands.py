@@ -120,7 +120,7 @@ def _test_job(branch_name: str) -> TicketPrintJob:
     now = datetime.now().astimezone()
     return TicketPrintJob(
         branch_name=branch_name, service_zh="测试打印", service_en="Test print", label="T000", ahead=0,
-        wait_low_min=None, wait_high_min=None, issued_at=now, ticket_id=f"test-{now:%Y%m%d%H%M%S}",
+        wait_low_min=None, wait_high_min=None, issued_at=now, qr_text=f"test-{now:%Y%m%d%H%M%S}",
         vip_line="全角数字１２３，标点：“测试”！",
         courtesy_zh="中文、二维码、切纸都正常，即可使用。", courtesy_en="Chinese, QR code and cut all right: ready for customers.",
     )

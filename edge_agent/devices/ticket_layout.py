@@ -66,7 +66,7 @@ class TicketPrintJob:
     wait_low_min: int | None  # None: no counter open yet, nobody can say
     wait_high_min: int | None
     issued_at: datetime  # aware, in the branch's zone
-    ticket_id: str  # the QR code's content
+    qr_text: str  # the QR code: the link to the ticket's live page, or the ticket id without one
     vip_line: str | None = None
     wait_mid_min: int | None = None  # the median, printed before the range when known
     courtesy_zh: str = "请留意叫号，过号请重新取号。"
@@ -190,9 +190,9 @@ def build_ticket(job: TicketPrintJob, profile: PrinterProfile, logo_nv_key: str 
     # Alignment first: python-escpos refuses qr(native=True, center=True), and a printer
     # centres native QR codes and raster images by the current justification anyway.
     if profile.native_qr:
-        p.qr(job.ticket_id, ec=QR_ECLEVEL_M, size=QR_MODULE_DOTS, native=True)
+        p.qr(job.qr_text, ec=QR_ECLEVEL_M, size=QR_MODULE_DOTS, native=True)
     else:
-        p.qr(job.ticket_id, ec=QR_ECLEVEL_M, size=QR_RASTER_MODULE_DOTS, native=False)
+        p.qr(job.qr_text, ec=QR_ECLEVEL_M, size=QR_RASTER_MODULE_DOTS, native=False)
     ticket.text(job.courtesy_zh)
     ticket.text(job.courtesy_en)
     if profile.cutter:

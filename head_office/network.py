@@ -1,0 +1,190 @@
+"""Every branch's lobby right now, from the states the branches last published.
+
+Pure: `branch_lines` turns the registry and the `branch_state` rows into what the network
+view, a branch's drill-down and the fleet page show; `load` reads them in one query each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import psycopg
+
+from lobby.contract import DeviceStatus
+
+UNASSIGNED = "—"  # a branch that publishes but is not in the registry yet
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    id: str
+    name_zh: str
+    name_en: str
+    waiting: int
+    longest_wait_s: int
+    target_wait_s: int
+    counters_open: int
+    eta_min: int | None
+
+    @property
+    def over_target(self) -> bool:
+        return self.longest_wait_s > self.target_wait_s
+
+
+@dataclass(frozen=True)
+class DeviceLine:
+    branch: str
+    branch_name: str
+    region: str
+    device: str
+    kind: str
+    status: str
+    detail: str
+    since: datetime | None
+
+
+@dataclass
+class BranchLine:
+    id: str
+    name: str
+    region: str
+    reachable: bool = False
+    why_unreachable: str = "head office has never heard from this branch"
+    version: str = ""
+    outbox_pending: int = 0
+    heartbeat_at: datetime | None = None
+    queue_at: datetime | None = None
+    services: list[ServiceLine] = field(default_factory=list)
+    counters_open: int = 0
+    counters: int = 0
+    devices: list[DeviceLine] = field(default_factory=list)
+    link_key: str | None = None  # the public key its ticket links are checked with
+
+    @property
+    def waiting(self) -> int:
+        return sum(s.waiting for s in self.services)
+
+    @property
+    def over_target(self) -> int:
+        return sum(1 for s in self.services if s.over_target)
+
+    @property
+    def devices_in_trouble(self) -> list[DeviceLine]:
+        return [d for d in self.devices if not _working(d.status)]
+
+
+SORTS = {
+    "name": lambda b: (b.name, b.id),
+    "region": lambda b: (b.region, b.name),
+    "waiting": lambda b: (-b.waiting, b.name),
+    "over_target": lambda b: (-b.over_target, -b.waiting, b.name),
+    "devices": lambda b: (-len(b.devices_in_trouble), b.name),
+    "outbox": lambda b: (-b.outbox_pending, b.name),
+    "reachable": lambda b: (b.reachable, b.name),  # the unreachable first
+}
+
+
+def _working(status: str) -> bool:
+    try:
+        return DeviceStatus(status).working
+    except ValueError:
+        return False
+
+
+def _time(value: object) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def branch_lines(
+    registry: dict[str, tuple[str, str]], states: list[tuple[str, str, str, dict, datetime]], now: datetime, stale_heartbeats: float
+) -> dict[str, BranchLine]:
+    """`registry`: id -> (name, region); `states`: (branch, kind, key, payload, at) rows."""
+    lines = {bid: BranchLine(bid, name, region) for bid, (name, region) in registry.items()}
+    bridges: dict[str, tuple[bool, datetime]] = {}
+    for branch, kind, key, payload, at in states:
+        line = lines.setdefault(branch, BranchLine(branch, branch, UNASSIGNED))
+        if kind == "agent":
+            _agent(line, payload, now, stale_heartbeats)
+        elif kind == "queue":
+            _queue(line, payload)
+        elif kind == "device":
+            line.devices.append(DeviceLine(
+                branch, line.name, line.region, key, str(payload.get("kind", "")), str(payload.get("status", "")),
+                str(payload.get("detail", "")), _time(payload.get("since")) or at,
+            ))
+        elif kind == "bridge":
+            bridges[branch] = (bool(payload.get("connected")), at)
+    for branch, (connected, at) in bridges.items():
+        if not connected:  # the branch broker's link to head office is down: what we hold is old
+            lines[branch].reachable = False
+            lines[branch].why_unreachable = f"the branch's link to head office is down since {at:%Y-%m-%d %H:%M}"
+    return lines
+
+
+def _agent(line: BranchLine, payload: dict, now: datetime, stale_heartbeats: float) -> None:
+    line.version = str(payload.get("version", ""))
+    line.outbox_pending = int(payload.get("outbox_pending") or 0)
+    line.link_key = payload.get("ticket_link_key")
+    line.heartbeat_at = heartbeat = _time(payload.get("heartbeat_at"))
+    interval = payload.get("heartbeat_s")
+    if payload.get("state") != "online":
+        since = _time(payload.get("since"))
+        line.why_unreachable = "the branch's agent is offline" + (f" (up since {since:%Y-%m-%d %H:%M})" if since else "")
+    elif heartbeat is None or not isinstance(interval, int | float):
+        line.why_unreachable = "the branch's agent says it is online but sends no heartbeat"
+    elif now - heartbeat > timedelta(seconds=stale_heartbeats * interval):
+        line.why_unreachable = f"nothing from the branch since {heartbeat:%Y-%m-%d %H:%M:%S}"
+    else:
+        line.reachable, line.why_unreachable = True, ""
+
+
+def _queue(line: BranchLine, payload: dict) -> None:
+    line.queue_at = _time(payload.get("at"))
+    services = payload.get("services") or {}
+    line.services = [
+        ServiceLine(
+            sid, str(s.get("name_zh") or sid), str(s.get("name_en") or ""), int(s.get("waiting", 0)), int(s.get("longest_wait_s", 0)),
+            int(s.get("target_wait_s", 0)), int(s.get("counters_open", 0)), s.get("eta_min"),
+        )
+        for sid, s in services.items() if isinstance(s, dict)
+    ]
+    counters = payload.get("counters") or {}
+    line.counters = len(counters)
+    line.counters_open = sum(1 for c in counters.values() if isinstance(c, dict) and c.get("open"))
+
+
+def registry(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
+    return {bid: (name, region) for bid, name, region in conn.execute("SELECT id, name, region FROM branches")}
+
+
+def load(conn: psycopg.Connection, now: datetime, stale_heartbeats: float, branch: str | None = None) -> dict[str, BranchLine]:
+    """Every branch (or one) as it is now."""
+    known = registry(conn)
+    if branch is None:
+        rows = conn.execute("SELECT branch, kind, key, payload, at FROM branch_state").fetchall()
+    else:
+        known = {branch: known[branch]} if branch in known else {}
+        rows = conn.execute("SELECT branch, kind, key, payload, at FROM branch_state WHERE branch = %s", (branch,)).fetchall()
+    return branch_lines(known, rows, now, stale_heartbeats)
+
+
+def import_branches(conn: psycopg.Connection, rows: list[dict[str, str]]) -> int:
+    """`branch_id,name,region` rows (a CSV's): added or renamed/moved; returns how many."""
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        bid, name, region = (row.get(k, "").strip() for k in ("branch_id", "name", "region"))
+        if not (bid and name and region):
+            raise ValueError(f"line {number}: every branch needs branch_id, name and region")
+    with conn.transaction():
+        for row in rows:
+            conn.execute(
+                """INSERT INTO branches (id, name, region) VALUES (%s, %s, %s)
+                   ON CONFLICT (id) DO UPDATE SET name = excluded.name, region = excluded.region""",
+                (row["branch_id"].strip(), row["name"].strip(), row["region"].strip()),
+            )
+    return len(rows)
