@@ -305,6 +305,7 @@ def create_app(config: HeadOfficeConfig) -> Starlette:
         Route("/t/{token}", site.ticket_page),
         Route("/t/{token}/status", site.ticket_status),
         Route("/healthz", site.healthz),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; a 404 would be noise
         Route("/vendor/echarts.min.js", site.echarts),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

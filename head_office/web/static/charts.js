@@ -34,7 +34,8 @@ const CHARTS = { services: servicesChart, report: reportChart };
 for (const element of document.querySelectorAll("[data-chart]")) {
   const rows = JSON.parse(element.dataset.rows);
   const chart = echarts.init(element, null, { renderer: "svg" });
-  chart.setOption(CHARTS[element.dataset.chart](element, rows));
+  // No animation: a report is read, not watched, and a page refreshed every 15 s would replay it.
+  chart.setOption({ animation: false, ...CHARTS[element.dataset.chart](element, rows) });
   element.dataset.drawn = "true";
   addEventListener("resize", () => chart.resize());
 }
