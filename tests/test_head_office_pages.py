@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def _publish_states(database: str) -> None:
 
 
 @pytest.fixture
-def site(database, tmp_path) -> WebServer:
+def site(database, tmp_path) -> Iterator[WebServer]:
     port = free_port()
     config = tmp_path / "head-office.toml"
     config.write_text(f'[database]\nconninfo = "{database}"\n\n[web]\nport = {port}\n', encoding="utf-8")
@@ -62,7 +63,6 @@ def site(database, tmp_path) -> WebServer:
     _publish_states(database)
     web = WebServer(config, port, tmp_path)
     web.start()
-    web.database = database  # type: ignore[attr-defined]
     yield web
     web.stop()
 
@@ -146,7 +146,7 @@ def test_a_technician_gets_the_fleet_page_only(chromium, site):
     expect(page.locator("#devices tbody tr")).to_have_count(1)
 
 
-def test_a_wrong_password_an_expired_session_and_signing_out(chromium, site):
+def test_a_wrong_password_an_expired_session_and_signing_out(chromium, site, database):
     page = chromium.new_page(viewport=DESK)
     page.goto(f"{site.url}/login")
     page.fill("input[name=name]", "ops")
@@ -157,7 +157,7 @@ def test_a_wrong_password_an_expired_session_and_signing_out(chromium, site):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{site.url}/network")
-    with psycopg.connect(site.database, autocommit=True) as conn:  # type: ignore[attr-defined]
+    with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second'")
     page.goto(f"{site.url}/fleet")
     expect(page).to_have_url(f"{site.url}/login?next=/fleet")
