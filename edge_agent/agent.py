@@ -131,7 +131,8 @@ class Agent:
         return AgentState(
             state=state, version=__version__, since=self.started_at, outbox_pending=pending, outbox_dropped=dropped,
             wait_predictor=self.branch.waits.described,
-            ticket_link_key=self.branch.links.public_key if self.branch.links else None, **extra,
+            ticket_link_key=self.branch.links.public_key if self.branch.links else None,
+            branch_name=self.config.branch.name, **extra,
         )
 
     # ---- the store's disk -------------------------------------------------------------------

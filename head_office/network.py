@@ -131,6 +131,8 @@ def _agent(line: BranchLine, payload: dict, now: datetime, stale_heartbeats: flo
     line.version = str(payload.get("version", ""))
     line.outbox_pending = int(payload.get("outbox_pending") or 0)
     line.link_key = payload.get("ticket_link_key")
+    if line.region == UNASSIGNED and isinstance(payload.get("branch_name"), str):
+        line.name = payload["branch_name"]  # until the registry names it
     line.heartbeat_at = heartbeat = _time(payload.get("heartbeat_at"))
     interval = payload.get("heartbeat_s")
     if payload.get("state") != "online":

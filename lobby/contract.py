@@ -733,6 +733,8 @@ class AgentState(BaseModel):
     wait_predictor: str | None = None
     # The public key (Ed25519, base64url) head office checks this branch's ticket links with.
     ticket_link_key: str | None = None
+    # The branch's name as its tickets print it, for head office until its registry names it.
+    branch_name: str | None = None
 
     def stale_after_s(self) -> float | None:
         """Seconds of silence after which this state no longer holds (None: it does not expire)."""

@@ -21,9 +21,13 @@ from tools.private_broker import private_broker_for
 BRANCHES = ("sh-lujiazui-01", "sz-nanshan-02")
 
 
-def branch_toml(branch: str, folder: Path) -> Path:
+def branch_toml(branch: str, folder: Path, edits: dict[str, str] | None = None) -> Path:
+    """The example branch as `branch`, in `folder`; `edits`: more text replacements."""
     folder.mkdir()
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace('id = "sh-lujiazui-01"', f'id = "{branch}"')
+    for old, new in (edits or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
     text = text.replace("tickets_outside_hours = false", "tickets_outside_hours = true").replace("/var/lib/lobby", str(folder))
     text = text.replace('credentials_file = "/etc/lobby/broker/credentials.json"', f'credentials_file = "{folder / "broker" / "credentials.json"}"')
     path = folder / "branch.toml"
@@ -34,8 +38,8 @@ def branch_toml(branch: str, folder: Path) -> Path:
 class Branch:
     """One branch: its broker, bridged to head office as `branch-<id>`, and its agent."""
 
-    def __init__(self, branch: str, folder: Path, hq: HeadOfficeBroker):
-        toml = branch_toml(branch, folder)
+    def __init__(self, branch: str, folder: Path, hq: HeadOfficeBroker, edits: dict[str, str] | None = None):
+        toml = branch_toml(branch, folder, edits)
         password_file = folder / "hq-password"
         password_file.write_text(hq.passwords[f"branch-{branch}"] + "\n")
         config = load_config(toml)
@@ -52,9 +56,12 @@ class Branch:
         self.kiosk.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=20)
 
     def ticket(self) -> str:
+        return self.ticket_answer()["ticket"]
+
+    def ticket_answer(self, service: str = "cash") -> dict:
         transaction = uuid.uuid4().hex
-        self.kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash"})
-        return self.kiosk.response("ticket", transaction)["data"]["ticket"]
+        self.kiosk.publish("request/ticket", {"transaction": transaction, "service": service})
+        return self.kiosk.response("ticket", transaction)["data"]
 
     def close(self) -> None:
         self.kiosk.close()

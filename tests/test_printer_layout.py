@@ -77,6 +77,17 @@ def test_ticket_content_reads_back():
     assert elements[-2:] == [Feed(6), Cut(partial=False)]
 
 
+def test_a_ticket_with_a_link_prints_the_link_as_its_qr_code():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from lobby.ticket_link import LinkSigner, TicketClaim
+
+    claim = TicketClaim("sh-lujiazui-01", "20261123-A007", "noncash", datetime(2026, 11, 23, 17, 30, tzinfo=SHANGHAI))
+    link = LinkSigner(Ed25519PrivateKey.generate(), "https://q.bank.example").link(claim)
+    elements = decode(build_ticket(replace(JOB, qr_text=link), TM_T88V))
+    assert [e for e in elements if isinstance(e, QrCode)] == [QrCode(link, 6, "M")]
+
+
 def test_full_width_digits_and_punctuation_survive():
     courtesy = "全角数字１２３，标点：“你好”！（）"
     data = build_ticket(replace(JOB, courtesy_zh=courtesy), TM_T88V)

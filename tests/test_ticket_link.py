@@ -119,3 +119,35 @@ def test_a_damaged_key_file_says_what_to_do(tmp_path):
     path.write_text("not a key\n")
     with pytest.raises(LinkKeyError, match="delete it and restart"):
         load_or_create_signer(path, "https://q.bank.example")
+
+
+def test_the_branch_signs_each_tickets_link_until_its_business_day_ends(branch_config, tmp_path):
+    from edge_agent.branch import Branch
+
+    head_office = branch_config.head_office.model_copy(update={"public_url": "https://q.bank.example"})
+    branch = Branch.open(branch_config.model_copy(update={"head_office": head_office}))
+    try:
+        answer = branch.issue_ticket("cash")
+        assert branch.links is not None and answer.link is not None
+        claim = verify(answer.link.rpartition("/t/")[2], lambda b: branch.links.public_key if b == branch_config.branch.id else None,
+                       answer.issued_at.astimezone(UTC))
+        assert (claim.ticket_id, claim.service, claim.label) == (answer.ticket_id, "cash", answer.ticket)
+        ticket = branch.engine.ticket(answer.ticket_id)
+        assert claim.expires == branch._ends(ticket).astimezone(UTC).replace(microsecond=0)
+        assert branch_config.head_office.link_key_file.exists()
+    finally:
+        branch.close()
+
+
+def test_without_a_public_url_the_qr_code_keeps_the_ticket_id_and_no_key_is_made(branch_config):
+    from edge_agent.branch import Branch
+    from edge_agent.outputs import print_job_for
+
+    branch = Branch.open(branch_config)
+    try:
+        answer = branch.issue_ticket("cash")
+        assert branch.links is None and answer.link is None
+        assert print_job_for(branch_config, answer).qr_text == answer.ticket_id
+        assert not branch_config.head_office.link_key_file.exists()
+    finally:
+        branch.close()

@@ -43,6 +43,7 @@ function show(s) {
   $("detail").textContent = detail(s);
   $("unseen").hidden = s.visible;
   $("branch").textContent = s.branch_name;
+  if (s.state !== "waiting") $("notify").hidden = true;  // nothing left to be told
   if (s.state === "called" && lastState !== null && lastState !== "called") tellCalled(s);
   lastState = s.state;
 }
