@@ -8,13 +8,20 @@ same client id (systemd restarts it) and the broker sends it again whatever it h
 acknowledged; the event table drops what had in fact been committed (`event_ids`). When
 PostgreSQL is unreachable the ingester stops taking messages (it disconnects, leaving them
 unacknowledged at the broker), waits for the database, and takes them again.
+
+Two threads: paho's network thread routes each message and queues it; the writer thread
+takes everything queued (up to BATCH_MAX), commits it in one transaction and only then
+acknowledges each message, in the order they came. An idle branch's event is written alone
+at once; a busy morning's arrive in batches, one commit for hundreds of events.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -25,7 +32,7 @@ from paho.mqtt.properties import Properties
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError
-from head_office.routing import Ignored, route
+from head_office.routing import EventRecord, Ignored, StateRecord, route
 from head_office.schema import migrate
 from head_office.store import Writer
 
@@ -36,6 +43,19 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 TOPICS = ("events/+", "alerts/+", "agent/state", "queue/state", "devices/+/state", "bridge/state")
 DB_RETRY_S = 1.0
+BATCH_MAX = 500
+
+
+@dataclass(frozen=True)
+class Received:
+    """A routed message waiting for its commit (`record` None: ignored, to be acknowledged only);
+    `connection`: which broker connection it came on."""
+
+    mid: int
+    qos: int
+    topic: str
+    record: EventRecord | StateRecord | None
+    connection: int
 
 
 class Ingester:
@@ -56,6 +76,8 @@ class Ingester:
         self._db_down = threading.Event()
         self._ignored_reasons: set[str] = set()
         self._broker_said = False
+        self._received: queue.Queue[Received] = queue.Queue()
+        self._connection = 0  # a message is acknowledged only on the connection it came on
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True,
         )
@@ -69,6 +91,8 @@ class Ingester:
     def run(self) -> None:
         """Until stop(): the database first, then the broker; again after either goes away."""
         self.pool.open(wait=False)
+        writer = threading.Thread(target=self._write_forever, name="ingest-writer", daemon=True)
+        writer.start()
         try:
             while not self.stopping.is_set():
                 if not self._wait_for_database():
@@ -76,6 +100,7 @@ class Ingester:
                 self._db_down.clear()
                 self._connect_and_serve()
         finally:
+            writer.join(5)
             self.pool.close()
 
     def stop(self) -> None:
@@ -116,6 +141,7 @@ class Ingester:
     # ---- the broker's callbacks -------------------------------------------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._connection += 1  # what was queued from the last connection is sent again by the broker
         if reason_code.is_failure:
             log.error("the head-office broker refused ingester %s: %s", self.client_id, reason_code)
             return
@@ -131,31 +157,64 @@ class Ingester:
     def _on_message(self, client, userdata, message) -> None:
         if self._db_down.is_set():
             return  # left unacknowledged: the broker sends it again after we reconnect
-        record = route(message.topic, message.payload, datetime.now(UTC))
-        if isinstance(record, Ignored):
+        routed = route(message.topic, message.payload, datetime.now(UTC))
+        record = None if isinstance(routed, Ignored) else routed
+        if isinstance(routed, Ignored):
             self.counts["ignored"] += 1
-            if record.reason not in self._ignored_reasons:  # once per kind of problem, not per message
-                self._ignored_reasons.add(record.reason)
-                log.info("ignored: %s", record.reason)
-            client.ack(message.mid, message.qos)
-            return
+            if routed.reason not in self._ignored_reasons:  # once per kind of problem, not per message
+                self._ignored_reasons.add(routed.reason)
+                log.info("ignored: %s", routed.reason)
+        self._received.put(Received(message.mid, message.qos, message.topic, record, self._connection))
+
+    # ---- the writer thread ------------------------------------------------------------------
+
+    def _write_forever(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                batch = [self._received.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(batch) < BATCH_MAX:
+                try:
+                    batch.append(self._received.get_nowait())
+                except queue.Empty:
+                    break
+            batch = [r for r in batch if r.connection == self._connection]  # the rest will come again
+            if batch and not self._db_down.is_set():
+                self._write(batch)
+
+    def _write(self, batch: list[Received]) -> None:
+        records = [r.record for r in batch if r.record is not None]
+        refused = 0
         try:
             with self.pool.connection(timeout=self.config.database.connect_timeout_s) as conn:
-                new = self.writer.write(conn, record)
+                try:
+                    new = self.writer.write_batch(conn, records) if records else 0
+                except psycopg.DataError:
+                    new, refused = self._write_one_by_one(conn, batch)
         except (psycopg.OperationalError, PoolTimeout) as problem:
             log.warning("PostgreSQL went away while writing (%s); stopping intake until it is back", _first_line(problem))
             self._db_down.set()
-            client.disconnect()
+            self.client.disconnect()
             return
-        except psycopg.DataError as problem:
-            # A payload PostgreSQL can never store (e.g. a NUL in a string): kept back it would
-            # come back for ever and hold up everything behind it. Said, then let go.
-            log.error("could not keep %s from %s (%s): dropped", message.topic, record.branch, _first_line(problem))
-            self.counts["refused"] += 1
-            client.ack(message.mid, message.qos)
-            return
-        self.counts["written" if new else "duplicate"] += 1
-        client.ack(message.mid, message.qos)
+        self.counts.update(written=new, duplicate=len(records) - new - refused, refused=refused)
+        for received in batch:  # in the order they came, as MQTT wants
+            self.client.ack(received.mid, received.qos)
+
+    def _write_one_by_one(self, conn: psycopg.Connection, batch: list[Received]) -> tuple[int, int]:
+        """A payload PostgreSQL can never store (e.g. a NUL in a string) spoilt the batch: each
+        record alone, and the one refused is said and let go. Kept back, it would come back for
+        ever and hold up everything behind it."""
+        new = refused = 0
+        for received in batch:
+            if received.record is None:
+                continue
+            try:
+                new += self.writer.write(conn, received.record)
+            except psycopg.DataError as problem:
+                log.error("could not keep %s from %s (%s): dropped", received.topic, received.record.branch, _first_line(problem))
+                refused += 1
+        return new, refused
 
 
 def _first_line(problem: BaseException) -> str:

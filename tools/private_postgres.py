@@ -19,9 +19,10 @@ OWNER = "postgres"
 
 
 class PrivatePostgres:
-    def __init__(self, database: str = "lobby_hq", durable: bool = False):
+    def __init__(self, database: str = "lobby_hq", durable: bool = False, settings: dict[str, str] | None = None):
         # Tests need no durability against power loss (fsync off: faster); a bench measures it as it runs.
         self.durable = durable
+        self.settings = settings or {}  # more server settings, e.g. track_commit_timestamp for a bench
         self.home = reachable_folder("lobby-pg-")
         self.data = self.home / "data"
         self.port = free_port()
@@ -36,6 +37,7 @@ class PrivatePostgres:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.home} -c listen_addresses=''" + ("" if self.durable else " -c fsync=off")
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._as_owner([str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"])
         if not getattr(self, "_created", False):
             self._as_owner([str(BIN / "createdb"), "-h", str(self.home), "-p", str(self.port), "-U", OWNER, self.database])
