@@ -26,6 +26,7 @@ class EventRecord:
     topic: str
     seq: int | None
     payload: dict
+    text: str  # the payload as it came: PostgreSQL reads it as jsonb, nobody serialises it again
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class StateRecord:
     key: str  # the device id; "" for agent and queue
     at: datetime
     payload: dict
+    text: str
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,11 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
     if rest == "bridge/state":  # Mosquitto's own notification: 1 when connected, 0 (its will) when not
         if body not in (b"0", b"1"):
             return Ignored(f"bridge/state from {branch}: neither 0 nor 1")
-        return StateRecord(branch, "bridge", "", received, {"connected": body == b"1"})
+        connected = body == b"1"
+        return StateRecord(branch, "bridge", "", received, {"connected": connected}, '{"connected": %s}' % ("true" if connected else "false"))
     try:
-        payload = json.loads(body)
+        text = body.decode("utf-8")
+        payload = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return Ignored(f"{rest} from {branch}: the payload is not JSON")
     if not isinstance(payload, dict):
@@ -80,9 +84,9 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
         event_id, seq = payload.get("event_id"), payload.get("seq")
         if not isinstance(event_id, str) or not event_id:
             return Ignored(f"{rest} from {branch}: no event_id")
-        return EventRecord(event_id, _time(payload, TIME_FIELDS, received), branch, rest, seq if isinstance(seq, int) else None, payload)
+        return EventRecord(event_id, _time(payload, TIME_FIELDS, received), branch, rest, seq if isinstance(seq, int) else None, payload, text)
     if rest in ("agent/state", "queue/state"):
-        return StateRecord(branch, parts[0], "", _time(payload, STATE_TIME_FIELDS, received), payload)
+        return StateRecord(branch, parts[0], "", _time(payload, STATE_TIME_FIELDS, received), payload, text)
     if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state":
-        return StateRecord(branch, "device", parts[1], _time(payload, STATE_TIME_FIELDS, received), payload)
+        return StateRecord(branch, "device", parts[1], _time(payload, STATE_TIME_FIELDS, received), payload, text)
     return Ignored(f"{rest} from {branch}: not a topic head office keeps")

@@ -9,7 +9,6 @@ batch that PostgreSQL refuses.
 from __future__ import annotations
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from head_office.routing import EventRecord, StateRecord
 from head_office.schema import ensure_month
@@ -19,17 +18,20 @@ WITH new AS (
     INSERT INTO event_ids (event_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING RETURNING event_id
 )
 INSERT INTO events (event_id, at, branch, topic, seq, payload, received_by)
-SELECT e.event_id, e.at, e.branch, e.topic, e.seq, e.payload, %(by)s
-FROM unnest(%(ids)s::text[], %(ats)s::timestamptz[], %(branches)s::text[], %(topics)s::text[], %(seqs)s::bigint[], %(payloads)s::jsonb[])
+SELECT e.event_id, e.at, e.branch, e.topic, e.seq, e.payload::jsonb, %(by)s
+FROM unnest(%(ids)s::text[], %(ats)s::timestamptz[], %(branches)s::text[], %(topics)s::text[], %(seqs)s::bigint[], %(payloads)s::text[])
      AS e(event_id, at, branch, topic, seq, payload)
 JOIN new USING (event_id)
 """
 
-_STATE = """
-INSERT INTO branch_state (branch, kind, key, payload, at) VALUES (%s, %s, %s, %s, %s)
+# One row per (branch, kind, key) in a batch (write_batch keeps the newest): ON CONFLICT may
+# not touch a row twice in one statement.
+_STATES = """
+INSERT INTO branch_state (branch, kind, key, payload, at)
+SELECT s.branch, s.kind, s.key, s.payload::jsonb, s.at
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS s(branch, kind, key, payload, at)
 ON CONFLICT (branch, kind, key) DO UPDATE SET payload = excluded.payload, at = excluded.at
 WHERE branch_state.at <= excluded.at
-RETURNING branch
 """
 
 
@@ -61,16 +63,18 @@ class Writer:
                 if month not in self._months:
                     ensure_month(conn, at)
             new = self._events(conn, list(events.values())) if events else 0
-            for state in states.values():
-                if conn.execute(_STATE, (state.branch, state.kind, state.key, Jsonb(state.payload), state.at)).fetchone():
-                    new += 1
+            if states:
+                rows = list(states.values())
+                new += conn.execute(_STATES, (
+                    [r.branch for r in rows], [r.kind for r in rows], [r.key for r in rows], [r.text for r in rows], [r.at for r in rows],
+                )).rowcount
         self._months |= set(months)  # only once the partitions are committed
         return new
 
     def _events(self, conn: psycopg.Connection, events: list[EventRecord]) -> int:
         cursor = conn.execute(_NEW_EVENTS, {
             "ids": [e.event_id for e in events], "ats": [e.at for e in events], "branches": [e.branch for e in events],
-            "topics": [e.topic for e in events], "seqs": [e.seq for e in events], "payloads": [Jsonb(e.payload) for e in events],
+            "topics": [e.topic for e in events], "seqs": [e.seq for e in events], "payloads": [e.text for e in events],
             "by": self.written_by,
         })
         return cursor.rowcount

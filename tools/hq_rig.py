@@ -25,10 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 class HeadOfficeBroker:
     """Users: `hq-ingest` reads every branch; `branch-<id>` may publish only under its own root."""
 
-    def __init__(self, branches: tuple[str, ...] = ("b1", "b2")):
+    def __init__(self, branches: tuple[str, ...] = ("b1", "b2"), password: str | None = None):
+        """`password`: one for every user (a bench's thousand branches), instead of one each."""
         self.home = reachable_folder("lobby-hq-broker-")
         self.port = free_port()
-        self.passwords = {"hq-ingest": uuid.uuid4().hex, **{f"branch-{b}": uuid.uuid4().hex for b in branches}}
+        self.passwords = {user: password or uuid.uuid4().hex for user in ("hq-ingest", *(f"branch-{b}" for b in branches))}
         passwd = self.home / "passwd"
         passwd.write_text("".join(f"{user}:{password}\n" for user, password in self.passwords.items()))
         subprocess.run(["mosquitto_passwd", "-U", str(passwd)], check=True)
@@ -74,13 +75,13 @@ class HeadOfficeBroker:
         client.loop_start()
         return client
 
-    def write_ingest_config(self, folder: Path, conninfo: str, web_port: int | None = None) -> Path:
+    def write_ingest_config(self, folder: Path, conninfo: str, web_port: int | None = None, share_group: str = "ingest") -> Path:
         secret = folder / "broker-password"
         secret.write_text(self.passwords["hq-ingest"])
         path = folder / "head-office.toml"
         path.write_text(
             f'[database]\nconninfo = "{conninfo}"\nconnect_timeout_s = 1\n\n[broker]\nhost = "127.0.0.1"\nport = {self.port}\n'
-            f'username = "hq-ingest"\npassword_file = "{secret}"\n' + (f"\n[web]\nport = {web_port}\n" if web_port else ""),
+            f'username = "hq-ingest"\npassword_file = "{secret}"\nshare_group = "{share_group}"\n' + (f"\n[web]\nport = {web_port}\n" if web_port else ""),
             encoding="utf-8",
         )
         return path
