@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 ROOT = "lobby/v1/"
+# The contract's version is in the topic root; a payload that names another one was written
+# for a contract this head office does not know and is not read as if it were version 1.
+SCHEMA_VERSION = 1
+# A busy branch's queue/state (every waiting ticket) is a few tens of KB; far more is not ours.
+MAX_PAYLOAD = 256 * 1024
 # An event's own time, by the field its kind carries it in (docs/mqtt.md); the first found wins.
 TIME_FIELDS = ("at", "issued_at", "raised_at", "opened_at", "created_at", "answered_at")
 STATE_TIME_FIELDS = ("heartbeat_at", "at", "since")
@@ -67,6 +72,8 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
     branch, _, rest = topic[len(ROOT):].partition("/")
     if not branch or not rest:
         return Ignored("no branch or no topic under it")
+    if len(body) > MAX_PAYLOAD:
+        return Ignored(f"{rest} from {branch}: {len(body)} bytes, more than the {MAX_PAYLOAD} a message may have")
     if rest == "bridge/state":  # Mosquitto's own notification: 1 when connected, 0 (its will) when not
         if body not in (b"0", b"1"):
             return Ignored(f"bridge/state from {branch}: neither 0 nor 1")
@@ -79,6 +86,8 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
         return Ignored(f"{rest} from {branch}: the payload is not JSON")
     if not isinstance(payload, dict):
         return Ignored(f"{rest} from {branch}: the payload is not a JSON object")
+    if payload.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+        return Ignored(f"{rest} from {branch}: schema_version {payload['schema_version']!r}, not {SCHEMA_VERSION}")
     parts = rest.split("/")
     if parts[0] in ("events", "alerts") and len(parts) == 2:
         event_id, seq = payload.get("event_id"), payload.get("seq")

@@ -123,6 +123,11 @@ def test_a_second_ingester_shares_the_stream(hq_broker, ingesters, database):
         ("lobby/v1/b1/request/ticket", b'{"transaction": "t"}', Ignored),
         ("other/b1/events/arrival", b"{}", Ignored),
         ("lobby/v1/", b"{}", Ignored),
+        ("lobby/v1/b1/events/arrival", b'{"event_id": "e2", "schema_version": 2}', Ignored),
+        ("lobby/v1/b1/events/arrival", b'{"event_id": "e3", "schema_version": 1}', EventRecord),
+        ("lobby/v1/b1/events/arrival", b'{"event_id": "e4", "pad": "' + b"x" * 300_000 + b'"}', Ignored),
+        ("lobby/v1/b1/bridge/state", b"1", StateRecord),
+        ("lobby/v1/b1/bridge/state", b"yes", Ignored),
     ],
 )
 def test_what_each_message_becomes(topic, body, expected):
@@ -165,6 +170,41 @@ def test_a_payload_postgresql_cannot_store_is_named_and_let_go_without_holding_u
     wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 10, 20, "the events behind it")
     log = ingesters.log("i1")
     assert "could not keep lobby/v1/b1/events/arrival from b1" in log and "dropped" in log and "Traceback" not in log
+
+
+def test_bad_input_is_named_counted_and_never_written(hq_broker, ingesters, database):
+    """Malformed, oversized, another contract's version, and a branch writing under another
+    branch's root (the broker refuses it: MQTT 5 reports the refusal to the publisher)."""
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    ingesters.start("i1")
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM schema_version") == 1, 20, "the ingester's schema")
+    time.sleep(0.5)
+    client = hq_broker.branch_client("b1")
+    refused: list[ReasonCode] = []
+    client.on_publish = lambda c, u, mid, reason_code, properties: refused.append(reason_code) if reason_code.is_failure else None
+    bad = [
+        ("lobby/v1/b1/events/arrival", b"{not json"),
+        ("lobby/v1/b1/events/arrival", json.dumps({"event_id": "big", "pad": "x" * 300_000}).encode()),
+        ("lobby/v1/b1/events/arrival", json.dumps({"event_id": "v2", "schema_version": 2}).encode()),
+        ("lobby/v1/b1/events/arrival", json.dumps({"seq": 4}).encode()),
+    ]
+    for topic, body in bad:
+        client.publish(topic, body, qos=1).wait_for_publish(10)
+    client.publish("lobby/v1/b2/events/arrival", json.dumps({"event_id": "b2-forged"}), qos=1).wait_for_publish(10)
+    client.disconnect()
+    client.loop_stop()
+    publish(hq_broker, "b1", range(1, 4))  # and the stream goes on
+    wait_for(lambda: count(database, "SELECT COUNT(*) FROM events") == 3, 20, "the good events behind the bad")
+    time.sleep(0.5)
+    assert count(database, "SELECT COUNT(*) FROM events WHERE event_id IN ('big', 'v2', 'b2-forged')") == 0
+    assert [str(code) for code in refused] == ["Not authorized"]  # the publish under b2's root
+    log = ingesters.log("i1")
+    for said in ("the payload is not JSON", "more than the 262144 a message may have", "schema_version 2, not 1", "no event_id"):
+        assert said in log
+    assert "Traceback" not in log
+    ingesters.stop_all()
+    assert "'ignored': 4" in ingesters.log("i1")  # counted (the ingester's last line)
 
 
 def test_an_ingester_started_before_the_broker_waits_for_it(hq_broker, ingesters, database):
