@@ -20,6 +20,7 @@ RUNS = [
     *[("wait_floor.py", "--scenario", scenario, "--tickets", "400", "--replays", "25") for scenario in ("default", "small", "wealth")],
     ("wait_predict_cost.py", "--days", "60"),
     ("hq_ingest.py", "--branches", "8", "--events", "2500"),
+    ("hq_scale.py", "--branches", "1000", "--seconds", "20"),
     ("printer_bench.py", "--runs", "10"),
     ("web_alert_latency.py", "--samples", "40"),
     ("referral_latency.py", "--samples", "60"),
