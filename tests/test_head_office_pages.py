@@ -225,3 +225,26 @@ def test_the_ticket_page_shows_people_ahead_and_the_wait(chromium, site, shoot):
     expect(phone.locator("#headline")).to_have_text("2 people before you")
     shoot(phone, "phone-waiting-en")
     assert errors.errors == []
+
+
+def test_without_its_database_every_page_says_so_in_a_sentence(tmp_path):
+    port, dead = free_port(), free_port()  # nothing listens on `dead`
+    config = tmp_path / "head-office.toml"
+    config.write_text(f'[database]\nconninfo = "host=127.0.0.1 port={dead} dbname=x connect_timeout=1"\nconnect_timeout_s = 1\n\n'
+                      f'[web]\nport = {port}\n', encoding="utf-8")
+    web = WebServer(config, port, tmp_path)
+    web.start(healthy=False)
+    try:
+        for path in ("/healthz", "/network", "/t/abc.def"):
+            try:  # a signed-in user's cookie, so that the page has to ask the database who it is
+                urllib.request.urlopen(urllib.request.Request(f"{web.url}{path}", headers={"Cookie": "lobby_hq_session=x"}), timeout=10)
+                raise AssertionError(f"{path} answered without a database")
+            except urllib.error.HTTPError as down:
+                assert down.code == 503, path
+                assert "does not answer right now" in down.read().decode()
+        status, body = _status(web, "abc.def")
+        assert status == 503 and body == '{"unavailable":true}'  # the phone page keeps polling and says it cannot see
+    finally:
+        web.stop()
+    log = web.log()
+    assert "could not reach PostgreSQL" in log and "Traceback" not in log

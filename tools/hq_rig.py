@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -132,7 +133,8 @@ class WebServer:
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, healthy: bool = True) -> None:
+        """Until /healthz answers 200, or (healthy=False) answers at all."""
         log = open(self.folder / "serve.log", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "head_office.cli", "serve", "--config", str(self.config)], stdout=log, stderr=log, cwd=REPO,
@@ -143,6 +145,9 @@ class WebServer:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
                     if answer.status == 200:
                         return
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"head-office serve did not answer; see {self.folder / 'serve.log'}: {self.log()[-2000:]}")

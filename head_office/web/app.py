@@ -184,9 +184,8 @@ class HeadOfficeSite:
     def fleet_view(self, request: Request) -> Response:
         user = self.staff_page(request, "fleet")
         devices = [d for line in self._lines(user) for d in line.devices_in_trouble]
-        unreachable = [line for line in self._lines(user) if not line.reachable] if not devices else None
         devices.sort(key=lambda d: (d.since or self.now(), d.branch, d.device))
-        return self.render(request, "fleet.html", user=user, devices=devices, unreachable=unreachable, now=self.now())
+        return self.render(request, "fleet.html", user=user, devices=devices, now=self.now())
 
     def _report(self, request: Request):
         user = self.staff_page(request, "report")

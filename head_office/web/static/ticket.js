@@ -48,11 +48,18 @@ function show(s) {
   lastState = s.state;
 }
 
+function expired() {
+  $("ticket").dataset.state = "expired";
+  $("headline").textContent = words.expired;
+  $("detail").textContent = "";
+  $("notify").hidden = true;
+}
+
 async function poll() {
   try {
     const answer = await fetch(statusUrl, { cache: "no-store" });
     if (answer.ok) show(await answer.json());
-    else if (answer.status === 410) show({ ...(await answer.json()), state: "expired", visible: true, ahead: null });
+    else if (answer.status === 410) expired();  // the business day ended while the page was open
     else $("unseen").hidden = false;
   } catch (offline) {
     $("unseen").hidden = false;  // the phone lost its network: say so, keep trying
