@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lobby.config import ZoneName
 
 
 class Section(BaseModel):
@@ -47,18 +49,9 @@ class WebSection(Section):
     port: int = Field(8080, ge=1, le=65535)
     session_hours: float = Field(8, gt=0, le=24 * 30)
     # The day of the daily report and the times on the pages.
-    timezone: str = "Asia/Shanghai"
+    timezone: ZoneName = "Asia/Shanghai"
     # A branch whose agent said nothing for this many of its heartbeats is shown as unreachable.
     stale_heartbeats: float = Field(3, ge=1, le=100)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not a time zone name; use an IANA name such as Asia/Shanghai") from None
-        return value
 
     @property
     def zone(self) -> ZoneInfo:

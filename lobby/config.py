@@ -13,10 +13,10 @@ import re
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -31,6 +31,18 @@ _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a time zone name; use an IANA name such as Asia/Shanghai") from None
+    return value
+
+
+# An IANA time zone name, checked when the file is read (the branch's and head office's).
+ZoneName = Annotated[str, AfterValidator(_zone_name)]
+
+
 class Section(BaseModel):
     """Every section refuses unknown keys: a typo must not be silently ignored."""
 
@@ -41,7 +53,7 @@ class BranchSection(Section):
     id: str = Field(pattern=_ID_PATTERN, description="short id used in MQTT topics, e.g. sh-pudong-01")
     name: str = Field(min_length=1, description="the branch name printed on tickets (Chinese)")
     name_en: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: ZoneName = "Asia/Shanghai"
     # "mon-fri" style keys -> "09:00-17:00"; a day not listed is closed.
     opening_hours: dict[str, str] = Field(default_factory=lambda: {"mon-fri": "09:00-17:00"})
     # Open tickets expire this long after closing (customers still inside are served), and
@@ -49,15 +61,6 @@ class BranchSection(Section):
     close_grace_min: float = Field(30, ge=0, le=12 * 60)
     # false: outside opening hours the kiosk says the branch is closed and issues no ticket.
     tickets_outside_hours: bool = False
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not a time zone name; use an IANA name such as Asia/Shanghai") from None
-        return value
 
     @field_validator("opening_hours")
     @classmethod

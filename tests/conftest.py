@@ -90,6 +90,19 @@ def broker(branch_config):
     shutil.rmtree(running.directory.parent, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (never its own browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_web_pages import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
 # ---- head office: a private PostgreSQL cluster (one per run) and a head-office broker ----------
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from head_office.schema import ensure_month
 from lobby.ticket_link import LinkSigner, TicketClaim
-from tests.test_web_pages import CHROMIUM, CHROMIUM_ARGS, PageErrors
+from tests.test_web_pages import PageErrors
 from tools.hq_rig import WebServer, add_user
 from tools.private_broker import free_port
 
@@ -67,16 +67,6 @@ def site(database, tmp_path) -> Iterator[WebServer]:
     web.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def shoot(artifacts_root: Path):
     folder = artifacts_root / "head-office"
@@ -84,8 +74,8 @@ def shoot(artifacts_root: Path):
     return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def signed_in(chromium, site: WebServer, name: str, viewport=DESK):
-    page = chromium.new_page(viewport=viewport)
+def signed_in(browser, site: WebServer, name: str, viewport=DESK):
+    page = browser.new_page(viewport=viewport)
     errors = PageErrors(page)
     page.goto(f"{site.url}/network")
     expect(page).to_have_url(f"{site.url}/login?next=/network")
@@ -95,8 +85,8 @@ def signed_in(chromium, site: WebServer, name: str, viewport=DESK):
     return page, errors
 
 
-def test_head_office_staff_see_every_branch_filter_by_region_and_drill_down(chromium, site, shoot):
-    page, errors = signed_in(chromium, site, "ops")
+def test_head_office_staff_see_every_branch_filter_by_region_and_drill_down(browser, site, shoot):
+    page, errors = signed_in(browser, site, "ops")
     expect(page.locator("#branches tbody tr")).to_have_count(2)
     first = page.locator("#branches tbody tr").first  # sorted by services over target: Lujiazui's cash waits 25 of 10 min
     expect(first).to_have_attribute("data-branch", "b1")
@@ -123,8 +113,8 @@ def test_head_office_staff_see_every_branch_filter_by_region_and_drill_down(chro
     assert errors.errors == []
 
 
-def test_a_regional_manager_sees_only_their_region_everywhere(chromium, site):
-    page, errors = signed_in(chromium, site, "li")
+def test_a_regional_manager_sees_only_their_region_everywhere(browser, site):
+    page, errors = signed_in(browser, site, "li")
     expect(page.locator("#branches tbody tr")).to_have_count(1)
     expect(page.locator("#branches tbody tr")).to_have_attribute("data-branch", "b1")
     expect(page.locator("select[name=region] option")).to_have_count(2)  # "all" and East
@@ -139,15 +129,15 @@ def test_a_regional_manager_sees_only_their_region_everywhere(chromium, site):
     assert errors.errors == []
 
 
-def test_a_technician_gets_the_fleet_page_only(chromium, site):
-    page, _ = signed_in(chromium, site, "wang")
+def test_a_technician_gets_the_fleet_page_only(browser, site):
+    page, _ = signed_in(browser, site, "wang")
     expect(page.locator("body")).to_contain_text("Your role does not include this page")
     page.goto(f"{site.url}/fleet")
     expect(page.locator("#devices tbody tr")).to_have_count(1)
 
 
-def test_a_wrong_password_an_expired_session_and_signing_out(chromium, site, database):
-    page = chromium.new_page(viewport=DESK)
+def test_a_wrong_password_an_expired_session_and_signing_out(browser, site, database):
+    page = browser.new_page(viewport=DESK)
     page.goto(f"{site.url}/login")
     page.fill("input[name=name]", "ops")
     page.fill("input[name=password]", "not the password")
@@ -185,7 +175,7 @@ def _status(site: WebServer, token: str) -> tuple[int, str]:
         return refused.code, refused.read().decode()
 
 
-def test_the_ticket_page_refuses_forged_expired_and_another_branchs_links(chromium, site, shoot):
+def test_the_ticket_page_refuses_forged_expired_and_another_branchs_links(browser, site, shoot):
     assert _status(site, _token("b1", "b1"))[0] == 200
     genuine = _token("b1", "b1")
     cases = {
@@ -200,7 +190,7 @@ def test_the_ticket_page_refuses_forged_expired_and_another_branchs_links(chromi
         status, body = _status(site, token)
         assert status == code, what
         assert "A00" not in body and "个人现金" not in body, what  # nothing about any ticket
-    phone = chromium.new_page(viewport=PHONE, locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en"})
+    phone = browser.new_page(viewport=PHONE, locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en"})
     errors = PageErrors(phone)
     assert phone.goto(f"{site.url}/t/{cases['forged'][0]}").status == 404
     expect(phone.locator("h1")).to_have_text("This ticket cannot be shown")
@@ -212,8 +202,8 @@ def test_the_ticket_page_refuses_forged_expired_and_another_branchs_links(chromi
     assert errors.errors == [f"Failed to load resource: the server responded with a status of {code}" for code in ("404 (Not Found)", "410 (Gone)")]
 
 
-def test_the_ticket_page_shows_people_ahead_and_the_wait(chromium, site, shoot):
-    phone = chromium.new_page(viewport=PHONE, locale="zh-CN")  # the phone's language: Chinese
+def test_the_ticket_page_shows_people_ahead_and_the_wait(browser, site, shoot):
+    phone = browser.new_page(viewport=PHONE, locale="zh-CN")  # the phone's language: Chinese
     errors = PageErrors(phone)
     phone.goto(f"{site.url}/t/{_token('b1', 'b1', ticket='20261205-A003')}")
     expect(phone.locator("#headline")).to_have_text("前面还有 2 位")

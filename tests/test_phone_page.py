@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.bus_helpers import RawClient
 from tests.test_head_office_bridge import Branch
-from tests.test_head_office_pages import PHONE, chromium  # noqa: F401  (the module's browser)
+from tests.test_head_office_pages import PHONE
 from tests.test_web_pages import PageErrors
 from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, count, wait_for
 from tools.private_broker import free_port
@@ -51,7 +51,7 @@ def lobby_and_head_office(database, tmp_path) -> Iterator[tuple[Branch, WebServe
         hq.stop()
 
 
-def test_the_phone_follows_the_ticket_until_the_teller_calls_it(chromium, lobby_and_head_office, artifacts_root):  # noqa: F811
+def test_the_phone_follows_the_ticket_until_the_teller_calls_it(browser, lobby_and_head_office, artifacts_root):
     branch, web = lobby_and_head_office
     shots = artifacts_root / "head-office"
     shots.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def test_the_phone_follows_the_ticket_until_the_teller_calls_it(chromium, lobby_
     mine = branch.ticket_answer()
     assert mine["link"].startswith(f"{web.url}/t/") and first["link"] != mine["link"]
 
-    phone = chromium.new_page(viewport=PHONE, locale="zh-CN")
+    phone = browser.new_page(viewport=PHONE, locale="zh-CN")
     errors = PageErrors(phone)
     phone.goto(mine["link"])
     expect(phone.locator("#label")).to_have_text(mine["ticket"])

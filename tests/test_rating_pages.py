@@ -12,7 +12,7 @@ import time
 from playwright.sync_api import expect
 
 from tests.test_referral_pages import branch_day, staff_sign_in, staffed_lobby  # noqa: F401
-from tests.test_web_pages import COUNTER_SCREEN, TABLET, browser, open_page, shots, sign_in, text, ticket_as_kiosk  # noqa: F401
+from tests.test_web_pages import COUNTER_SCREEN, TABLET, open_page, shots, sign_in, text, ticket_as_kiosk  # noqa: F401
 
 SEVEN_INCH = {"width": 1024, "height": 600}
 

@@ -24,7 +24,6 @@ from tests.test_web_pages import (  # noqa: F401
     COUNTER_SCREEN,
     TABLET,
     TV,
-    browser,
     open_display,
     open_page,
     shots,

@@ -30,16 +30,6 @@ COUNTER_SCREEN = {"width": 1280, "height": 800}
 TV = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def shots(artifacts_root):
     folder = artifacts_root / "web"
