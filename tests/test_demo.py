@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 
-SOURCES = ("lobby", "edge_agent", "kiosk", "tools", "config", "broker")
+SOURCES = ("lobby", "edge_agent", "kiosk", "head_office", "tools", "config", "broker")
 
 
 @pytest.fixture
@@ -75,6 +75,10 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
 
     alerts = json.loads((out / "manager-saw.json").read_text(encoding="utf-8"))
     assert any("王先生" in json.dumps(event, ensure_ascii=False) for event in alerts)
+    # Head office saw the branch over its bridge; a ticket's link opened on a phone.
+    assert "tickets carry a link, e.g. http://127.0.0.1:" in run.stdout
+    assert {p.name for p in (out / "head-office").glob("*.png")} == {"network.png", "branch.png", "report.png", "fleet.png", "phone-ticket.png"}
+    assert "Traceback" not in (out / "head-office" / "serve.log").read_text() + (out / "head-office" / "demo-1.log").read_text()
     screenshots = sorted((out / "kiosk").glob("*.png"))
     assert len(screenshots) == 14, [p.name for p in screenshots]
     assert list((out / "kiosk" / "printed").glob("*.png")), "the virtual printer printed no ticket"

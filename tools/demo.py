@@ -35,6 +35,7 @@ from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
 from lobby.contract import CardIdentity
 from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
+from tools.demo_head_office import REGION, DemoHeadOffice
 from tools.demo_history import write_demo_wait_model
 from tools.demo_promotions import write_demo_promotions
 from tools.demo_staff import DEMO_STAFF, sign_in_card, write_roster
@@ -42,6 +43,7 @@ from tools.private_broker import PrivateBroker, free_port, reachable_folder
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "demo-output"
+ticket_links: list[str] = []  # the links the kiosk's tickets carry (their QR codes), for the phone's picture
 
 def write_demo_config(home: Path, mqtt_port: int, ws_port: int) -> Path:
     text = (REPO / "config" / "branch.example.toml").read_text(encoding="utf-8")
@@ -66,16 +68,27 @@ def main() -> int:
     config_path = write_demo_config(OUT, free_port(), free_port())
     config = load_config(config_path)
     print(f"demo branch {config.branch.id} ({config.branch.name}); configuration: {config_path}")
+    head_office = DemoHeadOffice(OUT / "head-office", config.branch.id, config.branch.name)
+    try:
+        head_office.start()
+    except Exception:
+        head_office.stop()
+        raise
+    # Each ticket's QR code links to head office's page for it; the branch broker bridges there.
+    config_path.write_text(config_path.read_text(encoding="utf-8").replace('public_url = ""', f'public_url = "{head_office.url}"'), encoding="utf-8")
+    config = load_config(config_path)
+    bridged = config.model_copy(update={"bridge": config.bridge.model_copy(update=head_office.bridge(OUT / "hq-bridge-password"))})
     # The broker's files sit where user `mosquitto` can reach them whatever the checkout's
     # folder allows, behind demo-output/broker while the demo runs, and are moved there after.
     broker_folder = OUT / "broker"
     broker_folder.symlink_to(reachable_folder("lobby-demo-broker-"))
     try:
-        return run_lobby(config, config_path, PrivateBroker(config, broker_folder))
+        return run_lobby(config, config_path, PrivateBroker(bridged, broker_folder), head_office)
     except BrokerSetupError as exc:
         print(f"the demo's broker cannot be set up: {exc}", file=sys.stderr)
         return 1
     finally:
+        head_office.stop()
         keep_in_place(broker_folder)
 
 
@@ -86,8 +99,10 @@ def keep_in_place(link: Path) -> None:
     shutil.move(folder, link)
 
 
-def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
+def run_lobby(config, config_path: Path, broker: PrivateBroker, head_office: DemoHeadOffice) -> int:
     broker.start()
+    print(f"head office: {head_office.url}/network (PostgreSQL, its broker, an ingester); sign in as ops or east "
+          f"(regional, {REGION}), password {head_office.password}")
     print(f"private Mosquitto on 127.0.0.1:{config.mqtt.port} (websockets {config.mqtt.ws_port}); users in {OUT / 'broker' / 'credentials.json'}")
     print(f"pages: http://127.0.0.1:{config.web.port}/manager/  /teller/  /rm/  /display/")
     print(f"sign in on them with the role's user from credentials.json, then as one of the demo's staff:\n{sign_in_card()}")
@@ -102,6 +117,8 @@ def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
 
             print("\nthe kiosk: a scripted customer journey on the real touchscreen app")
             code = run_journey(config_path, OUT / "kiosk")
+        if code == 0:
+            code = show_head_office(head_office)
         return code
     finally:
         if os.environ.get("DEMO_KEEP") == "1":
@@ -115,6 +132,19 @@ def run_lobby(config, config_path: Path, broker: PrivateBroker) -> int:
         broker.stop()
         agent_log.close()
         print(f"agent log: {OUT / 'agent.log'}; broker log: {broker.log_path}")
+
+
+def show_head_office(head_office: DemoHeadOffice) -> int:
+    print("\nhead office: the branch over its bridge, and a ticket's link on a phone")
+    try:
+        head_office.wait_for_branch()
+    except AssertionError:
+        print(f"  the branch never reached head office; see {head_office.out}")
+        return 1
+    print(f"  {len(ticket_links)} tickets carry a link, e.g. {ticket_links[-1] if ticket_links else 'none'}")
+    for shot in head_office.photograph(ticket_links):
+        print(f"  {shot}")
+    return 0
 
 
 def role_client(config, broker: PrivateBroker, role: str) -> BusClient:
@@ -172,6 +202,8 @@ def _play(config, config_path: Path, cards, manager: BusClient, kiosk_bus: BusCl
             print(f"  {title}: refused — {answer['error']}")
             return {}
         data = answer["data"]
+        if data.get("link"):
+            ticket_links.append(data["link"])
         detail = data.get("ticket") or ("open" if data.get("open") else "closed")
         extra = f", {data['ahead']} ahead, wait ~{(data['eta_s'] or 0) // 60} min" if "ahead" in data and data.get("eta_s") is not None else ""
         print(f"  {title}: {detail}{extra}")
