@@ -59,7 +59,17 @@ def test_the_phone_follows_the_ticket_until_the_teller_calls_it(browser, lobby_a
     mine = branch.ticket_answer()
     assert mine["link"].startswith(f"{web.url}/t/") and first["link"] != mine["link"]
 
-    phone = browser.new_page(viewport=PHONE, locale="zh-CN")
+    # The customer allowed notifications; what the page asks of the phone is recorded.
+    phone_context = browser.new_context(viewport=PHONE, locale="zh-CN", permissions=["notifications"])
+    phone_context.add_init_script("""
+        window.told = [];
+        const Real = window.Notification;
+        window.Notification = class extends Real { constructor(title, options) { super(title, options); window.told.push(title); } };
+        window.Notification.requestPermission = Real.requestPermission.bind(Real);
+        Object.defineProperty(window.Notification, "permission", { get: () => Real.permission });
+        navigator.vibrate = (pattern) => { window.told.push("vibrate"); return true; };
+    """)
+    phone = phone_context.new_page()
     errors = PageErrors(phone)
     phone.goto(mine["link"])
     expect(phone.locator("#label")).to_have_text(mine["ticket"])
@@ -84,6 +94,7 @@ def test_the_phone_follows_the_ticket_until_the_teller_calls_it(browser, lobby_a
         expect(phone.locator("#headline")).to_have_text("请到3号窗口", timeout=2_000)
         took = time.monotonic() - called
         expect(phone.locator("#ticket")).to_have_attribute("data-state", "called")
+        assert phone.evaluate("window.told") == ["vibrate", f"{mine['ticket']} · 请到3号窗口"]
         phone.screenshot(path=str(shots / "phone-live-called.png"), full_page=True)
     finally:
         teller.close()
