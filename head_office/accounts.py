@@ -24,12 +24,23 @@ ROLES = ("head_office", "regional", "technician")
 # Head office signs in from a data centre, not a branch box: the stronger cost is affordable.
 PASSWORD_SCRYPT_N = 2**17
 MIN_PASSWORD = 10
+# Guessing is slowed by the hash and stopped by this: a name is locked for a while after as
+# many wrong passwords in a row (the branch's staff PINs have the same rule).
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
 # Checked when the name is unknown, so a wrong name costs as long as a wrong password.
 _DECOY = hash_secret("decoy-password", PASSWORD_SCRYPT_N)
 
 
 class AccountError(ValueError):
     """A user cannot be added as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Locked:
+    """Too many wrong passwords: no password is checked for this name until `until`."""
+
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -60,17 +71,29 @@ def add_user(conn: psycopg.Connection, name: str, password: str, role: str, regi
         raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
     conn.execute(
         """INSERT INTO users (name, password_hash, role, region) VALUES (%s, %s, %s, %s)
-           ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role, region = excluded.region""",
+           ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role, region = excluded.region,
+                                            failed_sign_ins = 0, locked_until = NULL""",
         (name, hash_secret(password, PASSWORD_SCRYPT_N), role, region or None),
     )
     conn.execute("DELETE FROM sessions WHERE user_name = %s", (name,))  # a changed password signs everyone out
 
 
-def sign_in(conn: psycopg.Connection, name: str, password: str, now: datetime, lifetime: timedelta) -> str | None:
-    """A new session's cookie value, or None when the name or the password is wrong."""
-    row = conn.execute("SELECT password_hash FROM users WHERE name = %s", (name,)).fetchone()
+def sign_in(conn: psycopg.Connection, name: str, password: str, now: datetime, lifetime: timedelta) -> str | Locked | None:
+    """A new session's cookie value; None when the name or the password is wrong; Locked."""
+    row = conn.execute("SELECT password_hash, locked_until FROM users WHERE name = %s", (name,)).fetchone()
+    if row is not None and row[1] is not None and row[1] > now:
+        return Locked(row[1])
     if not verify_secret(password, row[0] if row else _DECOY) or row is None:
+        if row is not None:
+            conn.execute(
+                """UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
+                          locked_until = CASE WHEN failed_sign_ins + 1 >= %s THEN %s END
+                   WHERE name = %s""",
+                (MAX_FAILED_SIGN_INS, now + LOCKOUT, name),
+            )
+            conn.execute("UPDATE users SET failed_sign_ins = 0 WHERE name = %s AND locked_until IS NOT NULL", (name,))  # counts afresh after
         return None
+    conn.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE name = %s", (name,))
     cookie = secrets.token_urlsafe(32)
     conn.execute("DELETE FROM sessions WHERE expires_at <= %s", (now,))
     conn.execute("INSERT INTO sessions (token_hash, user_name, expires_at) VALUES (%s, %s, %s)", (_digest(cookie), name, now + lifetime))

@@ -58,6 +58,10 @@ MIGRATIONS: list[list[str]] = [
         # The phone page looks up one ticket's events within its branch.
         "CREATE INDEX events_ticket ON events (branch, (payload->>'ticket_id'))",
     ],
+    [
+        # Wrong passwords in a row, and until when the name is locked after too many.
+        "ALTER TABLE users ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0, ADD COLUMN locked_until TIMESTAMPTZ",
+    ],
 ]
 
 

@@ -158,6 +158,17 @@ def test_a_wrong_password_an_expired_session_and_signing_out(browser, site, data
     page.click("text=Sign out")
     page.goto(f"{site.url}/network")
     expect(page).to_have_url(f"{site.url}/login?next=/network")
+    # Someone guessing the technician's password: after five, the name is locked.
+    for _ in range(5):
+        page.goto(f"{site.url}/login")
+        page.fill("input[name=name]", "wang")
+        page.fill("input[name=password]", "a guess at it")
+        page.click("button[type=submit]")
+        expect(page.locator(".problem")).to_contain_text("wrong")
+    page.fill("input[name=name]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(".problem")).to_contain_text("Too many wrong passwords for this name: try again after")
     # A sign-in never sends anyone off the site.
     assert page.goto(f"{site.url}/login?next=//evil.example/").ok
     expect(page.locator("input[name=next]")).to_have_value("/network")

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from head_office.accounts import AccountError, User, add_user, session_user, sign_in, sign_out
+from head_office.accounts import LOCKOUT, AccountError, Locked, User, add_user, session_user, sign_in, sign_out
 from head_office.daily_report import as_csv, daily_report
 from head_office.network import SORTS, UNASSIGNED, BranchLine, branch_lines, import_branches, registry
 from head_office.schema import ensure_month, migrate
@@ -165,9 +165,22 @@ def test_accounts_sign_in_expire_and_sign_out(conn):
     assert session_user(conn, cookie, NOW + timedelta(hours=8)) is None  # expired
     assert conn.execute("SELECT count(*) FROM sessions WHERE token_hash = %s", (cookie,)).fetchone()[0] == 0  # only its hash is kept
     cookie = sign_in(conn, "li", "long enough password", NOW, timedelta(hours=8))
-    assert cookie
+    assert isinstance(cookie, str)
     sign_out(conn, cookie)
     assert session_user(conn, cookie, NOW) is None
+
+
+def test_a_name_is_locked_after_five_wrong_passwords_and_opens_again_later(conn):
+    add_user(conn, "li", "long enough password", "regional", "East")
+    for _ in range(4):
+        assert sign_in(conn, "li", "a wrong guess!", NOW, timedelta(hours=8)) is None
+    assert isinstance(sign_in(conn, "li", "long enough password", NOW, timedelta(hours=8)), str)  # a success counts afresh
+    for _ in range(5):
+        assert sign_in(conn, "li", "a wrong guess!", NOW, timedelta(hours=8)) is None
+    locked = sign_in(conn, "li", "long enough password", NOW + timedelta(minutes=14), timedelta(hours=8))
+    assert locked == Locked(NOW + LOCKOUT)  # even the right password: nothing is checked while locked
+    assert isinstance(sign_in(conn, "li", "long enough password", NOW + LOCKOUT, timedelta(hours=8)), str)
+    add_user(conn, "li", "a new long password", "regional", "East")  # an administrator's reset also unlocks
 
 
 def _event(conn, branch: str, topic: str, seq: int, at: datetime, **payload) -> None:

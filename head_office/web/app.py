@@ -124,16 +124,20 @@ class HeadOfficeSite:
     # ---- sign-in ----------------------------------------------------------------------------
 
     def login_form(self, request: Request) -> Response:
-        return self.render(request, "login.html", next=_safe_next(request.query_params.get("next")), failed=False)
+        return self.render(request, "login.html", next=_safe_next(request.query_params.get("next")), failed=False, locked=None)
 
     async def login(self, request: Request) -> Response:
         form = await request.form()
         name, password = str(form.get("name", "")), str(form.get("password", ""))
         target = _safe_next(str(form.get("next", "")))
         cookie = await run_in_threadpool(self._sign_in, name, password)
+        if isinstance(cookie, accounts.Locked):
+            log.warning("sign-in for %r refused: locked after too many wrong passwords", name[:40])
+            until = cookie.until.astimezone(self.web.zone).strftime("%H:%M")
+            return self.render(request, "login.html", status=429, next=target, failed=False, locked=until)
         if cookie is None:
             log.info("sign-in refused for %r from %s", name[:40], request.client.host if request.client else "?")
-            return self.render(request, "login.html", status=401, next=target, failed=True)
+            return self.render(request, "login.html", status=401, next=target, failed=True, locked=None)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             COOKIE, cookie, max_age=int(self.web.session_hours * 3600), httponly=True, samesite="strict",
@@ -141,7 +145,7 @@ class HeadOfficeSite:
         )
         return response
 
-    def _sign_in(self, name: str, password: str) -> str | None:
+    def _sign_in(self, name: str, password: str) -> str | accounts.Locked | None:
         with self.connection() as conn:
             return accounts.sign_in(conn, name, password, self.now(), timedelta(hours=self.web.session_hours))
 
