@@ -142,7 +142,9 @@ class WebServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
+                # Without its database /healthz waits out the pool's timeout before it answers 503:
+                # the client must wait longer than that, or it never hears the answer.
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=10) as answer:
                     if answer.status == 200:
                         return
             except urllib.error.HTTPError:
