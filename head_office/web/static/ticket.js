@@ -6,6 +6,7 @@ const statusUrl = location.pathname.replace(/\/$/, "") + "/status";
 const $ = (id) => document.getElementById(id);
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
 let lastState = null;
+let nextCall = false;  // this ticket is the next to be called: listen twice as often
 const POLL_MS = 1000;
 
 function headline(s) {
@@ -46,6 +47,7 @@ function show(s) {
   if (s.state !== "waiting") $("notify").hidden = true;  // nothing left to be told
   if (s.state === "called" && lastState !== null && lastState !== "called") tellCalled(s);
   lastState = s.state;
+  nextCall = s.state === "waiting" && s.ahead === 0;
 }
 
 function expired() {
@@ -64,7 +66,7 @@ async function poll() {
   } catch (offline) {
     $("unseen").hidden = false;  // the phone lost its network: say so, keep trying
   }
-  if ($("ticket").dataset.state !== "served" && $("ticket").dataset.state !== "expired") setTimeout(poll, POLL_MS);
+  if ($("ticket").dataset.state !== "served" && $("ticket").dataset.state !== "expired") setTimeout(poll, nextCall ? POLL_MS / 2 : POLL_MS);
 }
 
 if ("Notification" in window && Notification.permission !== "granted") {
