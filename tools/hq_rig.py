@@ -152,6 +152,7 @@ class WebServer:
                     return
             except OSError:
                 time.sleep(0.1)
+        self.stop()  # a test that fails here must not leave a server behind
         raise RuntimeError(f"head-office serve did not answer; see {self.folder / 'serve.log'}: {self.log()[-2000:]}")
 
     def log(self) -> str:
