@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError, load_config
+from head_office.problems import first_line
 
 DEFAULT_CONFIG = Path("/etc/lobby-hq/head-office.toml")
 log = logging.getLogger("head_office")
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         log.critical("%s", problem)
         return 2
     except psycopg.OperationalError as problem:
-        log.critical("PostgreSQL is unreachable: %s", (str(problem).strip().splitlines() or ["no answer"])[0])
+        log.critical("PostgreSQL is unreachable: %s", first_line(problem))
         return 1
 
 

@@ -32,6 +32,7 @@ from paho.mqtt.properties import Properties
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError
+from head_office.problems import first_line
 from head_office.routing import EventRecord, Ignored, StateRecord, route
 from head_office.schema import migrate
 from head_office.store import Writer
@@ -118,7 +119,7 @@ class Ingester:
                 return True
             except (psycopg.OperationalError, PoolTimeout) as problem:
                 if not said:
-                    log.warning("PostgreSQL is unreachable (%s); messages wait at the broker until it is back", _first_line(problem))
+                    log.warning("PostgreSQL is unreachable (%s); messages wait at the broker until it is back", first_line(problem))
                     said = True
                 self.stopping.wait(DB_RETRY_S)
         return False
@@ -193,7 +194,7 @@ class Ingester:
                 except psycopg.DataError:
                     new, refused = self._write_one_by_one(conn, batch)
         except (psycopg.OperationalError, PoolTimeout) as problem:
-            log.warning("PostgreSQL went away while writing (%s); stopping intake until it is back", _first_line(problem))
+            log.warning("PostgreSQL went away while writing (%s); stopping intake until it is back", first_line(problem))
             self._db_down.set()
             self.client.disconnect()
             return
@@ -212,10 +213,6 @@ class Ingester:
             try:
                 new += self.writer.write(conn, received.record)
             except psycopg.DataError as problem:
-                log.error("could not keep %s from %s (%s): dropped", received.topic, received.record.branch, _first_line(problem))
+                log.error("could not keep %s from %s (%s): dropped", received.topic, received.record.branch, first_line(problem))
                 refused += 1
         return new, refused
-
-
-def _first_line(problem: BaseException) -> str:
-    return (str(problem).strip().splitlines() or [type(problem).__name__])[0]

@@ -12,6 +12,7 @@ Public: /t/<token> (the ticket's QR code) and /t/<token>/status (what that page 
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -35,6 +36,7 @@ from starlette.templating import Jinja2Templates
 from head_office import accounts, network
 from head_office.config import HeadOfficeConfig
 from head_office.daily_report import as_csv, daily_report
+from head_office.problems import first_line
 from head_office.schema import migrate
 from head_office.ticket_status import events_since, ticket_status
 from head_office.web import phone_words
@@ -98,7 +100,7 @@ class HeadOfficeSite:
                     self._migrated = True
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as problem:
-            raise DatabaseDown(_first_line(problem)) from None
+            raise DatabaseDown(first_line(problem)) from None
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -292,7 +294,7 @@ def create_app(config: HeadOfficeConfig) -> Starlette:
         assert isinstance(exc, HTTPException)
         if exc.status_code in (301, 302, 303, 307) and exc.headers:
             return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
-        return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>{exc.status_code}</title><p>{_escape(exc.detail)}</p>",
+        return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>{exc.status_code}</title><p>{html.escape(exc.detail, quote=False)}</p>",
                             status_code=exc.status_code)
 
     routes = [
@@ -316,11 +318,3 @@ def create_app(config: HeadOfficeConfig) -> Starlette:
         routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
         exception_handlers={DatabaseDown: database_down, HTTPException: http_problem},
     )
-
-
-def _first_line(problem: BaseException) -> str:
-    return (str(problem).strip().splitlines() or [type(problem).__name__])[0]
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
