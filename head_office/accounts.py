@@ -85,13 +85,13 @@ def sign_in(conn: psycopg.Connection, name: str, password: str, now: datetime, l
         return Locked(row[1])
     if not verify_secret(password, row[0] if row else _DECOY) or row is None:
         if row is not None:
+            # The one that reaches the limit locks the name, and the count starts afresh for after.
             conn.execute(
-                """UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
-                          locked_until = CASE WHEN failed_sign_ins + 1 >= %s THEN %s END
-                   WHERE name = %s""",
-                (MAX_FAILED_SIGN_INS, now + LOCKOUT, name),
+                """UPDATE users SET failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= %(limit)s THEN 0 ELSE failed_sign_ins + 1 END,
+                                    locked_until = CASE WHEN failed_sign_ins + 1 >= %(limit)s THEN %(until)s END
+                   WHERE name = %(name)s""",
+                {"limit": MAX_FAILED_SIGN_INS, "until": now + LOCKOUT, "name": name},
             )
-            conn.execute("UPDATE users SET failed_sign_ins = 0 WHERE name = %s AND locked_until IS NOT NULL", (name,))  # counts afresh after
         return None
     conn.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE name = %s", (name,))
     cookie = secrets.token_urlsafe(32)
