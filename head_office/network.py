@@ -60,6 +60,7 @@ class BranchLine:
     counters: int = 0
     devices: list[DeviceLine] = field(default_factory=list)
     link_key: str | None = None  # the public key its ticket links are checked with
+    queue: dict | None = None  # its queue/state as published (the phone page reads its ticket's place there)
 
     @property
     def waiting(self) -> int:
@@ -147,6 +148,7 @@ def _agent(line: BranchLine, payload: dict, now: datetime, stale_heartbeats: flo
 
 
 def _queue(line: BranchLine, payload: dict) -> None:
+    line.queue = payload
     line.queue_at = _time(payload.get("at"))
     services = payload.get("services") or {}
     line.services = [
@@ -161,19 +163,19 @@ def _queue(line: BranchLine, payload: dict) -> None:
     line.counters_open = sum(1 for c in counters.values() if isinstance(c, dict) and c.get("open"))
 
 
-def registry(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
-    return {bid: (name, region) for bid, name, region in conn.execute("SELECT id, name, region FROM branches")}
+def registry(conn: psycopg.Connection, branch: str | None = None) -> dict[str, tuple[str, str]]:
+    """Every branch's name and region (or one branch's: the phone page asks every second)."""
+    rows = conn.execute("SELECT id, name, region FROM branches" + (" WHERE id = %s" if branch else ""), (branch,) if branch else ())
+    return {bid: (name, region) for bid, name, region in rows}
 
 
 def load(conn: psycopg.Connection, now: datetime, stale_heartbeats: float, branch: str | None = None) -> dict[str, BranchLine]:
     """Every branch (or one) as it is now."""
-    known = registry(conn)
     if branch is None:
         rows = conn.execute("SELECT branch, kind, key, payload, at FROM branch_state").fetchall()
     else:
-        known = {branch: known[branch]} if branch in known else {}
         rows = conn.execute("SELECT branch, kind, key, payload, at FROM branch_state WHERE branch = %s", (branch,)).fetchall()
-    return branch_lines(known, rows, now, stale_heartbeats)
+    return branch_lines(registry(conn, branch), rows, now, stale_heartbeats)
 
 
 def import_branches(conn: psycopg.Connection, rows: list[dict[str, str]]) -> int:

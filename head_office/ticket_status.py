@@ -41,7 +41,7 @@ class TicketStatus:
         return asdict(self)
 
 
-def ticket_status(claim: TicketClaim, events: list[tuple[str, dict]], line: BranchLine, queue: dict | None) -> TicketStatus:
+def ticket_status(claim: TicketClaim, events: list[tuple[str, dict]], line: BranchLine) -> TicketStatus:
     """`events`: (topic, payload) of this ticket, in the branch's order (seq)."""
     state, counter, service = "waiting", None, claim.service
     for topic, payload in events:
@@ -52,7 +52,8 @@ def ticket_status(claim: TicketClaim, events: list[tuple[str, dict]], line: Bran
             counter = str(payload.get("counter") or "") or None
         elif topic == "events/transferred":
             service, counter = str(payload.get("to_service") or service), None
-    names = ((queue or {}).get("services") or {}).get(service) or {}
+    queue = line.queue or {}
+    names = (queue.get("services") or {}).get(service) or {}
     ahead = eta = None
     eta_range = None
     if state == "waiting":
@@ -66,7 +67,7 @@ def ticket_status(claim: TicketClaim, events: list[tuple[str, dict]], line: Bran
     return TicketStatus(
         label=claim.label, branch_name=line.name, service_zh=str(names.get("name_zh") or service), service_en=str(names.get("name_en") or ""),
         state=state, ahead=ahead, eta_min=eta, eta_range_min=eta_range, counter=counter,
-        visible=line.reachable, as_of=(queue or {}).get("at"),
+        visible=line.reachable, as_of=queue.get("at"),
     )
 
 

@@ -97,7 +97,8 @@ ETAS = [{"ticket": "A001", "eta_s": 60, "eta_range_s": [0, 120]}, {"ticket": "A0
 
 def status(events, reachable=True, q=None):
     line = BranchLine("b1", "陆家嘴支行", "East", reachable=reachable)
-    return ticket_status(CLAIM, events, line, queue(cash=service(etas=ETAS)) if q is None else q)
+    line.queue = queue(cash=service(etas=ETAS)) if q is None else q
+    return ticket_status(CLAIM, events, line)
 
 
 def test_waiting_the_page_shows_people_ahead_and_the_wait_in_the_papers_minutes():

@@ -215,20 +215,22 @@ class HeadOfficeSite:
 
     # ---- the customer's ticket ------------------------------------------------------------------
 
-    def _claim(self, conn: psycopg.Connection, token: str) -> TicketClaim:
-        def branch_key(branch: str) -> str | None:
-            row = conn.execute(
-                "SELECT payload->>'ticket_link_key' FROM branch_state WHERE branch = %s AND kind = 'agent' AND key = ''", (branch,)
-            ).fetchone()
-            return row[0] if row else None
+    def _claim(self, conn: psycopg.Connection, token: str) -> tuple[TicketClaim, network.BranchLine]:
+        """The link's claim, checked with the key its branch published, and that branch as it is now."""
+        lines: dict[str, network.BranchLine] = {}
 
-        return verify(token, branch_key, self.now())
+        def branch_key(branch: str) -> str | None:
+            lines.update(network.load(conn, self.now(), self.web.stale_heartbeats, branch))
+            return lines[branch].link_key if branch in lines else None
+
+        claim = verify(token, branch_key, self.now())
+        return claim, lines[claim.branch]
 
     def ticket_page(self, request: Request) -> Response:
         words = phone_words.for_request(request)
         with self.connection() as conn:
             try:
-                claim = self._claim(conn, request.path_params["token"])
+                claim, _ = self._claim(conn, request.path_params["token"])
             except LinkRefused as refused:
                 log.info("ticket page refused: %s", refused)
                 return self.render(request, "refused.html", status=HTTP_OF_REFUSAL[refused.reason], words=words,
@@ -238,20 +240,15 @@ class HeadOfficeSite:
     def ticket_status(self, request: Request) -> Response:
         with self.connection() as conn:
             try:
-                claim = self._claim(conn, request.path_params["token"])
+                claim, line = self._claim(conn, request.path_params["token"])
             except LinkRefused as refused:
                 return JSONResponse({"refused": refused.reason}, status_code=HTTP_OF_REFUSAL[refused.reason])
-            lines = network.load(conn, self.now(), self.web.stale_heartbeats, claim.branch)
-            line = lines.get(claim.branch) or network.BranchLine(claim.branch, claim.branch, network.UNASSIGNED)
             events = conn.execute(
                 """SELECT topic, payload FROM events WHERE branch = %s AND payload->>'ticket_id' = %s AND at >= %s
                    ORDER BY seq NULLS LAST, at""",
                 (claim.branch, claim.ticket_id, events_since(claim)),
             ).fetchall()
-            queue = conn.execute(
-                "SELECT payload FROM branch_state WHERE branch = %s AND kind = 'queue' AND key = ''", (claim.branch,)
-            ).fetchone()
-        status = ticket_status(claim, events, line, queue[0] if queue else None)
+        status = ticket_status(claim, events, line)
         return JSONResponse(status.as_json(), headers={"Cache-Control": "no-store"})
 
     # ---- for the load balancer ------------------------------------------------------------------
