@@ -74,14 +74,18 @@ def shoot(artifacts_root: Path):
     return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
+def sign_in_form(page, name: str, password: str = PASSWORD) -> None:
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
 def signed_in(browser, site: WebServer, name: str, viewport=DESK):
     page = browser.new_page(viewport=viewport)
     errors = PageErrors(page)
     page.goto(f"{site.url}/network")
     expect(page).to_have_url(f"{site.url}/login?next=/network")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_form(page, name)
     return page, errors
 
 
@@ -139,21 +143,15 @@ def test_a_technician_gets_the_fleet_page_only(browser, site):
 def test_a_wrong_password_an_expired_session_and_signing_out(browser, site, database):
     page = browser.new_page(viewport=DESK)
     page.goto(f"{site.url}/login")
-    page.fill("input[name=name]", "ops")
-    page.fill("input[name=password]", "not the password")
-    page.click("button[type=submit]")
+    sign_in_form(page, "ops", "not the password")
     expect(page.locator(".problem")).to_contain_text("wrong")
-    page.fill("input[name=name]", "ops")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_form(page, "ops")
     expect(page).to_have_url(f"{site.url}/network")
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second'")
     page.goto(f"{site.url}/fleet")
     expect(page).to_have_url(f"{site.url}/login?next=/fleet")
-    page.fill("input[name=name]", "ops")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_form(page, "ops")
     expect(page).to_have_url(f"{site.url}/fleet")  # back where they were going
     page.click("text=Sign out")
     page.goto(f"{site.url}/network")
@@ -161,13 +159,9 @@ def test_a_wrong_password_an_expired_session_and_signing_out(browser, site, data
     # Someone guessing the technician's password: after five, the name is locked.
     for _ in range(5):
         page.goto(f"{site.url}/login")
-        page.fill("input[name=name]", "wang")
-        page.fill("input[name=password]", "a guess at it")
-        page.click("button[type=submit]")
+        sign_in_form(page, "wang", "a guess at it")
         expect(page.locator(".problem")).to_contain_text("wrong")
-    page.fill("input[name=name]", "wang")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_form(page, "wang")
     expect(page.locator(".problem")).to_contain_text("Too many wrong passwords for this name: try again after")
     # A sign-in never sends anyone off the site.
     assert page.goto(f"{site.url}/login?next=//evil.example/").ok
