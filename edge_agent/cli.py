@@ -269,11 +269,11 @@ def _run(args: argparse.Namespace, config: BranchConfig) -> int:
     from edge_agent.agent import run_agent
     from edge_agent.store.db import StoreError
     from lobby.bus.client import BusError
-    from lobby.ticket_link import LinkKeyError
+    from lobby.signed_token import KeyFileError
 
     try:
         return run_agent(config)
-    except (BusError, StoreError, LinkKeyError) as exc:  # each is already a sentence naming the file and what to do
+    except (BusError, StoreError, KeyFileError) as exc:  # each is already a sentence naming the file and what to do
         logging.getLogger("edge_agent").critical("the agent cannot start: %s", exc)
         return 1
 

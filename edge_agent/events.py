@@ -78,7 +78,7 @@ def _waited_s(ticket: Ticket, until: datetime) -> int:
 def called(ticket: Ticket, now: datetime, recall: bool, by: str | None = None) -> CalledEvent:
     return CalledEvent(
         ticket=ticket.label, ticket_id=ticket.id, counter=ticket.counter, service=ticket.service, tier=ticket.tier,
-        at=now, waited_s=_waited_s(ticket, ticket.called_at or now), recall=recall, by=by,
+        at=now, waited_s=_waited_s(ticket, ticket.called_at or now), recall=recall, by=by, rule=ticket.call_rule,
     )
 
 

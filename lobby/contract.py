@@ -589,6 +589,8 @@ class CalledEvent(Event):
     announce: bool = True
     # The staff id of who called it (None: the branch has no staff roster).
     by: str | None = None
+    # Why it was called now: cap | appointment | priority | first_come (edge_agent.queue.policy.Rule).
+    rule: str | None = None
 
 
 class AlertAnsweredEvent(Event):

@@ -13,17 +13,14 @@ could not read.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from lobby import signed_token
 
 CLAIM_FORMAT = 1
 PATH = "/t/"
@@ -49,63 +46,25 @@ class LinkRefused(Exception):
         self.reason = reason  # malformed | unknown_branch | forged | expired
 
 
-class LinkKeyError(Exception):
-    """The key file exists but cannot be used; the message says what to do."""
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def public_key_text(key: Ed25519PublicKey) -> str:
-    return _b64(key.public_bytes_raw())
-
-
 class LinkSigner:
     """The branch's half: signs each ticket's claim into a link under `public_url`."""
 
     def __init__(self, key: Ed25519PrivateKey, public_url: str):
         self._key = key
         self.public_url = public_url.rstrip("/")
-        self.public_key = public_key_text(key.public_key())
+        self.public_key = signed_token.public_key_text(key)
 
     def token(self, claim: TicketClaim) -> str:
-        body = json.dumps(
-            {"v": CLAIM_FORMAT, "b": claim.branch, "t": claim.ticket_id, "s": claim.service, "x": int(claim.expires.timestamp())},
-            separators=(",", ":"),
-        ).encode()
-        return f"{_b64(body)}.{_b64(self._key.sign(body))}"
+        fields = {"v": CLAIM_FORMAT, "b": claim.branch, "t": claim.ticket_id, "s": claim.service, "x": int(claim.expires.timestamp())}
+        return signed_token.sign(self._key, fields)
 
     def link(self, claim: TicketClaim) -> str:
         return f"{self.public_url}{PATH}{self.token(claim)}"
 
 
 def load_or_create_signer(path: Path, public_url: str) -> LinkSigner:
-    """The branch's signing key from `path` (raw 32 bytes, hex), made (0600) on first use."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: the agent and a CLI starting together must not both write a key
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return load_or_create_signer(path, public_url)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(Ed25519PrivateKey.generate().private_bytes_raw().hex() + "\n")
-    try:
-        raw = bytes.fromhex(path.read_text().strip())
-        key = Ed25519PrivateKey.from_private_bytes(raw)
-    except PermissionError as exc:
-        raise LinkKeyError(f"cannot read the ticket link key {path}: permission denied; run as the service user") from exc
-    except ValueError as exc:
-        raise LinkKeyError(
-            f"the ticket link key {path} is not a 32-byte hex key; delete it and restart the agent to make a new one "
-            "(links on tickets already printed today stop opening)"
-        ) from exc
-    return LinkSigner(key, public_url)
+    """The branch's signing key from `path`, made on first use; KeyFileError when unusable."""
+    return LinkSigner(signed_token.load_or_create_key(path, "the ticket link key"), public_url)
 
 
 def verify(token: str, branch_key: Callable[[str], str | None], now: datetime) -> TicketClaim:
@@ -115,26 +74,20 @@ def verify(token: str, branch_key: Callable[[str], str | None], now: datetime) -
     never heard it. The claim is read before the signature is checked only to find whose key
     to check it with; nothing from it is used unless the signature holds.
     """
-    body_text, dot, signature_text = token.partition(".")
     try:
-        if not dot or len(token) > 600:
-            raise ValueError("not two parts")
-        body, signature = _unb64(body_text), _unb64(signature_text)
-        claim = json.loads(body)
-        if not isinstance(claim, dict) or claim.get("v") != CLAIM_FORMAT:
+        claim, body, signature = signed_token.read(token)
+        if claim.get("v") != CLAIM_FORMAT:
             raise ValueError("not a claim of this format")
         branch, ticket_id, service, expires = claim["b"], claim["t"], claim["s"], claim["x"]
         if not all(isinstance(v, str) for v in (branch, ticket_id, service)) or not isinstance(expires, int):
             raise ValueError("a field of the wrong type")
-    except (ValueError, KeyError, binascii.Error, UnicodeDecodeError) as problem:
+    except (ValueError, KeyError) as problem:
         raise LinkRefused("malformed", f"a ticket link that is not one of ours ({problem})") from None
     key_text = branch_key(branch)
     if key_text is None:
         raise LinkRefused("unknown_branch", f"a ticket link for branch {branch!r}, whose key head office has not received")
-    try:
-        Ed25519PublicKey.from_public_bytes(_unb64(key_text)).verify(signature, body)
-    except (InvalidSignature, ValueError, binascii.Error):
-        raise LinkRefused("forged", f"a ticket link for branch {branch!r} whose signature does not hold") from None
+    if not signed_token.holds(key_text, body, signature):
+        raise LinkRefused("forged", f"a ticket link for branch {branch!r} whose signature does not hold")
     ends = datetime.fromtimestamp(expires, UTC)
     if now >= ends:
         raise LinkRefused("expired", f"a ticket link of {branch!r} that expired at {ends:%Y-%m-%d %H:%M} UTC")

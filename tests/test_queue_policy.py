@@ -28,11 +28,13 @@ def minutes(n: float) -> datetime:
     return OPENING + timedelta(minutes=n)
 
 
-def ticket(label: str, tier: Tier, queued_min: float, service: str = "cash") -> Ticket:
+def ticket(label: str, tier: Tier, queued_min: float, service: str = "cash", slot_min: float | None = None) -> Ticket:
+    """`slot_min`: the customer checked in for a booking with that slot."""
     at = minutes(queued_min)
     return Ticket(
         id=f"20261123-{label}", label=label, service=service, number=int(label[1:]), business_day=date(2026, 11, 23),
         tier=tier, issued_at=at, queued_at=at, original_service=service,
+        appointment_at=None if slot_min is None else minutes(slot_min),
     )
 
 
@@ -120,6 +122,44 @@ def test_the_cap_overrides_accumulating_and_fifo_too():
         assert (choice.ticket.label, choice.reason) == ("B001", "cap")
 
 
+def test_an_appointment_is_called_at_its_slot_ahead_of_earlier_walk_ins():
+    walk_in = ticket("A001", Tier.MASS, 0)
+    booked = ticket("A002", Tier.MASS, 5, slot_min=10)  # checked in 5 minutes early
+    # Before its slot it waits like anybody who came in at 5 minutes.
+    before = policy.choose([walk_in, booked], FIFO, SERVICES, 0, minutes(9))
+    assert (before.ticket, before.reason, before.rule) == (walk_in, "fifo", policy.Rule.FIRST_COME)
+    at_slot = policy.choose([walk_in, booked], FIFO, SERVICES, 0, minutes(10))
+    assert (at_slot.ticket, at_slot.reason, at_slot.rule) == (booked, "appointment", policy.Rule.APPOINTMENT)
+
+
+def test_appointments_go_by_slot_then_by_arrival():
+    waiting = [ticket("A001", Tier.MASS, 0), ticket("A002", Tier.MASS, 1, slot_min=10), ticket("A003", Tier.MASS, 2, slot_min=5),
+               ticket("A004", Tier.MASS, 3, slot_min=5), ticket("A005", Tier.VIP, 4)]
+    assert drain(waiting, WEIGHTED, minutes(12)) == ["A003", "A004", "A002", "A005", "A001"]
+
+
+def test_the_starvation_cap_still_comes_before_an_appointment():
+    capped = WorkProfile("c", ProfileKind.FIFO, cap_past_target_s=0)
+    starved = ticket("A001", Tier.MASS, 0)  # cash target 15 min: overdue at 16
+    booked = ticket("A002", Tier.MASS, 10, slot_min=12)
+    choice = policy.choose([starved, booked], capped, SERVICES, 0, minutes(16))
+    assert (choice.ticket, choice.rule) == (starved, policy.Rule.CAP)
+
+
+def test_an_appointment_takes_nobody_s_turn_in_the_ratio():
+    waiting = [ticket("A001", Tier.MASS, 0), ticket("A002", Tier.VIP, 1), ticket("A003", Tier.MASS, 2, slot_min=3)]
+    first = policy.choose(waiting, RATIO, SERVICES, 0, minutes(4))
+    assert (first.ticket.label, first.ratio_cursor) == ("A003", 0)
+    assert drain(waiting, RATIO, minutes(4)) == ["A003", "A002", "A001"]
+
+
+def test_the_rule_says_who_went_ahead_of_whom():
+    mass, vip = ticket("A001", Tier.MASS, 0), ticket("A002", Tier.VIP, 1)
+    assert policy.choose([mass, vip], RATIO, SERVICES, 0, minutes(2)).rule is policy.Rule.PRIORITY
+    assert policy.choose([vip], RATIO, SERVICES, 0, minutes(2)).rule is policy.Rule.FIRST_COME
+    assert policy.choose([mass, vip], FIFO, SERVICES, 0, minutes(2)).rule is policy.Rule.FIRST_COME
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_ties_are_broken_by_ticket_id_whatever_order_tickets_are_held_in(data):
@@ -130,7 +170,10 @@ def test_ties_are_broken_by_ticket_id_whatever_order_tickets_are_held_in(data):
 
 
 waiting_lists = st.lists(
-    st.tuples(st.sampled_from(list(Tier)), st.integers(0, 120), st.sampled_from(["cash", "noncash"])), max_size=25
+    st.tuples(
+        st.sampled_from(list(Tier)), st.integers(0, 120), st.sampled_from(["cash", "noncash"]), st.none() | st.integers(0, 150)
+    ),
+    max_size=25,
 )
 profiles = st.builds(
     WorkProfile,
@@ -146,7 +189,7 @@ profiles = st.builds(
 @settings(max_examples=150, deadline=None)
 @given(waiting_lists, profiles, st.integers(0, 8), st.integers(0, 150))
 def test_call_order_is_choose_repeated(rows, profile, cursor, now_min):
-    waiting = [ticket(f"{'A' if s == 'cash' else 'B'}{i:03d}", tier, q, s) for i, (tier, q, s) in enumerate(rows, 1)]
+    waiting = [ticket(f"{'A' if s == 'cash' else 'B'}{i:03d}", tier, q, s, slot) for i, (tier, q, s, slot) in enumerate(rows, 1)]
     assert labels(policy.call_order(waiting, profile, SERVICES, cursor, minutes(now_min))) == drain(
         waiting, profile, minutes(now_min), cursor
     )

@@ -82,9 +82,14 @@ class Lobby(RuleBasedStateMachine):
     def time_passes(self, minutes):
         self.now += timedelta(minutes=minutes)
 
-    @rule(service=st.sampled_from([*SERVICE_IDS, *SERVICE_IDS, "loans"]), tier=st.sampled_from(list(Tier)))
-    def customer_takes_a_ticket(self, service, tier):
-        ticket = self._try(self.engine.issue, service, tier, self.now)
+    @rule(
+        service=st.sampled_from([*SERVICE_IDS, *SERVICE_IDS, "loans"]),
+        tier=st.sampled_from(list(Tier)),
+        slot_in=st.none() | st.floats(-10, 30),  # minutes to the booking's slot, for a checked-in appointment
+    )
+    def customer_takes_a_ticket(self, service, tier, slot_in):
+        slot = None if slot_in is None else self.now + timedelta(minutes=slot_in)
+        ticket = self._try(self.engine.issue, service, tier, self.now, appointment_at=slot)
         if ticket is None:
             assert service == "loans"
             return
@@ -136,6 +141,11 @@ class Lobby(RuleBasedStateMachine):
         # The cap: once anybody is past target + cap, the most overdue is called.
         if late:
             assert late.get(ticket.id) == max(v for v in late.values() if v is not None)
+            assert ticket.call_rule == "cap"
+        # Then a booking whose slot has come, the earliest slot first.
+        due = [t.appointment_at for t in eligible if t.appointment_at is not None and t.appointment_at <= self.now]
+        if due and not late:
+            assert ticket.call_rule == "appointment" and ticket.appointment_at == min(due)
         self._record(ticket)
 
     @rule(data=st.data(), action=st.sampled_from(["recall", "no_show", "complete", "complete"]))

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lobby.ticket_link import LinkKeyError, LinkRefused, LinkSigner, TicketClaim, load_or_create_signer, verify
+from lobby.signed_token import KeyFileError
+from lobby.ticket_link import LinkRefused, LinkSigner, TicketClaim, load_or_create_signer, verify
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 END_OF_DAY = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
@@ -117,7 +118,7 @@ def test_the_key_file_is_made_once_private_and_kept(tmp_path):
 def test_a_damaged_key_file_says_what_to_do(tmp_path):
     path = tmp_path / "ticket-link.key"
     path.write_text("not a key\n")
-    with pytest.raises(LinkKeyError, match="delete it and restart"):
+    with pytest.raises(KeyFileError, match="delete it and restart"):
         load_or_create_signer(path, "https://q.bank.example")
 
 

@@ -116,7 +116,10 @@ class QueueEngine:
 
     # ---- customers ---------------------------------------------------------------------
 
-    def issue(self, service_id: str, tier: Tier, now: datetime, customer_token: str | None = None) -> Ticket:
+    def issue(
+        self, service_id: str, tier: Tier, now: datetime, customer_token: str | None = None, appointment_at: datetime | None = None
+    ) -> Ticket:
+        """A new ticket; `appointment_at`: the slot of the booking it was checked in for."""
         self._clock(now)
         service = self._served_service(service_id)
         tier = Tier(tier)
@@ -136,6 +139,7 @@ class QueueEngine:
             queued_at=now,
             original_service=service.id,
             customer_token=customer_token,
+            appointment_at=appointment_at,
         )
         if day != self._state.business_day:
             self._state.last_numbers = {key: n for key, n in self._state.last_numbers.items() if key[0] >= day}
@@ -166,6 +170,7 @@ class QueueEngine:
         ticket = choice.ticket
         self.remember_call(ticket.service, now, policy.waited_s(ticket, now))
         ticket.state, ticket.counter, ticket.called_at, ticket.recalls = TicketState.CALLED, counter.id, now, 0
+        ticket.call_rule = choice.rule.value
         state.serving, state.ratio_cursor = ticket.id, choice.ratio_cursor
         return replace(ticket)
 
@@ -204,7 +209,7 @@ class QueueEngine:
             )
         # Back to waiting, keeping queued_at: the new queue takes it at its original issue time.
         ticket.service, ticket.state, ticket.counter, ticket.called_at = target.id, TicketState.WAITING, None, None
-        ticket.recalls = 0
+        ticket.recalls, ticket.call_rule = 0, None
         ticket.transfers += 1
         state.serving = None
         return replace(ticket)

@@ -121,6 +121,9 @@ class Ticket:
     finished_at: datetime | None = None
     transfers: int = 0
     customer_token: str | None = None  # HMAC token from the card reader; opaque here
+    # A checked-in booking's slot: from then on the ticket goes ahead of walk-ins (policy.py).
+    appointment_at: datetime | None = None
+    call_rule: str | None = None  # why the latest call picked it (policy.Rule); reset by a transfer
 
     @property
     def is_open(self) -> bool:

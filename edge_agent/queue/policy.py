@@ -4,7 +4,9 @@ Order of decisions, the same for every profile:
 1. the cap: a ticket waiting more than `cap_past_target_s` past its service's target is
    called first, the most overdue first — this is what keeps a continuous flow of VIPs
    from starving anybody;
-2. the profile: fifo (by queue time), ratio (N priority calls then M others) or
+2. appointments: a checked-in booking whose slot has come, the earliest slot first (before
+   its slot it waits like anybody who came in at that moment);
+3. the profile: fifo (by queue time), ratio (N priority calls then M others) or
    accumulating (Kleinrock: priority = tier rate x seconds waited).
 Ties always fall back to queue time, then ticket id, so a choice never depends on the
 order tickets happen to be held in.
@@ -15,15 +17,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from edge_agent.queue.model import ProfileKind, ServiceSpec, Ticket, WorkProfile
+
+
+class Rule(StrEnum):
+    """Why a ticket was called when it was, in the words a manager answers a customer with."""
+
+    CAP = "cap"  # it had waited too long past its target
+    APPOINTMENT = "appointment"  # its booked slot had come
+    PRIORITY = "priority"  # its tier went ahead of someone who came earlier (VIP)
+    FIRST_COME = "first_come"  # nobody waiting had come earlier
 
 
 @dataclass(frozen=True)
 class Choice:
     ticket: Ticket
-    reason: str  # "cap", "fifo", "accumulating", "ratio-priority", "ratio-other", "ratio-fallback"
+    reason: str  # "cap", "appointment", "fifo", "accumulating", "ratio-priority", "ratio-other", "ratio-fallback"
     ratio_cursor: int  # the counter's ratio position after this call
+    rule: Rule
 
 
 def waited_s(ticket: Ticket, now: datetime) -> float:
@@ -42,6 +55,15 @@ def _queue_key(ticket: Ticket) -> tuple:
     return (ticket.queued_at, ticket.id)
 
 
+def _due_appointment(ticket: Ticket, now: datetime) -> bool:
+    return ticket.appointment_at is not None and ticket.appointment_at <= now
+
+
+def _slot_key(ticket: Ticket) -> tuple:
+    assert ticket.appointment_at is not None
+    return (ticket.appointment_at, *_queue_key(ticket))
+
+
 def _is_priority(ticket: Ticket, profile: WorkProfile) -> bool:
     return ticket.tier in profile.priority_tiers
 
@@ -50,13 +72,14 @@ def _wants_priority(cursor: int, profile: WorkProfile) -> bool:
     return cursor % sum(profile.ratio) < profile.ratio[0]
 
 
-def _advance(cursor: int, called: Ticket, profile: WorkProfile) -> int:
+def _advance(cursor: int, called: Ticket, profile: WorkProfile, now: datetime) -> int:
     """Move along the ratio cycle only when the call filled the slot it was due to fill.
 
-    A fallback call (the wanted class was empty) or a cap call of the other class leaves
-    the cursor where it is, so neither class banks credit while the other is absent.
+    A fallback call (the wanted class was empty), a cap call of the other class or an
+    appointment leaves the cursor where it is, so neither class banks credit while the
+    other is absent, and a booked slot costs nobody their turn.
     """
-    if profile.kind is not ProfileKind.RATIO:
+    if profile.kind is not ProfileKind.RATIO or _due_appointment(called, now):
         return cursor
     cycle = sum(profile.ratio)
     cursor %= cycle
@@ -78,9 +101,12 @@ def choose(
         return None
     overdue = [(overdue_s(t, profile, services, now), t) for t in tickets]
     late = [(s, t) for s, t in overdue if s is not None]
+    due = [t for t in tickets if _due_appointment(t, now)]
     if late:
         ticket = min(late, key=lambda st: (-st[0], *_queue_key(st[1])))[1]
         reason = "cap"
+    elif due:
+        ticket, reason = min(due, key=_slot_key), "appointment"
     elif profile.kind is ProfileKind.FIFO:
         ticket, reason = min(tickets, key=_queue_key), "fifo"
     elif profile.kind is ProfileKind.ACCUMULATING:
@@ -93,7 +119,17 @@ def choose(
             ticket, reason = min(wanted, key=_queue_key), "ratio-priority" if want_priority else "ratio-other"
         else:
             ticket, reason = min(tickets, key=_queue_key), "ratio-fallback"
-    return Choice(ticket, reason, _advance(ratio_cursor, ticket, profile))
+    return Choice(ticket, reason, _advance(ratio_cursor, ticket, profile, now), _rule(reason, ticket, tickets))
+
+
+def _rule(reason: str, called: Ticket, waiting: list[Ticket]) -> Rule:
+    if reason == "cap":
+        return Rule.CAP
+    if reason == "appointment":
+        return Rule.APPOINTMENT
+    if min(waiting, key=_queue_key) is called:
+        return Rule.FIRST_COME
+    return Rule.PRIORITY
 
 
 def call_order(
@@ -111,19 +147,20 @@ def call_order(
     tickets = list(waiting)
     late = {t.id: s for t in tickets if (s := overdue_s(t, profile, services, now)) is not None}
     order = sorted((t for t in tickets if t.id in late), key=lambda t: (-late[t.id], *_queue_key(t)))
-    rest = [t for t in tickets if t.id not in late]
+    order += sorted((t for t in tickets if t.id not in late and _due_appointment(t, now)), key=_slot_key)
+    rest = [t for t in tickets if t.id not in late and not _due_appointment(t, now)]
     if profile.kind is ProfileKind.FIFO:
         return order + sorted(rest, key=_queue_key)
     if profile.kind is ProfileKind.ACCUMULATING:
         return order + sorted(rest, key=lambda t: (-profile.rate(t.tier) * waited_s(t, now), *_queue_key(t)))
     cursor = ratio_cursor
     for ticket in order:
-        cursor = _advance(cursor, ticket, profile)
+        cursor = _advance(cursor, ticket, profile, now)
     priority = sorted((t for t in rest if _is_priority(t, profile)), key=_queue_key, reverse=True)
     others = sorted((t for t in rest if not _is_priority(t, profile)), key=_queue_key, reverse=True)
     while priority or others:
         wanted, other = (priority, others) if _wants_priority(cursor, profile) else (others, priority)
         ticket = (wanted or other).pop()
         order.append(ticket)
-        cursor = _advance(cursor, ticket, profile)
+        cursor = _advance(cursor, ticket, profile, now)
     return order

@@ -252,4 +252,32 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX wait_situations_day ON wait_situations (business_day)",
     ],
+    # 7: appointments (预约): the bookings head office sent, the ticket each was checked in for,
+    # and why each call picked its ticket (cap, appointment, priority, first come).
+    [
+        "ALTER TABLE tickets ADD COLUMN appointment_at TEXT",
+        "ALTER TABLE tickets ADD COLUMN call_rule TEXT",
+        """CREATE TABLE appointments (
+            business_day TEXT NOT NULL,              -- the slot's local date: a code is unique within its day
+            code TEXT NOT NULL,
+            service TEXT NOT NULL,
+            slot_start TEXT NOT NULL,
+            slot_minutes INTEGER NOT NULL,
+            tier TEXT NOT NULL,
+            rm TEXT,                                 -- the RM the customer booked with, if any
+            customer_name TEXT NOT NULL,             -- how the RM and the kiosk greet them ("" when unknown)
+            state TEXT NOT NULL,                     -- lobby.appointments.BookingState
+            ticket_id TEXT REFERENCES tickets(id),   -- the ticket it was checked in for
+            changed_at TEXT,                         -- when the branch last moved it (check-in, no-show)
+            version INTEGER NOT NULL,                -- the sync that last wrote it
+            PRIMARY KEY (business_day, code)
+        )""",
+        "CREATE INDEX appointments_open ON appointments (state, slot_start)",
+        """CREATE TABLE appointment_sync (
+            only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+            version INTEGER NOT NULL,                -- the newest sync applied
+            booking_key TEXT NOT NULL,               -- head office's public key for booking passes
+            synced_at TEXT NOT NULL
+        )""",
+    ],
 ]

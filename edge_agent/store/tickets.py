@@ -14,7 +14,7 @@ from edge_agent.queue.model import CounterState, Ticket, TicketState, Tier
 
 _TICKET_COLUMNS = (
     "id", "business_day", "label", "number", "service", "original_service", "tier", "state", "issued_at",
-    "queued_at", "counter", "called_at", "recalls", "transfers", "finished_at", "customer_token",
+    "queued_at", "counter", "called_at", "recalls", "transfers", "finished_at", "customer_token", "appointment_at", "call_rule",
 )
 
 
@@ -36,7 +36,7 @@ def save_ticket(conn: sqlite3.Connection, ticket: Ticket) -> None:
         ticket.id, ticket.business_day.isoformat(), ticket.label, ticket.number, ticket.service,
         ticket.original_service, ticket.tier.value, ticket.state.value, _iso(ticket.issued_at), _iso(ticket.queued_at),
         ticket.counter, _iso(ticket.called_at), ticket.recalls, ticket.transfers, _iso(ticket.finished_at),
-        ticket.customer_token,
+        ticket.customer_token, _iso(ticket.appointment_at), ticket.call_rule,
     )
     updates = ", ".join(f"{c}=excluded.{c}" for c in _TICKET_COLUMNS[1:] if c != "customer_token")
     conn.execute(
@@ -68,6 +68,8 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
         finished_at=_dt(row["finished_at"]),
         transfers=row["transfers"],
         customer_token=row["customer_token"],
+        appointment_at=_dt(row["appointment_at"]),
+        call_rule=row["call_rule"],
     )
 
 
