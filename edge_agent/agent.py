@@ -362,6 +362,7 @@ class Agent:
         if self.branch.staff.sign_out_idle():
             self._queue_dirty = True
         self.branch.ratings.close_timed_out()
+        self.branch.appointments.mark_no_shows()
         self.branch.promotions.sync_folder()
         if self.bus.connected.is_set():
             self._publish_if_changed()  # also a promotion's first or last day passing

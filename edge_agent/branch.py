@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from edge_agent import events
+from edge_agent.appointment_desk import AppointmentDesk
 from edge_agent.branch_work import Clock
 from edge_agent.complaint_desk import ComplaintDesk
 from edge_agent.promotion_desk import PromotionDesk
@@ -120,6 +121,7 @@ class Branch:
         self.promotions = PromotionDesk(self)
         self.ratings = RatingDesk(self)
         self.complaints = ComplaintDesk(self, self.ratings.answer_alert)
+        self.appointments = AppointmentDesk(self)
         self.waits = WaitDesk(config, store)
         public_url = config.head_office.public_url
         self.links = load_or_create_signer(config.head_office.link_key_file, public_url) if public_url else None
@@ -150,7 +152,7 @@ class Branch:
                     answer: dict[str, Any] = {"status": "ok", "data": data.model_dump(mode="json")}
                 except QueueError as exc:  # the engine refused and changed nothing
                     refusal = exc
-                    answer = {"status": "error", "code": exc.code.value, "error": exc.message}
+                    answer = {"status": "error", "code": exc.code.value, "error": exc.message, "data": exc.detail}
                 if transaction is not None:
                     transactions.save_answer(conn, transaction, op, answer, now)
         except BaseException:
@@ -236,34 +238,41 @@ class Branch:
         """`tier` is for a technician's test tickets; with a card, the directory decides."""
 
         def action(conn: sqlite3.Connection, now: datetime) -> TicketAnswer:
-            self._check_open(now)
-            self._check_clock(now)
             customer: Customer | None = find_customer(self.store, card.token) if card else None
             ticket_tier = customer.tier if customer else (Tier.MASS if card else Tier(tier))
             self._check_offered(service, ticket_tier)
-            ticket = self.engine.issue(service, ticket_tier, now, customer_token=card.token if card else None)
-            situation = self.engine.ticket_situation(ticket.id, now)
-            ahead = situation.ahead
-            [estimate] = self.waits.predict([situation])
-            rows.save_ticket(conn, ticket)
-            waits.save_situation(conn, ticket.id, ticket.business_day, situation, self.waits.name, estimate)
-            rows.set_ticket_details(conn, ticket.id, card.masked_pan if card else None, kiosk, lang)
-            rows.save_last_number(conn, ticket.business_day, ticket.original_service, ticket.number)
-            rows.record_event(conn, ticket.id, "issued", now, None, {"ahead": ahead, "kiosk": kiosk})
-            arrival = events.arrival(ticket, ahead, estimate, kiosk, card)
-            outbox.enqueue(conn, arrival, now)
-            alert = None
-            if customer and customer.tier in self.config.alert_tiers and card:
-                alert = events.vip_alert(ticket, customer, card)
-                outbox.enqueue(conn, alert, now)
-                alerts.raise_alert(conn, alert.event_id, ticket.id, customer.tier, now)
-            answer = events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
-            if self.links is not None:
-                claim = TicketClaim(self.config.branch.id, ticket.id, ticket.service, self._ends(ticket))
-                answer = answer.model_copy(update={"link": self.links.link(claim)})
-            return answer
+            return self.issue_in(conn, now, service, ticket_tier, card=card, customer=customer, kiosk=kiosk, lang=lang)
 
         return self.perform("ticket", transaction, action)
+
+    def issue_in(
+        self, conn: sqlite3.Connection, now: datetime, service: str, tier: Tier, *, card: CardIdentity | None = None,
+        customer: Customer | None = None, kiosk: str | None = None, lang: str = "zh", appointment_at: datetime | None = None,
+    ) -> TicketAnswer:
+        """A new ticket inside the caller's transaction: a tap, a swipe or a booking's check-in."""
+        self._check_open(now)
+        self._check_clock(now)
+        ticket = self.engine.issue(service, tier, now, customer_token=card.token if card else None, appointment_at=appointment_at)
+        situation = self.engine.ticket_situation(ticket.id, now)
+        ahead = situation.ahead
+        [estimate] = self.waits.predict([situation])
+        rows.save_ticket(conn, ticket)
+        waits.save_situation(conn, ticket.id, ticket.business_day, situation, self.waits.name, estimate)
+        rows.set_ticket_details(conn, ticket.id, card.masked_pan if card else None, kiosk, lang)
+        rows.save_last_number(conn, ticket.business_day, ticket.original_service, ticket.number)
+        rows.record_event(conn, ticket.id, "issued", now, None, {"ahead": ahead, "kiosk": kiosk})
+        arrival = events.arrival(ticket, ahead, estimate, kiosk, card)
+        outbox.enqueue(conn, arrival, now)
+        alert = None
+        if customer and customer.tier in self.config.alert_tiers and card:
+            alert = events.vip_alert(ticket, customer, card)
+            outbox.enqueue(conn, alert, now)
+            alerts.raise_alert(conn, alert.event_id, ticket.id, customer.tier, now)
+        answer = events.ticket_answer(ticket, ahead, estimate, customer, alert, self.config)
+        if self.links is not None:
+            claim = TicketClaim(self.config.branch.id, ticket.id, ticket.service, self._ends(ticket))
+            answer = answer.model_copy(update={"link": self.links.link(claim)})
+        return answer
 
     def identify_card(self, card: CardIdentity) -> CardholderAnswer:
         """The kiosk's greeting after a swipe: read-only, so it is not kept as a transaction."""
@@ -306,7 +315,8 @@ class Branch:
     def _called(self, conn: sqlite3.Connection, ticket: Ticket, counter: str, now: datetime, recall: bool, by: str | None) -> CalledAnswer:
         rows.save_ticket(conn, ticket)
         rows.save_counter(conn, self.engine.counter(counter))
-        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, counter, _by(by))
+        detail = _by(by) if recall else {**_by(by), "rule": ticket.call_rule}  # why this ticket, now
+        rows.record_event(conn, ticket.id, "recalled" if recall else "called", now, counter, detail)
         if not recall:
             waits.record_first_call(conn, ticket.id, ticket.issued_at, now)
         event = events.called(ticket, now, recall, by)
@@ -454,7 +464,7 @@ def _replay(op: str, transaction: str, first: transactions.StoredAnswer) -> Any:
             f"transaction '{transaction}' was already used for {first.op}; use a fresh transaction id for each new request.",
         )
     if first.answer["status"] == "error":
-        raise QueueError(first.answer["code"], first.answer["error"])
+        raise QueueError(first.answer["code"], first.answer["error"], first.answer.get("data"))
     return OPERATIONS[op].answer.model_validate(first.answer["data"] | {"replayed": True})
 
 

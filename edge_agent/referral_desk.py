@@ -99,6 +99,22 @@ class ReferralDesk:
 
         return self.branch.perform("refer", transaction, action)
 
+    def for_appointment(
+        self, conn: sqlite3.Connection, now: datetime, ticket_id: str, tier: Tier, rm: str, customer_name: str, note: str
+    ) -> None:
+        """A customer who booked with an RM checked in: the RM's workbench gets them as a referral
+        (to the RM pool when that RM is not on this branch's roster)."""
+        to_rm = rm if rm in dict(roster.active_rms(conn)) else None
+        referral_id = uuid.uuid4().hex
+        stored.insert(conn, {
+            "referral_id": referral_id, "business_day": self._today(now).isoformat(), "created_at": now.isoformat(),
+            "source": "appointment", "ticket_id": ticket_id, "alert_id": None, "customer_token": None,
+            "customer_name": customer_name, "tier": tier.value, "triggers": [], "note": note, "referrer": "appointment",
+            "destination": "rm", "to_rm": to_rm, "state": ReferralState.OPEN.value,
+        })
+        rows.record_event(conn, ticket_id, "referred", now, None, {"by": "appointment", "referral": referral_id})
+        self._announce(conn, referral_id, now)
+
     def _referred_ticket(self, conn: sqlite3.Connection, now: datetime, label: str) -> Ticket:
         found = rows.find_by_label(conn, self._today(now), label)
         if found is None:

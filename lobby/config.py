@@ -362,6 +362,13 @@ class WaitEstimateSection(Section):
     min_tickets: int = Field(500, ge=50, le=1_000_000, description="tickets that waited for a counter, needed to learn")
 
 
+class AppointmentSection(Section):
+    """预约: when a booking may be checked in, around its slot."""
+
+    early_min: float = Field(30, ge=0, le=240, description="how long before the slot a customer may check in")
+    late_min: float = Field(10, ge=0, le=120, description="how long after the slot; later, a walk-in ticket and the booking is late")
+
+
 class HeadOfficeSection(Section):
     """Head office's public ticket page. Empty `public_url`: the QR code carries the ticket id only."""
 
@@ -398,6 +405,7 @@ class BranchConfig(BaseSettings):
     complaints: ComplaintSection = ComplaintSection()
     wait_estimate: WaitEstimateSection = WaitEstimateSection()
     head_office: HeadOfficeSection = HeadOfficeSection()
+    appointments: AppointmentSection = AppointmentSection()
 
     @classmethod
     def settings_customise_sources(

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from lobby.errors import ErrorCode
 from lobby.tiers import Tier
@@ -105,6 +105,48 @@ class ReplayRequest(Request):
 
     after_seq: Annotated[int, Field(ge=0)]
     limit: Annotated[int, Field(ge=1, le=200)] = 100
+
+
+BookingCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+class CheckInRequest(Request):
+    """`check_in`: a booking at the kiosk, by its scanned pass or its typed code (one of them)."""
+
+    scanned: Annotated[str, StringConstraints(min_length=1, max_length=700)] | None = None
+    code: BookingCode | None = None
+    lang: Literal["zh", "en"] = "zh"
+    kiosk: Ident = "kiosk"
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> CheckInRequest:
+        if (self.scanned is None) == (self.code is None):
+            raise ValueError("give either the scanned pass or the typed code")
+        return self
+
+
+class SyncedBooking(Strict):
+    """One booking as head office sends it; the branch decides the rest of its life."""
+
+    code: BookingCode
+    service: Ident
+    slot_start: AwareDatetime
+    slot_minutes: Annotated[int, Field(ge=5, le=240)]
+    tier: Tier = Tier.MASS
+    rm: Ident | None = None  # the RM the customer booked with (staff id)
+    customer_name: Annotated[str, StringConstraints(max_length=40)] = ""
+    state: Literal["booked", "cancelled"]
+
+
+class AppointmentsSyncRequest(Request):
+    """`appointments_sync` (head office): every booking of the coming days, as of `version`.
+
+    Idempotent: a version the branch already holds (or an older one) changes nothing.
+    """
+
+    version: Annotated[int, Field(ge=1)]
+    booking_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]  # Ed25519 public key, base64url
+    bookings: Annotated[list[SyncedBooking], Field(max_length=5000)]
 
 
 class AlertAckRequest(SignedRequest):
@@ -259,6 +301,15 @@ class Greeting(BaseModel):
     manager_alerted: bool = False
 
 
+class AppointmentNote(BaseModel):
+    """On a ticket checked in for a booking: which, and whether it keeps its slot."""
+
+    code: str
+    slot_start: datetime
+    on_time: bool  # False: too late, so this is a walk-in ticket and the booking is marked late
+    rm_alerted: bool = False
+
+
 class TicketAnswer(Answer):
     """`ticket`: what the kiosk's ticket screen and the printed ticket need."""
 
@@ -279,6 +330,14 @@ class TicketAnswer(Answer):
     printer: PrinterReport | None = None
     # The ticket's live page at head office (signed), printed as the QR code; None without [head_office].
     link: str | None = None
+    # A ticket from `check_in`: the booking it was checked in for.
+    appointment: AppointmentNote | None = None
+
+
+class AppointmentsSyncAnswer(Answer):
+    version: int  # the version the branch holds now
+    applied: bool  # False: it held this version or a newer one already
+    held: int  # bookings it holds from today on
 
 
 class CardholderAnswer(Answer):
@@ -378,7 +437,7 @@ class ReferralView(BaseModel):
 
     referral_id: str
     state: Literal["open", "accepted", "converted", "follow_up", "declined"]
-    source: Literal["counter", "vip_alert"]
+    source: Literal["counter", "vip_alert", "appointment"]
     created_at: datetime
     ticket: str | None
     alert_id: str | None
@@ -521,6 +580,8 @@ OPERATIONS: dict[str, Operation] = {
     "complaint_update": Operation(ComplaintUpdateRequest, ComplaintAnswer),
     "complaint_list": Operation(SessionRequest, ComplaintListAnswer),
     "replay": Operation(ReplayRequest, ReplayAnswer),
+    "check_in": Operation(CheckInRequest, TicketAnswer),
+    "appointments_sync": Operation(AppointmentsSyncRequest, AppointmentsSyncAnswer),
 }
 
 
@@ -614,6 +675,20 @@ class ReferralEvent(Event):
     at: datetime
 
 
+class AppointmentEvent(Event):
+    """A booking's arrival (or absence) at the branch: head office keeps its books by it."""
+
+    code: str
+    business_day: date
+    service: str
+    slot_start: datetime
+    state: Literal["checked_in", "late", "no_show"]
+    at: datetime
+    ticket: str | None = None
+    ticket_id: str | None = None
+    rm: str | None = None
+
+
 class RatingPromptEvent(Event):
     """A rating prompt opened at a counter (the teller completed a ticket) or closed there
     (voted, the next ticket called, or timed out). The rating screen at `counter` follows it."""
@@ -705,6 +780,7 @@ EVENT_TOPICS: dict[type[Event], str] = {
     RatingPromptEvent: "events/rating_prompt",
     ServiceAlert: "alerts/service",
     ComplaintEvent: "events/complaint",
+    AppointmentEvent: "events/appointment",
 }
 
 

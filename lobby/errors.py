@@ -84,3 +84,13 @@ class ErrorCode(StrEnum):
     UNKNOWN_COMPLAINT = "unknown_complaint"
     COMPLAINT_CLOSED = "complaint_closed"
     COMPLAINT_STEP_REFUSED = "complaint_step_refused"
+    # Appointments: a check-in at the kiosk that gives no appointment ticket.
+    UNKNOWN_BOOKING = "unknown_booking"
+    BOOKING_NOT_YET_HERE = "booking_not_yet_here"
+    BOOKING_NOT_OURS = "booking_not_ours"
+    BOOKING_FORGED = "booking_forged"
+    BOOKING_EXPIRED = "booking_expired"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_USED = "booking_used"
+    BOOKINGS_NEVER_SYNCED = "bookings_never_synced"
+    TOO_EARLY = "too_early"

@@ -77,7 +77,7 @@ def role_access() -> dict[str, RoleAccess]:
             publish=("agent/state", "queue/state", "devices/+/state", "staff/state", "promotions", "events/#", "alerts/#", "response/#"),
             subscribe=("request/#", "agent/state"),
         ),
-        "kiosk": RoleAccess(publish=("request/ticket", "request/identify"), subscribe=(*STATE_TOPICS, "promotions")),
+        "kiosk": RoleAccess(publish=("request/ticket", "request/identify", "request/check_in"), subscribe=(*STATE_TOPICS, "promotions")),
         # The queue's events and referrals; not complaints or rating prompts (what customers
         # say about the service is the lobby manager's to handle).
         "teller": RoleAccess(

@@ -75,11 +75,13 @@ HANDLERS: dict[str, Handler] = {
     "complaint_update": lambda branch, r: branch.complaints.update(r.session, r.complaint_id, r.to, r.note, transaction=r.transaction),
     "complaint_list": lambda branch, r: branch.complaints.listing(r.session),
     "replay": lambda branch, r: branch.replay(r.after_seq, r.limit),
+    "check_in": lambda branch, r: branch.appointments.check_in(r.scanned, r.code, lang=r.lang, kiosk=r.kiosk, transaction=r.transaction),
+    "appointments_sync": lambda branch, r: branch.appointments.sync(r.version, r.booking_key, r.bookings, transaction=r.transaction),
 }
 
 
-def _error(op: str, transaction: str | None, code: ErrorCode, message: str) -> Handled:
-    return Handled(op, Response(transaction=transaction, status="error", code=code, error=message))
+def _error(op: str, transaction: str | None, code: ErrorCode, message: str, detail: dict | None = None) -> Handled:
+    return Handled(op, Response(transaction=transaction, status="error", code=code, error=message, data=detail))
 
 
 def _readable_transaction(data: object) -> str | None:
@@ -145,7 +147,7 @@ def handle_request(op: str, payload: bytes, branch: Branch, max_payload_bytes: i
     try:
         answer = HANDLERS[op](branch, request)
     except QueueError as exc:
-        return _error(op, request.transaction, exc.code, exc.message)
+        return _error(op, request.transaction, exc.code, exc.message, exc.detail)
     except StoreUnwritable as exc:
         code = ErrorCode.STORE_FULL if exc.problem == "disk_full" else ErrorCode.STORE_READ_ONLY
         refused = _error(op, request.transaction, code, str(exc))

@@ -52,10 +52,11 @@ LES_MAX_AGE = timedelta(hours=1)  # an older call says little about the queue no
 class QueueError(Exception):
     """A request the queue refuses. `code` is stable for programs; `message` is for the teller."""
 
-    def __init__(self, code: ErrorCode, message: str):
+    def __init__(self, code: ErrorCode, message: str, detail: dict | None = None):
         super().__init__(message)
         self.code = ErrorCode(code)  # a code outside the catalogue fails here, not at the client
         self.message = message
+        self.detail = detail  # what a client needs beside the sentence (the answer's `data`)
 
 
 class QueueEngine:

@@ -78,6 +78,15 @@ const WORDS = {
   unknown_complaint: ["找不到这条投诉", "There is no such complaint"],
   complaint_closed: ["这条投诉已经办结", "This complaint is already resolved"],
   complaint_step_refused: ["投诉当前状态下不能这样处理：请先受理", "Not possible in the complaint's current state: acknowledge it first"],
+  unknown_booking: ["今天没有这个预约码", "There is no booking with this code today"],
+  booking_not_yet_here: ["该预约尚未同步到本网点", "This booking has not reached the branch yet"],
+  booking_not_ours: ["该预约属于其他网点", "This booking is for another branch"],
+  booking_forged: ["这不是本行的预约凭证", "This is not one of the bank's booking passes"],
+  booking_expired: ["该预约已过期", "This booking is for an earlier day"],
+  booking_cancelled: ["该预约已取消", "This booking was cancelled"],
+  booking_used: ["该预约已使用", "This booking has already been used"],
+  bookings_never_synced: ["本网点尚未收到预约数据", "The branch has no bookings from head office yet"],
+  too_early: ["还未到签到时间", "Too early to check in"],
 };
 
 export function explain(answer) {
