@@ -1,7 +1,9 @@
 """`head-office` commands:
 
     head-office ingest --config PATH [--instance NAME]    one ingester of the group
-    head-office serve --config PATH [--port N]            the network view and the ticket page
+    head-office serve --config PATH [--port N]            the network view, the ticket and booking pages
+    head-office sync --config PATH                        each branch's bookings, over its bridge
+    head-office bookings plan FILE.csv                    what each branch offers for booking
     head-office users add NAME --role ROLE [--region R]   password from standard input
     head-office branches import FILE.csv                  branch_id,name,region
 """
@@ -21,6 +23,7 @@ import psycopg
 
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError, load_config
 from head_office.problems import first_line
+from lobby.signed_token import KeyFileError
 
 DEFAULT_CONFIG = Path("/etc/lobby-hq/head-office.toml")
 log = logging.getLogger("head_office")
@@ -46,6 +49,38 @@ def _serve(args: argparse.Namespace, config: HeadOfficeConfig) -> int:
     # Access lines carry the ticket page's path, which is the ticket's key: uvicorn's access log is off.
     uvicorn.run(create_app(config), host=web.host, port=args.port or web.port, access_log=False, log_level="info",
                 proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    return 0
+
+
+def _sync(args: argparse.Namespace, config: HeadOfficeConfig) -> int:
+    from head_office.booking_sync import BookingSync
+
+    sync = BookingSync(config, args.instance)
+    signal.signal(signal.SIGTERM, lambda *_: sync.stop())
+    signal.signal(signal.SIGINT, lambda *_: sync.stop())
+    sync.run()
+    log.info("booking sync stopped after %d requests", sync.sent)
+    return 0
+
+
+def _bookings_plan(args: argparse.Namespace, config: HeadOfficeConfig) -> int:
+    from head_office.booking_rules import parse_plan_row
+    from head_office.bookings import BookingDesk
+
+    try:
+        with open(args.file, encoding="utf-8-sig", newline="") as handle:
+            plans = []
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                try:
+                    plans.append(parse_plan_row(row))
+                except ValueError as problem:
+                    raise ValueError(f"line {line}: {problem}") from None
+        with _database(config) as conn:
+            count = BookingDesk(config.bookings, config.web.zone).import_plans(conn, plans)
+    except (OSError, ValueError) as problem:
+        print(f"{args.file}: nothing imported: {problem}", file=sys.stderr)
+        return 1
+    print(f"{count} booking plans imported from {args.file}")
     return 0
 
 
@@ -100,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="the network view, the fleet page, the report and the ticket page")
     serve.add_argument("--port", type=int, default=None, help="instead of [web] port")
     serve.set_defaults(handler=_serve)
+    sync = commands.add_parser("sync", parents=[common], help="send each branch its bookings over its bridge")
+    sync.add_argument("--instance", default=socket.gethostname(), help="this process's name (default: the host name)")
+    sync.set_defaults(handler=_sync)
+    bookings = commands.add_parser("bookings", help="what branches offer for booking").add_subparsers(dest="bookings_command", required=True)
+    plan = bookings.add_parser("plan", parents=[common], help=(
+        "branch_id,service,name_zh,name_en,weekdays,opens,closes,slot_minutes,per_slot,counters,service_minutes rows from a CSV file"
+    ))
+    plan.add_argument("file", type=Path)
+    plan.set_defaults(handler=_bookings_plan)
     users = commands.add_parser("users", help="who may sign in").add_subparsers(dest="users_command", required=True)
     add = users.add_parser("add", parents=[common], help="add a user or change one (the password is read from standard input)")
     add.add_argument("name")
@@ -119,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         return args.handler(args, config)
-    except HeadOfficeConfigError as problem:
+    except (HeadOfficeConfigError, KeyFileError) as problem:
         log.critical("%s", problem)
         return 2
     except psycopg.OperationalError as problem:

@@ -58,10 +58,33 @@ class WebSection(Section):
         return ZoneInfo(self.timezone)
 
 
+class BookingSection(Section):
+    """预约: the public booking page, its passes, the rule on no-shows, and the sync to branches."""
+
+    # Head office's Ed25519 key that signs every booking pass (made on first use, 0600).
+    key_file: Path = Path("/var/lib/lobby-hq/booking.key")
+    # Where customers reach the booking pages: the start of the pass link in the QR code.
+    public_url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    days_ahead: int = Field(7, ge=0, le=60)
+    # What the booking page tells customers about checking in: the branches' [appointments] windows.
+    check_in_early_min: int = Field(30, ge=0, le=240)
+    check_in_late_min: int = Field(10, ge=0, le=120)
+    # A slot never holds more bookings than this share of its service's counters can serve in it.
+    counter_share: float = Field(0.5, ge=0, le=1)
+    no_show_limit: int = Field(3, ge=1, le=20)
+    no_show_period_days: float = Field(90, gt=0, le=366)
+    ban_days: float = Field(30, ge=0, le=366)
+    # head-office sync: how often it looks for bookings a branch does not hold yet.
+    sync_interval_s: float = Field(5, ge=0.2, le=3600)
+    # The bank's app sends this key (X-App-Key) to book a customer's tier and RM; none: the API books as the public page does.
+    app_key_file: Path | None = None
+
+
 class HeadOfficeConfig(Section):
     database: DatabaseSection
-    broker: BrokerSection | None = None  # needed by `ingest` only
+    broker: BrokerSection | None = None  # needed by `ingest` and `sync`
     web: WebSection = WebSection()
+    bookings: BookingSection = BookingSection()
 
 
 class HeadOfficeConfigError(Exception):

@@ -62,6 +62,53 @@ MIGRATIONS: list[list[str]] = [
         # Wrong passwords in a row, and until when the name is locked after too many.
         "ALTER TABLE users ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0, ADD COLUMN locked_until TIMESTAMPTZ",
     ],
+    [
+        # 预约: what each branch offers for booking, the bookings, and what each branch holds.
+        """CREATE TABLE booking_plans (
+            branch TEXT NOT NULL,
+            service TEXT NOT NULL,
+            name_zh TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            weekdays TEXT NOT NULL,              -- ISO weekday digits, e.g. 12345
+            opens TIME NOT NULL,
+            closes TIME NOT NULL,
+            slot_minutes INTEGER NOT NULL,
+            per_slot INTEGER NOT NULL,
+            counters INTEGER NOT NULL,
+            service_minutes REAL NOT NULL,
+            PRIMARY KEY (branch, service)
+        )""",
+        # Every change a customer makes takes the next number: a branch is up to date when
+        # it holds its bookings' highest.
+        "CREATE SEQUENCE booking_version",
+        """CREATE TABLE bookings (
+            branch TEXT NOT NULL,
+            code TEXT NOT NULL,
+            slot_start TIMESTAMPTZ NOT NULL,
+            business_day DATE NOT NULL,          -- the slot's date where head office is
+            service TEXT NOT NULL,
+            slot_minutes INTEGER NOT NULL,
+            tier TEXT NOT NULL DEFAULT 'mass',
+            rm TEXT,
+            customer_name TEXT NOT NULL DEFAULT '',
+            phone_key TEXT NOT NULL,             -- keyed hash of the phone number (no-shows are counted by it)
+            phone_masked TEXT NOT NULL,
+            state TEXT NOT NULL,                 -- lobby.appointments.BookingState
+            made_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            changed_at TIMESTAMPTZ,              -- the branch's time of its latest word on it
+            ticket TEXT,
+            version BIGINT NOT NULL DEFAULT nextval('booking_version'),
+            PRIMARY KEY (branch, business_day, code)
+        )""",
+        "CREATE INDEX bookings_slot ON bookings (branch, service, slot_start)",
+        "CREATE INDEX bookings_phone ON bookings (phone_key, slot_start)",
+        "CREATE INDEX bookings_version ON bookings (branch, version)",
+        """CREATE TABLE booking_sync (
+            branch TEXT PRIMARY KEY,
+            held_version BIGINT NOT NULL,        -- what the branch answered it holds
+            answered_at TIMESTAMPTZ NOT NULL
+        )""",
+    ],
 ]
 
 

@@ -35,6 +35,17 @@ WHERE branch_state.at <= excluded.at
 """
 
 
+# A branch's word on a booking (events/appointment): checked in, late or no-show. Replayed
+# events change nothing twice, and an older word never overwrites a newer one.
+_BOOKINGS_SEEN = """
+UPDATE bookings b SET state = e.payload->>'state', ticket = e.payload->>'ticket', changed_at = (e.payload->>'at')::timestamptz
+FROM (SELECT s.branch, s.payload::jsonb AS payload FROM unnest(%s::text[], %s::text[]) AS s(branch, payload)) AS e
+WHERE b.branch = e.branch AND b.code = e.payload->>'code' AND b.slot_start = (e.payload->>'slot_start')::timestamptz
+  AND (b.changed_at IS NULL OR b.changed_at <= (e.payload->>'at')::timestamptz)
+"""
+APPOINTMENT_TOPIC = "events/appointment"
+
+
 class Writer:
     """Remembers the months whose partition exists, so it is looked for once per month."""
 
@@ -63,6 +74,9 @@ class Writer:
                 if month not in self._months:
                     ensure_month(conn, at)
             new = self._events(conn, list(events.values())) if events else 0
+            seen = [e for e in events.values() if e.topic == APPOINTMENT_TOPIC]
+            if seen:
+                conn.execute(_BOOKINGS_SEEN, ([e.branch for e in seen], [e.text for e in seen]))
             if states:
                 rows = list(states.values())
                 new += conn.execute(_STATES, (

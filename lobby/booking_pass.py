@@ -66,8 +66,8 @@ def token_of(scanned: str) -> str:
     return scanned.rpartition(PATH)[2] if PATH in scanned else scanned
 
 
-def verify(scanned: str, key_text: str | None, branch: str, now: datetime) -> BookingClaim:
-    """The claim of a genuine pass for this branch, still current; PassRefused otherwise."""
+def verify(scanned: str, key_text: str | None, branch: str | None, now: datetime) -> BookingClaim:
+    """The claim of a genuine pass for `branch` (None: any), still current; PassRefused otherwise."""
     try:
         claim, body, signature = signed_token.read(token_of(scanned))
         if claim.get("v") != CLAIM_FORMAT:
@@ -82,7 +82,7 @@ def verify(scanned: str, key_text: str | None, branch: str, now: datetime) -> Bo
         raise PassRefused("unchecked", "a booking pass scanned before head office ever sent this branch its bookings")
     if not signed_token.holds(key_text, body, signature):
         raise PassRefused("forged", f"a booking pass {code!r} whose signature does not hold")
-    if owner != branch:
+    if branch is not None and owner != branch:
         raise PassRefused("other_branch", f"a booking pass {code!r} for branch {owner!r}")
     found = BookingClaim(owner, code, service, slot_start)
     if now >= found.expires:

@@ -6,7 +6,8 @@ synchronous code. Every process is alike and keeps nothing between requests (a s
 row), so a load balancer may send any request to any of them.
 
 Staff pages (signed in): /network, /branch/<id>, /fleet, /report (and /report.csv).
-Public: /t/<token> (the ticket's QR code) and /t/<token>/status (what that page polls).
+Public: /t/<token> (the ticket's QR code) and /t/<token>/status (what that page polls);
+/book, /a/<token> and /api/v1/ (booking a visit: web/booking_pages.py).
 /healthz: the load balancer's check (the database answers).
 """
 
@@ -40,6 +41,7 @@ from head_office.problems import first_line
 from head_office.schema import migrate
 from head_office.ticket_status import events_since, ticket_status
 from head_office.web import phone_words
+from head_office.web.booking_pages import BookingPages
 from lobby.ticket_link import LinkRefused, TicketClaim, verify
 
 log = logging.getLogger(__name__)
@@ -272,6 +274,7 @@ def _safe_next(target: str | None) -> str:
 
 def create_app(config: HeadOfficeConfig) -> Starlette:
     site = HeadOfficeSite(config)
+    bookings = BookingPages(site)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -306,6 +309,15 @@ def create_app(config: HeadOfficeConfig) -> Starlette:
         Route("/report.csv", site.report_csv),
         Route("/t/{token}", site.ticket_page),
         Route("/t/{token}/status", site.ticket_status),
+        Route("/book", bookings.book_form, methods=["GET"]),
+        Route("/book", bookings.book, methods=["POST"]),
+        Route("/a/{token}", bookings.pass_page),
+        Route("/a/{token}/cancel", bookings.cancel, methods=["POST"]),
+        Route("/api/v1/branches", bookings.api_branches),
+        Route("/api/v1/slots", bookings.api_slots),
+        Route("/api/v1/bookings", bookings.api_book, methods=["POST"]),
+        Route("/api/v1/bookings/{token}", bookings.api_booking),
+        Route("/api/v1/bookings/{token}/cancel", bookings.api_cancel, methods=["POST"]),
         Route("/healthz", site.healthz),
         Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; a 404 would be noise
         Route("/vendor/echarts.min.js", site.echarts),
