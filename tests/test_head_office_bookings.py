@@ -189,14 +189,16 @@ def api(database, tmp_path) -> Iterator[WebServer]:
     with psycopg.connect(database, autocommit=True) as connection:
         migrate(connection)
         connection.execute("INSERT INTO branches VALUES ('b1', '陆家嘴支行', 'East')")
-        tomorrow = datetime.now(SHANGHAI).date() + timedelta(days=1)
         every_day = Plan("b1", "cash", "个人现金", "Cash", frozenset(range(1, 8)), time(0), time(23, 30), 30, 2, 2, 6.0)
         BookingDesk(BookingSection(key_file=tmp_path / "booking.key"), SHANGHAI).import_plans(connection, [every_day])
     web = WebServer(config, port, tmp_path)
     web.start()
-    web.tomorrow = tomorrow
     yield web
     web.stop()
+
+
+def _tomorrow() -> date:
+    return datetime.now(SHANGHAI).date() + timedelta(days=1)
 
 
 def call(web: WebServer, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, dict]:
@@ -213,7 +215,7 @@ def call(web: WebServer, path: str, body: dict | None = None, headers: dict | No
 def test_the_api_books_shows_and_cancels(api):
     status, branches = call(api, "/api/v1/branches")
     assert status == 200 and branches["branches"][0]["name"] == "陆家嘴支行"
-    day = api.tomorrow.isoformat()
+    day = _tomorrow().isoformat()
     status, slots = call(api, f"/api/v1/slots?branch=b1&service=cash&day={day}")
     first = slots["slots"][0]
     assert status == 200 and first["left"] == 2
@@ -227,8 +229,8 @@ def test_the_api_books_shows_and_cancels(api):
 
 
 def test_the_api_answers_bad_input_in_words(api):
-    day = api.tomorrow.isoformat()
-    at = datetime.combine(api.tomorrow, time(10), SHANGHAI).isoformat()
+    day = _tomorrow().isoformat()
+    at = datetime.combine(_tomorrow(), time(10), SHANGHAI).isoformat()
     base = {"branch": "b1", "service": "cash", "slot_start": at, "phone": PHONE, "consent": True}
     assert call(api, "/api/v1/bookings", base | {"consent": False})[1]["error"] == "consent_required"
     assert call(api, "/api/v1/bookings", base | {"extra": 1})[0] == 400
