@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from head_office.booking_rules import NoShowRule, Plan, banned_until, parse_plan_row
 from head_office.bookings import BookingDesk, BookingRefused
 from head_office.config import BookingSection
-from head_office.routing import route
+from head_office.routing import EventRecord, route
 from head_office.schema import migrate
 from head_office.store import Writer
 from lobby.appointments import BookingState
@@ -126,6 +126,7 @@ def _branch_says(conn, booking, state: str, at: datetime) -> None:
     payload = {"event_id": f"e-{booking.code}-{state}", "code": booking.code, "business_day": "2026-12-07", "service": "cash",
                "slot_start": booking.slot_start.isoformat(), "state": state, "at": at.isoformat(), "ticket": "A004", "rm": None}
     record = route(f"lobby/v1/{booking.branch}/events/appointment", json.dumps(payload).encode(), at)
+    assert isinstance(record, EventRecord)
     Writer("test").write_batch(conn, [record])
 
 
