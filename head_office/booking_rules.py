@@ -70,10 +70,17 @@ class Slot:
         return max(0, self.capacity - self.taken)
 
 
-def open_slots(plan: Plan, day: date, zone: ZoneInfo, taken: dict[datetime, int], counter_share: float, now: datetime) -> list[Slot]:
-    """Every slot of the day still ahead, with what is left of it."""
+def still_bookable(start: datetime, now: datetime, late_window: timedelta) -> bool:
+    """A slot may be booked until the last moment its customer could still check in on time."""
+    return now < start + late_window
+
+
+def open_slots(
+    plan: Plan, day: date, zone: ZoneInfo, taken: dict[datetime, int], counter_share: float, now: datetime, late_window: timedelta
+) -> list[Slot]:
+    """Every slot of the day that can still be booked, with what is left of it."""
     capacity = plan.capacity(counter_share)
-    return [Slot(start, taken.get(start, 0), capacity) for start in plan.slots(day, zone) if start > now]
+    return [Slot(start, taken.get(start, 0), capacity) for start in plan.slots(day, zone) if still_bookable(start, now, late_window)]
 
 
 def bookable_days(today: date, days_ahead: int) -> list[date]:

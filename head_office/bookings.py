@@ -16,7 +16,18 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from head_office.booking_rules import PHONE, NoShowRule, Plan, Slot, banned_until, mask_phone, new_code, open_slots, phone_key
+from head_office.booking_rules import (
+    PHONE,
+    NoShowRule,
+    Plan,
+    Slot,
+    banned_until,
+    mask_phone,
+    new_code,
+    open_slots,
+    phone_key,
+    still_bookable,
+)
 from head_office.config import BookingSection
 from lobby import appointments, booking_pass, signed_token
 from lobby.appointments import BookingState
@@ -74,6 +85,8 @@ class BookingDesk:
         # The phone numbers' hashes are keyed by a secret derived from the booking key: a copy
         # of the table alone cannot be searched for a number.
         self._phone_secret = hashlib.sha256(b"lobby phone key" + key.private_bytes_raw()).digest()
+        # A slot that has begun may still be booked while its customer could check in on time.
+        self.late_window = timedelta(minutes=settings.check_in_late_min)
         self.rule = NoShowRule(
             settings.no_show_limit, timedelta(days=settings.no_show_period_days), timedelta(days=settings.ban_days)
         )
@@ -124,7 +137,7 @@ class BookingDesk:
                GROUP BY slot_start""",
             (branch, service, day),
         ).fetchall())
-        return open_slots(plan, day, self.zone, taken, self.settings.counter_share, now)
+        return open_slots(plan, day, self.zone, taken, self.settings.counter_share, now, self.late_window)
 
     # ---- booking and cancelling ----------------------------------------------------------------
 
@@ -141,7 +154,8 @@ class BookingDesk:
         with conn.transaction():
             plan = self.plan(conn, branch, service, lock=True)  # one booking at a time per branch and service
             day = slot_start.astimezone(self.zone).date()
-            if day not in self.days(now) or slot_start not in plan.slots(day, self.zone) or slot_start <= now:
+            offered = day in self.days(now) and slot_start in plan.slots(day, self.zone)
+            if not offered or not still_bookable(slot_start, now, self.late_window):
                 raise BookingRefused("no_such_slot", "That time is not one this branch offers for booking.")
             no_shows = [at for (at,) in conn.execute(
                 "SELECT slot_start FROM bookings WHERE phone_key = %s AND state = 'no_show' AND slot_start >= %s",

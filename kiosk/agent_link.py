@@ -1,5 +1,5 @@
-"""The kiosk's side of the MQTT contract: retained state in, `request/identify` and
-`request/ticket` out.
+"""The kiosk's side of the MQTT contract: retained state in, `request/identify`,
+`request/ticket` and `request/check_in` out.
 
 It logs in as the branch's `kiosk` user, follows `agent/state`, `queue/state`,
 `devices/+/state` and `promotions`, and sends requests from a worker thread (the touchscreen must never
@@ -53,6 +53,7 @@ class Identified:
 class Refused:
     code: str  # the contract's stable error code, e.g. service_not_offered
     message: str  # the agent's sentence, for the log
+    detail: dict | None = None  # what the refusal says beside the sentence (too_early: when check-in opens)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,12 @@ class AgentLink:
             fields["card"] = card.model_dump()
         self._jobs.put(lambda: self._answer(done, lambda: self.ticket_now(fields)))
 
+    def request_check_in(self, scanned: str | None, code: str | None, lang: str, done: Callable[[TicketOutcome], None]) -> None:
+        """A booking: the scanner's read (`scanned`) or the digits typed (`code`)."""
+        fields: dict = {"lang": lang, "kiosk": self.kiosk}
+        fields.update({"scanned": scanned} if scanned is not None else {"code": code})
+        self._jobs.put(lambda: self._answer(done, lambda: self._read_answer("check_in", fields, TicketAnswer, Issued)))
+
     def request_identify(self, card: CardIdentity, done: Callable[[IdentifyOutcome], None]) -> None:
         self._jobs.put(lambda: self._answer(done, lambda: self.identify_now(card)))
 
@@ -224,7 +231,8 @@ class AgentLink:
             return Unreachable(str(exc))
         if answer.get("status") != "ok":
             log.info("the agent refused %s: %s (%s)", op, answer.get("error"), answer.get("code"))
-            return Refused(str(answer.get("code") or "error"), str(answer.get("error") or ""))
+            detail = answer.get("data")
+            return Refused(str(answer.get("code") or "error"), str(answer.get("error") or ""), detail if isinstance(detail, dict) else None)
         data = answer.get("data")
         return data if isinstance(data, dict) else Refused("bad_answer", "the agent's answer has no data")
 

@@ -1,25 +1,21 @@
 """The cabinet's card reader on its own thread, feeding swipes to the touchscreen.
 
-A reader that is missing, unplugged or not readable by the kiosk user is reported in the
-log for the technician and tried again every few seconds; the kiosk keeps issuing tickets
-by touch meanwhile. Only what `kiosk.devices` lets out (a token and a masked number, or a
-SwipeError without card data) ever reaches this module.
+Only what `kiosk.devices` lets out (a token and a masked number, or a SwipeError without
+card data) ever reaches this module.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from kiosk.device_feed import DeviceFeed
 from kiosk.devices.card_readers import SerialReader, Swipe, WedgeReader, open_reader
 from lobby.card_key import KeyFileError, load_or_create_key
 from lobby.device_settings import CardReaderSettings
 
 log = logging.getLogger(__name__)
-
-REOPEN_AFTER_S = 5.0
 
 
 class CardFeed:
@@ -27,8 +23,7 @@ class CardFeed:
         self.settings = settings
         self.key_file = key_file
         self.on_swipe = on_swipe  # called on this feed's thread: the app hands it to the UI thread
-        self._stop = threading.Event()
-        self._reader: WedgeReader | SerialReader | None = None
+        self._feed: DeviceFeed[WedgeReader | SerialReader, Swipe] | None = None
 
     def start(self) -> None:
         if self.settings.kind == "none":
@@ -39,34 +34,14 @@ class CardFeed:
         except KeyFileError as exc:
             log.error("card swipes are off: %s", exc)
             return
-        threading.Thread(target=self._run, args=(key,), name="card-reader", daemon=True).start()
+
+        def read(reader: WedgeReader | SerialReader) -> Iterator[Swipe]:
+            return reader.swipes()
+
+        self._feed = DeviceFeed(f"card reader ({self.settings.kind})", self.settings.device,
+                                lambda: open_reader(self.settings, key), read, self.on_swipe)
+        self._feed.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            try:
-                reader.close()  # unblocks the read loop
-            except OSError:
-                pass
-
-    def _run(self, key: bytes) -> None:
-        while not self._stop.is_set():
-            try:
-                reader = self._reader = open_reader(self.settings, key)
-                log.info("card reader (%s) on %s is ready", self.settings.kind, self.settings.device)
-                for swipe in reader.swipes():
-                    if self._stop.is_set():
-                        return
-                    self.on_swipe(swipe)
-            except Exception as exc:
-                if self._stop.is_set():
-                    return  # stop() closed the port under the read: the expected way out
-                if isinstance(exc, OSError):
-                    log.error(
-                        "card reader (%s) on %s: %s; trying again in %.0f s (check the cable, or the lobby user's access to the device)",
-                        self.settings.kind, self.settings.device, exc.strerror or exc, REOPEN_AFTER_S,
-                    )
-                else:
-                    log.exception("card reader (%s) on %s failed; reopening it in %.0f s", self.settings.kind, self.settings.device, REOPEN_AFTER_S)
-            self._stop.wait(REOPEN_AFTER_S)
+        if self._feed is not None:
+            self._feed.stop()

@@ -62,6 +62,32 @@ def offers(
     return shown
 
 
+# 长辈模式: at most this many choices on a screen; the appointment entry is one of them.
+ELDER_CHOICES = 4
+
+
+def elder_services(offers: Sequence[ServiceOffer], page: int) -> tuple[list[ServiceOffer], bool]:
+    """The services 长辈模式 shows on `page`, and whether a "more services" choice is needed.
+
+    With more services than fit beside the appointment entry, one place goes to "more",
+    which turns to the next few (and round again).
+    """
+    room = ELDER_CHOICES - 1
+    if len(offers) <= room:
+        return list(offers), False
+    per_page = room - 1
+    pages = -(-len(offers) // per_page)
+    start = (page % pages) * per_page
+    return list(offers[start : start + per_page]), True
+
+
+def appointment_line(note, zone, lang: str) -> str:
+    """The ticket screen's line for a booking's ticket (lobby.contract.AppointmentNote)."""
+    if not note.on_time:
+        return text("booked_late", lang)
+    return text("booked_on_time", lang, slot=f"{note.slot_start.astimezone(zone):%H:%M}")
+
+
 def waiting_line(offer: ServiceOffer, lang: str) -> str:
     if offer.waiting is None:
         return text("waiting_unknown", lang)

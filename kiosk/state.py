@@ -41,6 +41,11 @@ class KioskState(EventDispatcher):
     ticket = ObjectProperty(None, allownone=True)  # TicketAnswer
     diversion = ObjectProperty(None, allownone=True)  # the ServiceOffer self-service is suggested for
     diverted_to = StringProperty("")  # "", "self_service" or "mobile"
+    typed_code = StringProperty("")  # the booking code's digits typed so far
+    # Why a check-in gave no ticket: ((zh, en) title, (zh, en) sentence); the walk-in service to offer.
+    check_in_problem = ObjectProperty(None, allownone=True)
+    walk_in_service = StringProperty("")
+    elder_page = NumericProperty(0)  # 长辈模式 shows a few services at a time
     promotions = ListProperty()  # lobby.contract.Promotion, showing today
     promotion_turn = NumericProperty(0)  # counts up on a timer: several promotions take turns
     home_promotion = ObjectProperty(None, allownone=True)  # for everyone
@@ -94,6 +99,7 @@ class KioskState(EventDispatcher):
 
     def identified(self, card: CardIdentity, who: CardholderAnswer) -> None:
         self.card, self.cardholder, self.notice, self.ticket = card, who, None, None
+        self.elder_page = 0
         self._refresh_offers()
 
     def forget_card(self) -> None:
@@ -102,6 +108,7 @@ class KioskState(EventDispatcher):
 
     def reset_customer(self) -> None:
         self.lang, self.elder, self.busy = "zh", False, ""
-        self.ticket = self.diversion = self.notice = None
-        self.diverted_to = ""
+        self.ticket = self.diversion = self.notice = self.check_in_problem = None
+        self.diverted_to = self.typed_code = self.walk_in_service = ""
+        self.elder_page = 0
         self.forget_card()

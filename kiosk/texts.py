@@ -46,6 +46,53 @@ TEXTS: dict[str, tuple[str, str]] = {
         "号票暂时无法打印，取号后号码将显示在屏幕上。",
         "Tickets cannot be printed right now: your number will be shown on screen.",
     ),
+    "more_services": ("更多业务", "More services"),
+    # ---- appointments (预约签到) ----------------------------------------------------------
+    "appointment_entry": ("我有预约", "I have an appointment"),
+    "appointment_title": ("预约签到", "Appointment check-in"),
+    "scan_prompt": ("请将手机上的预约二维码对准下方扫描窗口", "Hold the booking QR code on your phone to the scanner below"),
+    "type_code": ("输入预约码", "Type the booking code"),
+    "code_prompt": ("请输入6位预约码", "Enter your 6-digit booking code"),
+    "code_delete": ("删除", "Delete"),
+    "code_ok": ("确认", "OK"),
+    "busy_check_in": ("正在核对您的预约…", "Checking your booking…"),
+    "walk_in_instead": ("现在取普通号", "Take a walk-in ticket now"),
+    "choose_walk_in": ("选择业务取普通号", "Choose a service for a walk-in ticket"),
+    "too_early_title": ("您来早了", "You are early"),
+    "too_early_body": (
+        "您预约的时间是 {slot}，{opens} 起可以签到。您可以到时再来签到，也可以现在取普通号。",
+        "Your booking is at {slot}; check-in opens at {opens}. Come back then, or take a walk-in ticket now.",
+    ),
+    "check_in_refused_title": ("无法签到", "We could not check you in"),
+    "refused_unknown_booking": (
+        "没有找到这个预约码。请核对后重新输入，或取普通号。",
+        "We have no booking with this code today. Check it and try again, or take a walk-in ticket.",
+    ),
+    "refused_booking_not_yet_here": (
+        "您的预约网点暂未收到，可能刚刚提交。请取普通号，或咨询大堂经理。",
+        "Your booking has not reached the branch yet. Please take a walk-in ticket or ask the lobby manager.",
+    ),
+    "refused_booking_not_ours": (
+        "这是其他网点的预约。请取普通号，或咨询大堂经理。",
+        "This booking is for another branch. Please take a walk-in ticket or ask the lobby manager.",
+    ),
+    "refused_booking_forged": (
+        "无法识别这个二维码。请出示手机上的预约二维码，或输入预约码。",
+        "This code is not a booking pass. Show the booking QR code on your phone, or type the booking code.",
+    ),
+    "refused_booking_expired": ("这个预约已过期。请取普通号。", "This booking was for an earlier day. Please take a walk-in ticket."),
+    "refused_booking_cancelled": ("这个预约已取消。请取普通号。", "This booking was cancelled. Please take a walk-in ticket."),
+    "refused_booking_used": (
+        "这个预约已经签到过，不能重复使用。如有疑问，请咨询大堂经理。",
+        "This booking has already been used. Please ask the lobby manager if this is a mistake.",
+    ),
+    "refused_other": (
+        "暂时无法签到。请取普通号，或咨询大堂经理。",
+        "We cannot check you in right now. Please take a walk-in ticket or ask the lobby manager.",
+    ),
+    "booked_on_time": ("预约 {slot} · 已签到，到时优先叫号", "Booked for {slot}: checked in, called at your time"),
+    "booked_late": ("您已超过预约时间，已为您取普通号", "You came after your booking's time: this is a walk-in ticket"),
+    "rm_told": ("您的客户经理已收到到店通知", "Your relationship manager knows you are here"),
     # ---- identified (a known card was swiped) ----------------------------------------------
     "card_number": ("银行卡尾号 {last4}", "Card ending {last4}"),
     "rm_will_know": ("取号后，我们会通知您的客户经理", "When you take a ticket, we will let your relationship manager know"),

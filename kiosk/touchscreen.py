@@ -7,8 +7,12 @@ What a customer does and where it leads:
     tap a service ──(long queue, self-service capable)──> diversion ──> ticket / thanks
         └──> request/ticket ──> ticket (printed) | printer_failure (not printed)
     swipe ──> request/identify ──> identified (known card) | home with a gentle note
+    "I have an appointment" ──> appointment ──> booking_code (keypad)
+    a booking's QR at the scanner (any screen) or its code typed ──> request/check_in
+        ──> ticket (an appointment ticket, or a walk-in one when too late)
+        └──> check_in_refused (too early: come back at ..., or why not) ──> a walk-in ticket
     agent silent or offline, at any moment ──> out_of_service ──(agent back)──> home
-    no touch for [kiosk] idle_timeout_s ──> home, language and 长辈模式 reset
+    no touch for [kiosk] idle_timeout_s (elder_idle_timeout_s in 长辈模式) ──> home, language and 长辈模式 reset
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ from kiosk.agent_link import (
 from kiosk.card_feed import CardFeed
 from kiosk.devices.card_readers import Swipe
 from kiosk.devices.tracks import SwipeError
+from kiosk.scan_feed import ScanFeed
 from kiosk.screens import theme
+from kiosk.screens.appointment import AppointmentScreen, BookingCodeScreen, CheckInRefusedScreen
 from kiosk.screens.diversion import DiversionScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.identified import IdentifiedScreen
@@ -51,14 +57,22 @@ from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.widgets import BusyOverlay
 from kiosk.service_menu import should_divert
 from kiosk.state import KioskState
-from kiosk.texts import text
+from kiosk.texts import TEXTS, text
 from lobby.config import BranchConfig
 from lobby.contract import CardIdentity, QueueState
 from lobby.fonts import FontMissing, cjk_font_path
 
 log = logging.getLogger(__name__)
 
-SCREENS = (HomeScreen, IdentifiedScreen, DiversionScreen, TicketScreen, PrinterFailureScreen, OutOfServiceScreen)
+SCREENS = (
+    HomeScreen, IdentifiedScreen, DiversionScreen, TicketScreen, PrinterFailureScreen, OutOfServiceScreen, AppointmentScreen,
+    BookingCodeScreen, CheckInRefusedScreen,
+)
+# A check-in refused for these reasons: the sentence to show (kiosk/texts.py "refused_<code>").
+CHECK_IN_REFUSALS = frozenset({
+    "unknown_booking", "booking_not_yet_here", "booking_not_ours", "booking_forged", "booking_expired", "booking_cancelled",
+    "booking_used",
+})
 WEEKDAYS_ZH = "一二三四五六日"
 PROMOTION_EVERY_S = 12  # several promotions take turns on the home and identified screens
 
@@ -93,6 +107,7 @@ class KioskApp(App):
         self.state = KioskState(branch)
         self.link = AgentLink(branch, listener=self, deliver=self._on_ui_thread)
         self.card_feed = CardFeed(branch.kiosk.card_reader, branch.security.key_file, self._swipe_arrived) if card_reader else None
+        self.scan_feed = ScanFeed(branch.kiosk.scanner, self._scan_arrived)
         self.sm = ScreenManager(transition=NoTransition())  # filled with the screens by build()
         self.first_frame_at: float | None = None  # time.perf_counter() of the first frame drawn
         self._last_touch = time.monotonic()
@@ -121,12 +136,14 @@ class KioskApp(App):
             self.link.start()
         if self.card_feed is not None:
             self.card_feed.start()
+        self.scan_feed.start()
         Clock.schedule_interval(self._tick, 1.0)
         Clock.schedule_interval(lambda _dt: self.state.next_promotion(), PROMOTION_EVERY_S)
 
     def on_stop(self) -> None:
         if self.card_feed is not None:
             self.card_feed.stop()
+        self.scan_feed.stop()
         self.link.stop()
 
     def _flipped(self, *_) -> None:
@@ -204,6 +221,10 @@ class KioskApp(App):
 
     def toggle_elder(self) -> None:
         self.state.elder = not self.state.elder
+        self.state.elder_page = 0
+
+    def more_services(self) -> None:
+        self.state.elder_page += 1
 
     def choose(self, service_id: str) -> None:
         if self.state.busy:
@@ -276,6 +297,73 @@ class KioskApp(App):
         else:
             self.go("out_of_service")
 
+    # ---- appointments: scanned or typed ----------------------------------------------------------
+
+    def open_appointment(self) -> None:
+        self.state.typed_code, self.state.check_in_problem = "", None
+        self.go("appointment")
+
+    def type_booking_code(self) -> None:
+        self.state.typed_code = ""
+        self.go("booking_code")
+
+    def type_digit(self, digit: str) -> None:
+        if len(self.state.typed_code) < 6:
+            self.state.typed_code += digit
+
+    def erase_digit(self) -> None:
+        self.state.typed_code = self.state.typed_code[:-1]
+
+    def submit_booking_code(self) -> None:
+        if len(self.state.typed_code) == 6:
+            self._check_in(None, self.state.typed_code)
+
+    def _scan_arrived(self, scanned: str) -> None:
+        """Called on the scanner's thread."""
+        self._on_ui_thread(lambda: self.scanned(scanned))
+
+    def scanned(self, scanned: str) -> None:
+        """A booking pass at the scanner checks in from any screen: nobody should have to find the right one first."""
+        self._last_touch = time.monotonic()
+        if not self.state.available or self.state.busy:
+            return
+        self._check_in(scanned, None)
+
+    def _check_in(self, scanned: str | None, code: str | None) -> None:
+        self.state.busy = "busy_check_in"
+        self.state.ticket = self.state.check_in_problem = None
+        self.link.request_check_in(scanned, code, self.state.lang, self._checked_in)
+
+    def _checked_in(self, outcome: TicketOutcome) -> None:
+        self.state.busy = ""
+        if isinstance(outcome, Issued):
+            self.state.ticket, self.state.notice, self.state.typed_code = outcome.answer, None, ""
+            self.go("ticket" if outcome.answer.printed else "printer_failure")
+        elif isinstance(outcome, Refused) and self.state.available:
+            self.state.walk_in_service = ""
+            if outcome.code == "too_early" and outcome.detail:
+                zone = self.branch.branch.zone
+                slot = datetime.fromisoformat(outcome.detail["slot_start"]).astimezone(zone)
+                opens = datetime.fromisoformat(outcome.detail["opens_at"]).astimezone(zone)
+                self.state.walk_in_service = str(outcome.detail.get("service", ""))
+                body = tuple(text("too_early_body", lang, slot=f"{slot:%H:%M}", opens=f"{opens:%H:%M}") for lang in ("zh", "en"))
+                self.state.check_in_problem = (TEXTS["too_early_title"], body)
+            else:
+                key = f"refused_{outcome.code}" if outcome.code in CHECK_IN_REFUSALS else "refused_other"
+                self.state.check_in_problem = (TEXTS["check_in_refused_title"], TEXTS[key])
+            self.go("check_in_refused")
+        else:
+            self.go("out_of_service")
+
+    def walk_in_after_check_in(self) -> None:
+        """Too early, or no booking to be had: a walk-in ticket for the booked service, or the services."""
+        service = self.state.walk_in_service
+        self.state.check_in_problem, self.state.walk_in_service = None, ""
+        if service and any(o.id == service for o in self.state.walk_in_offers):
+            self.choose(service)
+        else:
+            self.go("home")
+
     # ---- back to the start when nobody is there -----------------------------------------------------
 
     def _touched(self, _window, _touch) -> None:
@@ -283,9 +371,11 @@ class KioskApp(App):
 
     def _tick(self, _dt) -> None:
         self._update_clock()
-        if self.state.busy or time.monotonic() - self._last_touch < self.branch.kiosk.idle_timeout_s:
+        kiosk = self.branch.kiosk
+        idle_s = kiosk.elder_idle_timeout_s if self.state.elder else kiosk.idle_timeout_s
+        if self.state.busy or time.monotonic() - self._last_touch < idle_s:
             return
         left_over = self.state.lang != "zh" or self.state.elder or self.state.notice is not None or self.state.card is not None
         if self.sm.current not in ("home", "out_of_service") or left_over:
-            log.info("no touch for %.0f s: back to the start for the next customer", self.branch.kiosk.idle_timeout_s)
+            log.info("no touch for %.0f s: back to the start for the next customer", idle_s)
             self.go_home()

@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lobby.config_problems import CROSS_REFERENCE, ConfigError, ConfigProblem, problems_from_validation_error
-from lobby.device_settings import CardReaderSettings, CounterDisplaySettings, PrinterSettings, VoiceSettings
+from lobby.device_settings import CardReaderSettings, CounterDisplaySettings, PrinterSettings, ScannerSettings, VoiceSettings
 from lobby.tiers import Tier
 
 DEFAULT_CONFIG_PATH = Path("/etc/lobby/branch.toml")
@@ -238,6 +238,9 @@ class KioskSection(Section):
     # Offer self-service when the estimated wait is at least this long.
     diversion_min_wait_min: float = Field(15, ge=0)
     card_reader: CardReaderSettings = CardReaderSettings()
+    scanner: ScannerSettings = ScannerSettings()
+    # 长辈模式: an older customer reads and taps more slowly; the screen waits longer for them.
+    elder_idle_timeout_s: float = Field(90, ge=5)
 
 
 class StaffSection(Section):

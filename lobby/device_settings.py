@@ -147,6 +147,19 @@ class VoiceSettings(DeviceSection):
     recall_repeats: int = Field(2, ge=1, le=4)
 
 
+class ScannerSettings(BaseModel):
+    """The 2D barcode scanner in the kiosk cabinet: it reads the booking pass on a phone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["wedge", "serial", "none"] = "none"
+    # /dev/input/by-id/...-event-kbd for a USB keyboard-wedge scanner, /dev/serial/by-id/... for serial.
+    device: str = ""
+    baudrate: int = 9600
+    # A code's characters arrive in a burst ending in Enter; a longer silence drops a partial read.
+    scan_timeout_ms: int = Field(300, ge=50, le=5000)
+
+
 class CardReaderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

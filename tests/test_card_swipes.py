@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.devices.card_readers import KEY_ENTER, KEY_LEFTSHIFT, KeystrokeDecoder, SerialReader, identify
+from kiosk.devices.card_readers import SerialReader, identify
+from kiosk.devices.keystrokes import KEY_ENTER, KEY_LEFTSHIFT, KeystrokeDecoder
 from kiosk.devices.tracks import SwipeError, luhn_ok, parse_swipe
 from lobby.card_key import card_token
 from lobby.contract import CardIdentity
@@ -175,7 +176,7 @@ def test_identify_ends_every_line_in_an_identity_or_a_sentence(tail, head):
 
 def keystrokes(text: str, start: float = 0.0, step: float = 0.005) -> list[tuple[int, int, float]]:
     """US-layout key events (shift down/up around shifted characters) typing `text` + Enter."""
-    from kiosk.devices.card_readers import _US
+    from kiosk.devices.keystrokes import _US
 
     reverse: dict[str, tuple[int, bool]] = {}
     for code, (plain, shifted) in _US.items():

@@ -49,7 +49,8 @@ class Branch:
         )
         self.broker = private_broker_for(config.model_copy(update={"bridge": bridge}))
         self.broker.start()
-        self.agent = AgentProcess(write_config_for(self.broker, toml))
+        self.config_path = write_config_for(self.broker, toml)  # the branch's file, with its broker's port and users
+        self.agent = AgentProcess(self.config_path)
         self.agent.start()
         self.kiosk = RawClient(self.broker.config, self.broker.credentials["kiosk"])
         self.kiosk.subscribe("agent/state")

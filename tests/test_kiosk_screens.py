@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,19 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
         assert not problems, f"{name}: touch targets smaller than required: {problems}"
     for name, problems in report["overflow"].items():
         assert not problems, f"{name}: more on the screen than fits: {problems}"
+    # 长辈模式: at most four choices a screen, wherever the customer is (the keypad is one field).
+    for name, choices in report["choices"].items():
+        if name.endswith("-elder") and not name.startswith("booking_code"):
+            assert choices <= 4, f"{name}: {choices} choices in 长辈模式"
+    for mode in MODES:
+        for screen in ("appointment", "booking_code", "check-in-too-early", "ticket-appointment", "ticket-late", "check-in-forged"):
+            assert f"{screen}-{mode}" in report["targets"], f"{screen} was never checked in {mode}"
     assert report["elder_never_diverted"] and report["idle_timeout_went_home"]
     assert report["back_after_clean_stop"] and report["back_after_silence"] and report["back_after_kill"]
     assert report["one_moment"]
 
     # The screenshots are real renderings: full size, many colours, the navy header at the top.
-    assert len(report["shots"]) >= 30
+    assert len(report["shots"]) >= 48
     # The home screen shows the promotion for everyone; a VIP's greeting, the one for their tier.
     assert report["promotions"] == {"home": "大额存单 年利率3.1%", "identified": "贵宾专享 积存金"}
     for shot in report["shots"]:
@@ -130,6 +138,19 @@ def undersized_targets(driver, min_px: float) -> list[str]:
     return driver.ui(check)
 
 
+def main_choices(driver) -> int:
+    """The choices in the screen's content (not the header's language and 长辈模式 toggles)."""
+    from kiosk.screens.widgets import Header
+    from tools.kiosk_journey.driver import tappable
+
+    def count():
+        header = [w for w in driver.app.sm.current_screen.walk() if isinstance(w, Header)]
+        in_header = {id(b) for h in header for b in tappable(h)}
+        return sum(1 for b in tappable(driver.app.sm.current_screen) if id(b) not in in_header and b.opacity > 0 and not b.disabled)
+
+    return driver.ui(count)
+
+
 def overflowing(driver) -> list[str]:
     """Widgets that stick out of the box laid out for them (too much content for the screen)."""
     from kivy.uix.boxlayout import BoxLayout
@@ -152,18 +173,20 @@ def overflowing(driver) -> list[str]:
     return driver.ui(check)
 
 
-def walk_every_screen(d, config, swipe_port, agent, report) -> None:
+def walk_every_screen(d, config, swipe_port, scanner, agent, report) -> None:
     from edge_agent.devices.virtual_printer import virtual_printer_control as control
     from kiosk.screens.theme import ELDER_TARGET_MM, MIN_TARGET_MM, target_px
     from kiosk.texts import text
+    from tools.demo_appointments import DemoBookings
     from tools.demo_customers import DEMO_CUSTOMERS
     from tools.kiosk_journey.driver import JourneyError, track_line
     from tools.kiosk_journey.journey import Lobby, diversion_service, make_queue_long, plain_service
 
     app = d.app
-    report.update(targets={}, overflow={}, shots=[])
+    report.update(targets={}, overflow={}, choices={}, shots=[])
 
-    def visit(screen: str, mode: str) -> None:
+    def visit(screen: str, mode: str, shot: str | None = None) -> None:
+        """Check the screen's toggles, touch targets and fit; `shot`: its picture's name when not the screen's."""
         d.wait_screen(screen)
         elder = app.state.elder
         labels = [getattr(b, "text", None) for b in d.buttons()]
@@ -171,9 +194,11 @@ def walk_every_screen(d, config, swipe_port, agent, report) -> None:
         if text("switch_lang", lang) not in labels or text("elder_off" if elder else "elder_on", lang) not in labels:
             raise JourneyError(f"the {screen} screen has no language or 长辈模式 toggle: {labels}")
         mm = ELDER_TARGET_MM if elder else MIN_TARGET_MM
-        report["targets"][f"{screen}-{mode}"] = undersized_targets(d, target_px(mm, config.kiosk.dpi))
-        report["overflow"][f"{screen}-{mode}"] = overflowing(d)
-        report["shots"].append(str(d.shot(f"{screen}-{mode}")))
+        name = f"{shot or screen}-{mode}"
+        report["targets"][name] = undersized_targets(d, target_px(mm, config.kiosk.dpi))
+        report["overflow"][name] = overflowing(d)
+        report["choices"][name] = main_choices(d)
+        report["shots"].append(str(d.shot(name)))
 
     def set_mode(mode: str) -> None:
         lang, elder = MODES[mode]
@@ -197,7 +222,11 @@ def walk_every_screen(d, config, swipe_port, agent, report) -> None:
     d.wait_for(lambda: app.state.home_promotion is not None, "the branch's promotions", timeout=20)
     report["promotions"] = {"home": d.ui(lambda: app.state.home_promotion.title)}
     lobby = Lobby(config)
+    # Each mode checks in three bookings of its own: typed on time, scanned too early, scanned too late.
+    bookings = DemoBookings(config.branch.id, plain_service(config), datetime.now(config.branch.zone))
+    booked = {mode: {case: bookings.add(case) for case in ("on_time", "early", "late")} for mode in MODES}
     try:
+        lobby.hold_bookings(bookings)
         make_queue_long(d, lobby, diversion_service(config), config.kiosk.diversion_min_wait_min)
     finally:
         lobby.close()
@@ -210,6 +239,43 @@ def walk_every_screen(d, config, swipe_port, agent, report) -> None:
         ticket_screen()
         visit("ticket", mode)
         done()
+        # 预约: the entry beside the services, the code typed on the keypad, passes at the scanner.
+        set_mode(mode)
+        d.tap_text(d.text("appointment_entry") + "  ›")
+        visit("appointment", mode)
+        d.tap_text(d.text("type_code"))
+        code = booked[mode]["on_time"].code
+        for digit in code[:3]:
+            d.tap_text(digit)
+        visit("booking_code", mode)
+        for digit in code[3:]:
+            d.tap_text(digit)
+        d.tap_text(d.text("code_ok"))
+        ticket_screen()
+        if not (app.state.ticket.appointment and app.state.ticket.appointment.on_time):
+            raise JourneyError(f"the typed booking {code} did not give an appointment ticket: {app.state.ticket}")
+        visit("ticket", mode, "ticket-appointment")
+        done()
+        set_mode(mode)
+        scanner.show(bookings.pass_link(booked[mode]["early"]))  # on the home screen: a pass works anywhere
+        visit("check_in_refused", mode, "check-in-too-early")
+        d.tap_text(d.text("walk_in_instead"))
+        ticket_screen()
+        if app.state.ticket.appointment is not None:
+            raise JourneyError("the walk-in ticket offered to an early customer carries the booking")
+        done()
+        set_mode(mode)
+        scanner.show(bookings.pass_link(booked[mode]["late"]))
+        ticket_screen()
+        if not app.state.ticket.appointment or app.state.ticket.appointment.on_time:
+            raise JourneyError(f"a late booking did not give a walk-in ticket marked late: {app.state.ticket}")
+        visit("ticket", mode, "ticket-late")
+        done()
+        set_mode(mode)
+        scanner.show(bookings.forged_link())
+        visit("check_in_refused", mode, "check-in-forged")
+        d.tap_text(d.text("back"))
+        d.wait_screen("home")
         # A VIP swipes a card: greeted before choosing, and the manager is told with the ticket.
         swipe_port.swipe(track_line(DEMO_CUSTOMERS[0][0], "WANG/XIANSHENG"))
         d.wait_screen("identified")
@@ -306,13 +372,14 @@ def main(config_path: str, out_dir: str, report_path: str) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from kiosk.app import prepare_kivy_environment
+    from kiosk.devices.virtual_scanner import VirtualScanner
     from lobby.config import load_config
     from tests.bus_helpers import AgentProcess
     from tools.kiosk_journey.driver import SwipePort, run_script, with_serial_reader
 
     config = load_config(config_path)
-    swipe_port = SwipePort()
-    config = with_serial_reader(config, swipe_port.device)
+    swipe_port, scanner = SwipePort(), VirtualScanner()
+    config = scanner.fitted_to(with_serial_reader(config, swipe_port.device))
     prepare_kivy_environment(config.kiosk, fullscreen=False, offscreen=True)
     from kiosk.touchscreen import KioskApp
 
@@ -320,10 +387,11 @@ def main(config_path: str, out_dir: str, report_path: str) -> int:
     agent.start()
     report: dict = {}
     try:
-        run_script(KioskApp(config), lambda d: walk_every_screen(d, config, swipe_port, agent, report), Path(out_dir))
+        run_script(KioskApp(config), lambda d: walk_every_screen(d, config, swipe_port, scanner, agent, report), Path(out_dir))
     finally:
         agent.stop()
         swipe_port.close()
+        scanner.close()
         Path(report_path).write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 

@@ -34,7 +34,8 @@ class HeadOfficeBroker:
         passwd = self.home / "passwd"
         passwd.write_text("".join(f"{user}:{password}\n" for user, password in self.passwords.items()))
         subprocess.run(["mosquitto_passwd", "-U", str(passwd)], check=True)
-        acl = ["user hq-ingest", "topic read lobby/v1/#"]
+        # hq-ingest reads every branch, and sends each its bookings (head-office sync).
+        acl = ["user hq-ingest", "topic read lobby/v1/#", "topic write lobby/v1/+/request/appointments_sync"]
         for branch in branches:  # a branch's bridge: only under its own root
             acl += [f"user branch-{branch}", f"topic readwrite lobby/v1/{branch}/#"]
         (self.home / "acl").write_text("\n".join(acl) + "\n")
@@ -76,13 +77,18 @@ class HeadOfficeBroker:
         client.loop_start()
         return client
 
-    def write_ingest_config(self, folder: Path, conninfo: str, web_port: int | None = None, share_group: str = "ingest") -> Path:
+    def write_ingest_config(
+        self, folder: Path, conninfo: str, web_port: int | None = None, share_group: str = "ingest", bookings: str = ""
+    ) -> Path:
+        """Head office's TOML; `bookings`: more lines for its [bookings] section."""
         secret = folder / "broker-password"
         secret.write_text(self.passwords["hq-ingest"])
         path = folder / "head-office.toml"
         path.write_text(
             f'[database]\nconninfo = "{conninfo}"\nconnect_timeout_s = 1\n\n[broker]\nhost = "127.0.0.1"\nport = {self.port}\n'
-            f'username = "hq-ingest"\npassword_file = "{secret}"\nshare_group = "{share_group}"\n' + (f"\n[web]\nport = {web_port}\n" if web_port else ""),
+            f'username = "hq-ingest"\npassword_file = "{secret}"\nshare_group = "{share_group}"\n' + (f"\n[web]\nport = {web_port}\n" if web_port else "")
+            + f'\n[bookings]\nkey_file = "{folder / "booking.key"}"\nsync_interval_s = 0.5\n'
+            + (f'public_url = "http://127.0.0.1:{web_port}"\n' if web_port else "") + bookings,
             encoding="utf-8",
         )
         return path
@@ -95,16 +101,16 @@ def event(branch: str, n: int, kind: str = "arrival") -> tuple[str, bytes]:
 
 
 class Ingesters:
-    """`head-office ingest` processes, each with its log; killed at the end whatever happened."""
+    """`head-office ingest` (or `sync`) processes, each with its log; killed at the end whatever happened."""
 
     def __init__(self, config: Path, folder: Path):
         self.config, self.folder = config, folder
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, instance: str) -> None:
+    def start(self, instance: str, command: str = "ingest") -> None:
         log = open(self.folder / f"{instance}.log", "ab")
         self.processes[instance] = subprocess.Popen(
-            [sys.executable, "-m", "head_office.cli", "ingest", "--config", str(self.config), "--instance", instance],
+            [sys.executable, "-m", "head_office.cli", command, "--config", str(self.config), "--instance", instance],
             stdout=log, stderr=log, cwd=REPO,
         )
 

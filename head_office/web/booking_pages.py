@@ -21,28 +21,41 @@ import functools
 import hmac
 import io
 import logging
+from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+import psycopg
 import qrcode
 import qrcode.image.svg
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from head_office import network
 from head_office.bookings import Booking, BookingDesk, BookingRefused
+from head_office.config import HeadOfficeConfig, WebSection
 from head_office.web import booking_words
 from lobby.tiers import Tier
-
-if TYPE_CHECKING:
-    from head_office.web.app import HeadOfficeSite
 
 log = logging.getLogger(__name__)
 
 HTTP_OF_REASON = {"not_found": 404, "slot_full": 409, "already_cancelled": 409, "already_used": 409, "too_late_to_cancel": 409,
                   "already_booked": 409, "banned": 403}
+
+
+class Site(Protocol):
+    """What the booking pages need of head office's site (head_office/web/app.py)."""
+
+    config: HeadOfficeConfig
+    web: WebSection
+
+    def now(self) -> datetime: ...
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection]: ...
+
+    def render(self, request: Request, template: str, status: int = 200, **context) -> HTMLResponse: ...
 
 
 class BookingForm(BaseModel):
@@ -69,7 +82,7 @@ def qr_svg(text: str) -> str:
 
 
 class BookingPages:
-    def __init__(self, site: HeadOfficeSite):
+    def __init__(self, site: Site):
         self.site = site
         key_file = site.config.bookings.app_key_file
         self._app_key = key_file.read_text(encoding="utf-8").strip() if key_file else None

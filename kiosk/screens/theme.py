@@ -54,7 +54,7 @@ REFERENCE_WIDTH = 1080
 REFERENCE_HEIGHT = 1920
 MIN_TARGET_MM = 15.0
 ELDER_TARGET_MM = 20.0
-ELDER_FONT_SCALE = 1.3
+ELDER_FONT_SCALE = 1.5  # the issue: text at least 1.5x the standard mode
 
 
 def target_px(mm: float, dpi: float) -> float:

@@ -2,7 +2,7 @@
 
 Their look is in widgets.kv. Sizes are written for the 1080 px reference screen as
 `base_font` / `base_height` and scaled by the app's `ps` (window against reference) or
-`fs` (the same, times 1.3 in 长辈模式); touch targets never go below the app's `target`
+`fs` (the same, times theme.ELDER_FONT_SCALE in 长辈模式); touch targets never go below the app's `target`
 (15 mm at the configured DPI, 20 mm in 长辈模式). Keeping the numbers in properties, not
 in competing kv expressions, is what lets 长辈模式 resize everything consistently.
 """
@@ -87,14 +87,20 @@ class ServiceButton(ButtonBehavior, BoxLayout):
     offer = ObjectProperty(None, allownone=True)  # kiosk.service_menu.ServiceOffer
 
 
-def show_offers(container: BoxLayout, offers: list, choose) -> None:
-    """Fill `container` with one ServiceButton per offer; `choose(service_id)` on a tap.
+class MoreButton(KioskButton):
+    """长辈模式's "more services": the next few services."""
+
+
+def show_offers(container: BoxLayout, offers: list, choose, more=None) -> None:
+    """Fill `container` with one ServiceButton per offer; `choose(service_id)` on a tap, and
+    a "more services" button calling `more()` when it is given.
 
     Live updates (up to 4 a second) only refresh the buttons' lines: replacing a button
     under a finger would lose the tap.
     """
     buttons = [child for child in reversed(container.children) if isinstance(child, ServiceButton)]
-    if [b.offer.id for b in buttons] == [o.id for o in offers]:
+    has_more = any(isinstance(child, MoreButton) for child in container.children)
+    if [b.offer.id for b in buttons] == [o.id for o in offers] and has_more == (more is not None):
         for button, offer in zip(buttons, offers, strict=False):
             button.offer = offer
         return
@@ -103,6 +109,10 @@ def show_offers(container: BoxLayout, offers: list, choose) -> None:
         button = ServiceButton(offer=offer)
         button.bind(on_release=lambda b: choose(b.offer.id))
         container.add_widget(button)
+    if more is not None:
+        more_button = MoreButton()
+        more_button.bind(on_release=lambda _b: more())
+        container.add_widget(more_button)
     container.add_widget(Widget(size_hint_y=0.01))  # takes the room the buttons do not need, below them
 
 
@@ -171,6 +181,16 @@ class DownArrow(Widget):
 
 class CardGlyph(Widget):
     """A bank card with its magnetic stripe, beside "swipe your card"."""
+
+
+class QrGlyph(Widget):
+    """A QR code's three corner squares: "hold your phone's code to the scanner"."""
+
+
+class AppointmentLine(BoxLayout):
+    """On the ticket screen, for a booking's ticket: its slot kept, or why it is a walk-in."""
+
+    note = ObjectProperty(None, allownone=True)  # lobby.contract.AppointmentNote
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -30,6 +30,8 @@ class Arrival:
     at_s: float  # seconds after opening
     service: str
     tier: Tier
+    # A booked customer's slot (seconds after opening): checked in on time, the ticket keeps it.
+    slot_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Visit:
     issued_s: float
     situation: WaitSituation  # people ahead, today's estimate, ...: every predictor reads this
     called_s: float | None = None
+    slot_s: float | None = None  # the booking's slot, for an appointment ticket
+    rule: str | None = None  # why its first call picked it (edge_agent.queue.policy.Rule)
 
     @property
     def day(self) -> date:
@@ -263,6 +267,7 @@ class DaySim:
         self.called_s[ticket.id] = t
         if ticket.id in self.visits:
             self.visits[ticket.id].called_s = t
+            self.visits[ticket.id].rule = ticket.call_rule
         self.schedule(t + self.durations[ticket.id], "done", counter)
 
     def step(self) -> str | None:
@@ -271,11 +276,12 @@ class DaySim:
         self.t, _, kind, what = heapq.heappop(self.events)
         t = self.t
         if isinstance(what, Arrival):
-            ticket = engine.issue(what.service, what.tier, self.at(t))
+            slot = self.at(what.slot_s) if what.slot_s is not None else None
+            ticket = engine.issue(what.service, what.tier, self.at(t), appointment_at=slot)
             self.durations[ticket.id] = self.service_time(ticket.service)
             if self.record:
                 situation = engine.ticket_situation(ticket.id, self.at(t))
-                self.visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, situation)
+                self.visits[ticket.id] = Visit(ticket.id, ticket.service, ticket.tier, t, situation, slot_s=what.slot_s)
             for counter in specs:
                 if ticket.service in specs[counter].services:
                     self.try_call(counter, t)
@@ -294,24 +300,53 @@ class DaySim:
         return None
 
 
+SLOT_S = 15 * MINUTE
+LATE_WINDOW_S = 10 * MINUTE  # as [appointments] late_min in the example branch
+
+
+def book_some(arrivals: Sequence[Arrival], rng: random.Random, share: float) -> list[Arrival]:
+    """The same customers, `share` of them with a booking (15-minute slots).
+
+    Most booked customers come a little early (0-10 min before a slot of their choosing),
+    one in six a little late (0-15 min after it): past the 10-minute window they are walk-ins,
+    as at the kiosk. Their arrival time is unchanged, so the walk-ins' day is the same day.
+    """
+    booked = []
+    for arrival in arrivals:
+        if rng.random() >= share:
+            booked.append(arrival)
+            continue
+        if rng.random() < 1 / 6:
+            slot = math.floor((arrival.at_s - rng.uniform(0, 15 * MINUTE)) / SLOT_S) * SLOT_S
+        else:
+            slot = math.ceil((arrival.at_s + rng.uniform(0, 10 * MINUTE)) / SLOT_S) * SLOT_S
+        slot = max(0.0, slot)
+        on_time = arrival.at_s <= slot + LATE_WINDOW_S
+        booked.append(Arrival(arrival.at_s, arrival.service, arrival.tier, slot if on_time else None))
+    return booked
+
+
 def run_days(
     engine: QueueEngine, seed: int, days: int, tier_mix: Mapping[Tier, float] = TIER_MIX, profile: DayProfile | None = None,
-    first: date = FIRST_DAY,
+    first: date = FIRST_DAY, booked_share: float = 0.0,
 ) -> list[Visit]:
     """`days` weekdays in a row from `first` at 09:00 local time (weekends skipped), the
-    engine learning as it goes.
+    engine learning as it goes. `booked_share`: customers with a booking (`book_some`).
 
-    Arrivals and service times come from separate seeded streams, so two engines with
-    different profiles see exactly the same customers walk in.
+    Arrivals, service times and bookings come from separate seeded streams, so two engines
+    with different profiles (or booking shares) see exactly the same customers walk in.
     """
     profile = profile or DayProfile()
     arrivals_rng, service_rng = random.Random(f"{seed}:arrivals"), random.Random(f"{seed}:service")
+    bookings_rng = random.Random(f"{seed}:bookings")
     services = list(engine.service_specs.values())
     draw = lognormal_service(service_rng, services, profile.service_time_factor, profile.service_time_sigma)
     visits = []
     for day in weekdays(days, first):
         opening = datetime.combine(day, time(9, 0), tzinfo=engine.tz)
         arrivals = poisson_arrivals(arrivals_rng, profile.rates, profile.service_mix, tier_mix)
+        if booked_share:
+            arrivals = book_some(arrivals, bookings_rng, booked_share)
         visits += run_day(engine, opening, arrivals, draw, profile.breaks)
     return visits
 

@@ -166,10 +166,19 @@ class KioskDriver:
         self.tap(matches[0])
 
     def tap_service(self, service_id: str, lifting: Callable[[], None] | None = None) -> None:
-        matches = [b for b in self.buttons() if getattr(getattr(b, "offer", None), "id", None) == service_id]
-        if not matches:
-            raise JourneyError(f"no '{service_id}' service button on the {self.screen()} screen")
-        self.tap(matches[0], lifting)
+        """Tap the service's button; in 长辈模式, turning "more services" until it shows, as a customer would."""
+        from kiosk.screens.widgets import MoreButton
+
+        for _ in range(10):
+            matches = [b for b in self.buttons() if getattr(getattr(b, "offer", None), "id", None) == service_id]
+            if matches:
+                self.tap(matches[0], lifting)
+                return
+            more = [b for b in self.buttons() if isinstance(b, MoreButton)]
+            if not more:
+                break
+            self.tap(more[0])
+        raise JourneyError(f"no '{service_id}' service button on the {self.screen()} screen")
 
     def text(self, key: str) -> str:
         """A sentence in the language the kiosk shows right now."""

@@ -21,6 +21,7 @@ from lobby.bus.client import BusClient
 from lobby.bus.requester import Requester
 from lobby.config import BranchConfig, load_config
 from lobby.device_settings import VIRTUAL
+from tools.demo_appointments import DemoBookings
 from tools.demo_customers import DEMO_CUSTOMERS
 from tools.kiosk_journey.driver import JourneyError, KioskDriver, SwipePort, run_script, track_line, with_serial_reader
 
@@ -35,6 +36,7 @@ class Lobby:
         self.clients: list[BusClient] = []
         self.teller = Requester(self._client("teller"))
         self.kiosk = Requester(self._client("kiosk"))
+        self.head_office = Requester(self._client("hq"))  # sends the branch its bookings
 
     def _client(self, role: str) -> BusClient:
         client = BusClient.for_role(self.config, role, f"journey-{os.getpid()}")
@@ -54,6 +56,11 @@ class Lobby:
         answer = self.kiosk.request("ticket", {"service": service_id, "kiosk": "journey"})
         if answer["status"] != "ok":
             raise JourneyError(f"a customer ahead could not take a {service_id} ticket: {answer.get('error')}")
+
+    def hold_bookings(self, bookings: DemoBookings, version: int = 1) -> None:
+        answer = bookings.sync(self.head_office, version)
+        if answer["status"] != "ok":
+            raise JourneyError(f"the branch did not take the journey's bookings: {answer.get('error')}")
 
     def close(self) -> None:
         for client in self.clients:
