@@ -33,6 +33,10 @@ def print_job_for(config: BranchConfig, answer: TicketAnswer) -> TicketPrintJob:
     vip_line = None
     if answer.customer is not None and answer.customer.manager_alerted:
         vip_line = f"{answer.customer.display_name}，您的客户经理已收到通知"
+    appointment_line = None
+    if answer.appointment is not None:
+        slot = answer.appointment.slot_start.astimezone(config.branch.zone)
+        appointment_line = f"预约 {slot:%H:%M} · 到时优先叫号" if answer.appointment.on_time else "预约已逾时，按普通号办理"
     return TicketPrintJob(
         branch_name=config.branch.name,
         branch_name_en=config.branch.name_en,
@@ -46,6 +50,7 @@ def print_job_for(config: BranchConfig, answer: TicketAnswer) -> TicketPrintJob:
         issued_at=answer.issued_at.astimezone(config.branch.zone),
         qr_text=answer.link or answer.ticket_id,
         vip_line=vip_line,
+        appointment_line=appointment_line,
     )
 
 

@@ -154,3 +154,26 @@ def test_a_repeated_check_in_transaction_returns_the_first_answer(synced):
     assert again.replayed and again.ticket == first.ticket
     early = refusal(lambda: synced.appointments.check_in(None, "100009", transaction="t-2"))
     assert refusal(lambda: synced.appointments.check_in(None, "100009", transaction="t-2")).code is early.code
+
+
+def test_the_branch_report_counts_bookings_against_their_slots(synced, clock, tmp_path):  # noqa: F811
+    from edge_agent.reports.report import make_report
+
+    early = SLOT - timedelta(minutes=20)
+    clock.now = early
+    ticket = synced.appointments.check_in(None, "100001")  # 20 minutes early
+    clock.now = SLOT + timedelta(minutes=5)
+    synced.appointments.check_in(None, "100002")  # on time
+    synced.counter_open("1")
+    clock.now = SLOT + timedelta(minutes=8)
+    called = synced.call_next("1")
+    assert called.ticket == ticket.ticket  # its slot came first
+    synced.complete("1")
+    clock.now = SLOT + timedelta(minutes=30)
+    synced.appointments.mark_no_shows()  # 100003 never came
+    html_path, csv_path, _ = make_report(synced.config, synced.store, SLOT.date(), SLOT.date(), tmp_path)
+    page = html_path.read_text(encoding="utf-8")
+    assert "预约 Appointments" in page
+    rows = {line.split(",")[1]: line.split(",") for line in csv_path.read_text(encoding="utf-8-sig").splitlines() if line.startswith("appointments,")}
+    # bookings, checked in, no-shows, mean/p90 minutes from slot to first call, early, on time, the rest.
+    assert rows["all"][2:10] == ["3", "2", "1", "8.0", "8.0", "1", "1", "late=0;cancelled=0"]

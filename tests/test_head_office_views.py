@@ -225,3 +225,23 @@ def test_the_daily_report_per_branch(conn):
     csv_text = as_csv(rows)
     assert csv_text.splitlines()[0].startswith("branch,name,region,tickets") and "陆家嘴支行" in csv_text
     assert daily_report(conn, date(2026, 12, 6), SHANGHAI, registry(conn), None) == []
+
+
+def test_the_daily_report_counts_each_branch_s_bookings(conn):
+    import_branches(conn, [{"branch_id": b, "name": n, "region": r} for b, (n, r) in REGISTRY.items()])
+    slot = datetime(2026, 12, 5, 10, 0, tzinfo=SHANGHAI)
+    for code, state, changed in (("100001", "checked_in", -12), ("100002", "checked_in", 4), ("100003", "late", 25),
+                                 ("100004", "no_show", 11), ("100005", "cancelled", None), ("100006", "booked", None)):
+        conn.execute(
+            "INSERT INTO bookings (branch, code, slot_start, business_day, service, slot_minutes, phone_key, phone_masked, state, changed_at) "
+            "VALUES ('b1', %s, %s, '2026-12-05', 'cash', 15, 'k', '138****0000', %s, %s)",
+            (code, slot, state, None if changed is None else slot + timedelta(minutes=changed)),
+        )
+    # The first appointment ticket is called 6 minutes after the slot, the second 2 minutes before it (counted 0).
+    for seq, (code, ticket, called) in enumerate((("100001", "t1", 6), ("100002", "t2", -2)), start=1):
+        _event(conn, "b1", "events/appointment", seq, slot, code=code, state="checked_in", ticket_id=ticket)
+        _event(conn, "b1", "events/called", 10 + seq, slot + timedelta(minutes=called), ticket_id=ticket, service="cash", waited_s=60)
+    [b1] = daily_report(conn, date(2026, 12, 5), SHANGHAI, registry(conn), None)
+    assert (b1.bookings, b1.booked_checked_in, b1.booked_early, b1.booked_late, b1.booked_no_show, b1.booked_cancelled) == (5, 2, 1, 1, 1, 1)
+    assert b1.called_after_slot_s == pytest.approx(180)
+    assert "booked_no_show" in as_csv([b1]).splitlines()[0]

@@ -88,6 +88,24 @@ def test_a_ticket_with_a_link_prints_the_link_as_its_qr_code():
     assert [e for e in elements if isinstance(e, QrCode)] == [QrCode(link, 6, "M")]
 
 
+def test_an_appointment_ticket_says_its_slot_is_kept():
+    from edge_agent.outputs import print_job_for
+    from lobby.config import load_config
+    from lobby.contract import AppointmentNote, TicketAnswer
+    from tests.conftest import EXAMPLE_CONFIG
+
+    config = load_config(EXAMPLE_CONFIG)
+    answer = TicketAnswer(
+        ticket="A007", ticket_id="20261123-A007", service="cash", service_zh="个人现金", service_en="Cash", tier="mass",
+        issued_at=datetime(2026, 11, 23, 9, 52, tzinfo=SHANGHAI), ahead=1,
+        appointment=AppointmentNote(code="472913", slot_start=datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), on_time=True),
+    )
+    lines = [e.text for e in decode(build_ticket(print_job_for(config, answer), TM_T88V)) if isinstance(e, TextLine)]
+    assert "预约 10:00 · 到时优先叫号" in lines
+    late = answer.model_copy(update={"appointment": answer.appointment.model_copy(update={"on_time": False})})
+    assert "预约已逾时，按普通号办理" in [e.text for e in decode(build_ticket(print_job_for(config, late), TM_T88V)) if isinstance(e, TextLine)]
+
+
 def test_full_width_digits_and_punctuation_survive():
     courtesy = "全角数字１２３，标点：“你好”！（）"
     data = build_ticket(replace(JOB, courtesy_zh=courtesy), TM_T88V)

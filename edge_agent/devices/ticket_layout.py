@@ -68,6 +68,7 @@ class TicketPrintJob:
     issued_at: datetime  # aware, in the branch's zone
     qr_text: str  # the QR code: the link to the ticket's live page, or the ticket id without one
     vip_line: str | None = None
+    appointment_line: str | None = None  # a booking's ticket: its slot kept, or why it is a walk-in
     wait_mid_min: int | None = None  # the median, printed before the range when known
     courtesy_zh: str = "请留意叫号，过号请重新取号。"
     courtesy_en: str = "Please listen for your number."
@@ -186,6 +187,8 @@ def build_ticket(job: TicketPrintJob, profile: PrinterProfile, logo_nv_key: str 
         ticket.text(lines[key])
     if job.vip_line:
         ticket.text(job.vip_line, bold=True)
+    if job.appointment_line:
+        ticket.text(job.appointment_line, bold=True)
     ticket.text(lines["time"])
     # Alignment first: python-escpos refuses qr(native=True, center=True), and a printer
     # centres native QR codes and raster images by the current justification anyway.

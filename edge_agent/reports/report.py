@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from edge_agent.reports.appointment_figures import AppointmentFigures, compute_appointments  # noqa: E402
 from edge_agent.reports.figures import Figures, compute  # noqa: E402
 from edge_agent.reports.promise_figures import PromiseFigures, compute_promise  # noqa: E402
 from edge_agent.reports.rating_figures import RatingFigures, VoiceFigures, compute_voice  # noqa: E402
@@ -266,6 +267,35 @@ def promise_section(promise: PromiseFigures, config: BranchConfig) -> str:
 <p><small>预测方式 Predictor used: {used}</small></p>"""
 
 
+def appointment_section(figures: AppointmentFigures, config: BranchConfig) -> str:
+    """预约: bookings, when their customers came against the slot, and how soon after it they were called."""
+    if not figures.all.bookings and not figures.all.cancelled:
+        return "<h2>预约 Appointments</h2><p><small>本期没有预约。No bookings in this period.</small></p>"
+    e = html.escape
+    names = {s.id: (s.name_zh, s.name_en) for s in config.services}
+    rows = "".join(
+        f"<tr><td>{e(names.get(sid, (sid, sid))[0])}<br><small>{e(names.get(sid, (sid, sid))[1])}</small></td><td>{k.bookings}</td>"
+        f"<td>{k.early}</td><td>{k.on_time}</td><td>{k.late}</td><td>{k.no_show}</td><td>{k.cancelled}</td>"
+        f"<td>{_fmt(k.called_after_slot.mean_min)}</td><td>{_fmt(k.called_after_slot.p90_min)}</td></tr>"
+        for sid, k in figures.per_service.items()
+    )
+    a = figures.all
+    window = config.appointments
+    return f"""<h2>预约 Appointments</h2>
+<section class="kpis">
+<div class="kpi"><b>{a.bookings}</b><span>预约 Bookings</span></div>
+<div class="kpi"><b>{a.early + a.on_time}</b><span>按时签到 Checked in (early or on time)</span></div>
+<div class="kpi"><b>{a.late}</b><span>逾时（改普通号）Late: walk-in ticket</span></div>
+<div class="kpi"><b>{a.no_show}</b><span>未到 No-shows</span></div>
+<div class="kpi"><b>{_fmt(a.called_after_slot.mean_min)}</b><span>预约时间后平均叫号（分钟）Called after the slot, mean min</span></div>
+</section>
+<table><tr><th>业务 Service</th><th>预约 Bookings</th><th>提前 Early</th><th>准时 On time</th><th>逾时 Late</th><th>未到 No-show</th>
+<th>取消 Cancelled</th><th>叫号晚于预约 平均 Called after slot, mean</th><th>P90</th></tr>{rows}</table>
+<p><small>提前 = 预约时间前签到（最早提前 {window.early_min:g} 分钟）；准时 = 预约时间后 {window.late_min:g} 分钟内；逾时 = 之后到店，改取普通号。
+叫号晚于预约 = 预约时间至首次叫号，提前叫到计 0。Early = checked in before the slot (from {window.early_min:g} min before);
+on time = up to {window.late_min:g} min after it; late = later, given a walk-in ticket. Called after slot: from the slot to the first call, 0 when called before it.</small></p>"""
+
+
 def html_page(figures: Figures, config: BranchConfig, png: bytes, referrals: str = "") -> str:
     names = {s.id: (s.name_zh, s.name_en) for s in config.services}
     e = html.escape
@@ -322,7 +352,7 @@ def _voice_csv(out, scope: str, key: object, f: VoiceFigures) -> None:
 
 def write_csv(
     figures: Figures, path: Path, referrals: ReferralFigures | None = None, voice: RatingFigures | None = None,
-    promise: PromiseFigures | None = None,
+    promise: PromiseFigures | None = None, appointments: AppointmentFigures | None = None,
 ) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel opens Chinese correctly
         out = csv.writer(handle)
@@ -339,6 +369,12 @@ def write_csv(
             # p90_wait=bias, within_target_pct=inside %.
             for key, kept in (("all", promise.all), *promise.per_service.items()):
                 out.writerow(["wait_promise", key, kept.told, kept.inside, "", kept.mae_min, kept.bias_min, kept.inside_pct, "", ""])
+        if appointments is not None:
+            # Columns reused: tickets=bookings, served=checked in (early + on time), no_shows=no-shows,
+            # mean/p90 wait = minutes from the slot to the first call; then early, on time, late, cancelled in the last four.
+            for key, k in (("all", appointments.all), *appointments.per_service.items()):
+                out.writerow(["appointments", key, k.bookings, k.early + k.on_time, k.no_show, k.called_after_slot.mean_min,
+                              k.called_after_slot.p90_min, k.early, k.on_time, f"late={k.late};cancelled={k.cancelled}"])
         if referrals is None:
             return
         # Referral rows: the count in `tickets`; per RM, accepted / converted / follow-up / declined and the conversion.
@@ -388,12 +424,14 @@ def make_report(config: BranchConfig, store: Store, first: date, last: date, out
     png = charts(figures, config)
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
     promise = compute_promise(report_rows.load_promises(store, first, last))
+    appointments = compute_appointments(report_rows.load_appointments(store, first, last))
     sections = (
         promise_section(promise, config)
+        + appointment_section(appointments, config)
         + referral_section(referrals, config, referral_chart(referrals, config))
         + voice_section(voice, config, voice_chart(voice, config))
     )
     html_path.write_text(html_page(figures, config, png, sections), encoding="utf-8")
     (out_dir / f"{stem}.png").write_bytes(png)
-    write_csv(figures, csv_path, referrals, voice, promise)
+    write_csv(figures, csv_path, referrals, voice, promise, appointments)
     return html_path, csv_path, figures

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from edge_agent.complaints.lifecycle import ComplaintState, overdue
+from edge_agent.reports.appointment_figures import AppointmentRow
 from edge_agent.reports.figures import AlertRow, TicketRow
 from edge_agent.reports.promise_figures import PromiseRow
 from edge_agent.reports.rating_figures import ComplaintRow, PromptRow
@@ -97,4 +98,23 @@ def load_promises(store: Store, first: date, last: date) -> list[PromiseRow]:
             "FROM wait_situations WHERE business_day BETWEEN ? AND ? AND eta_s IS NOT NULL AND waited_s IS NOT NULL",
             (first.isoformat(), last.isoformat()),
         )
+    ]
+
+
+def load_appointments(store: Store, first: date, last: date) -> list[AppointmentRow]:
+    """The period's bookings, with when each was checked in and its ticket first called."""
+    rows = store.conn.execute(
+        """SELECT a.service, a.slot_start, a.state, a.changed_at,
+                  (SELECT MIN(e.at) FROM ticket_events e WHERE e.ticket_id = a.ticket_id AND e.kind = 'called') AS first_called_at
+           FROM appointments a WHERE a.business_day BETWEEN ? AND ?""",
+        (first.isoformat(), last.isoformat()),
+    ).fetchall()
+
+    def at(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return [
+        AppointmentRow(r["service"], datetime.fromisoformat(r["slot_start"]), r["state"],
+                       at(r["changed_at"]) if r["state"] != "booked" else None, at(r["first_called_at"]))
+        for r in rows
     ]
