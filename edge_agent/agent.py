@@ -244,8 +244,8 @@ class Agent:
                 handled.print_ticket, lambda report: self.jobs.put(lambda: self._printed(handled, report, reply))
             )
             return
-        if handled.op == "ticket" and transaction in self._printing:
-            log.info("ticket request %s repeated while its ticket prints: answering once it has printed", transaction)
+        if handled.op in ("ticket", "check_in") and transaction in self._printing:
+            log.info("%s request %s repeated while its ticket prints: answering once it has printed", handled.op, transaction)
             return
         self._respond(reply, handled.response)
 

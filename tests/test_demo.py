@@ -77,8 +77,15 @@ def test_make_demo_runs_from_a_folder_only_its_owner_can_enter(private_checkout)
     assert any("王先生" in json.dumps(event, ensure_ascii=False) for event in alerts)
     # Head office saw the branch over its bridge; a ticket's link opened on a phone.
     assert "tickets carry a link, e.g. http://127.0.0.1:" in run.stdout
-    assert {p.name for p in (out / "head-office").glob("*.png")} == {"network.png", "branch.png", "report.png", "fleet.png", "phone-ticket.png"}
-    assert "Traceback" not in (out / "head-office" / "serve.log").read_text() + (out / "head-office" / "demo-1.log").read_text()
+    assert {p.name for p in (out / "head-office").glob("*.png")} == {
+        "network.png", "branch.png", "report.png", "fleet.png", "phone-ticket.png",
+        "phone-booking.png", "phone-booking-checked-in.png", "phone-booking-vip.png", "phone-booking-pass.png",
+    }
+    logs = ("serve.log", "demo-1.log", "demo-sync.log")
+    assert "Traceback" not in "".join((out / "head-office" / name).read_text() for name in logs)
+    # Bookings made at head office reached the branch and were checked in at the kiosk.
+    assert "the branch holds them: code " in run.stdout
     screenshots = sorted((out / "kiosk").glob("*.png"))
-    assert len(screenshots) == 14, [p.name for p in screenshots]
+    assert len(screenshots) == 19, [p.name for p in screenshots]
+    assert {"17-appointment-ticket-zh.png", "18-appointment-vip-zh.png", "19-too-early-zh.png"} <= {p.name for p in screenshots}
     assert list((out / "kiosk" / "printed").glob("*.png")), "the virtual printer printed no ticket"

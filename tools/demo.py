@@ -115,8 +115,12 @@ def run_lobby(config, config_path: Path, broker: PrivateBroker, head_office: Dem
         if code == 0:
             from tools.kiosk_journey.journey import run_journey
 
-            print("\nthe kiosk: a scripted customer journey on the real touchscreen app")
-            code = run_journey(config_path, OUT / "kiosk")
+            print("\nhead office: three customers book visits; head-office sync sends them over the bridge")
+            visits = head_office.book_visits(config.branch.zone)
+            head_office.wait_for_sync()
+            print(f"  the branch holds them: code {visits.typed_code} to type, two passes to scan")
+            print("\nthe kiosk: a scripted customer journey on the real touchscreen app, then the bookings' check-in")
+            code = run_journey(config_path, OUT / "kiosk", visits)
         if code == 0:
             code = show_head_office(head_office)
         return code

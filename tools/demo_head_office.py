@@ -1,7 +1,9 @@
 """Head office beside the demo branch: a private PostgreSQL (initdb in a folder under /tmp),
-head office's Mosquitto with the branch's bridge user, one ingester and `head-office serve`.
-The demo branch bridges to it and prints each ticket's link to the phone page; at the end the
-network view, the drill-down, the report and a ticket's phone page are photographed."""
+head office's Mosquitto with the branch's bridge user, one ingester, `head-office sync` and
+`head-office serve`. The demo branch bridges to it and prints each ticket's link to the phone
+page; customers book visits (the bank's app's API) that sync sends to the branch for the
+kiosk journey to check in; at the end the network view, the drill-down, the report, a
+ticket's phone page and the booking pages are photographed."""
 
 from __future__ import annotations
 
@@ -12,15 +14,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, add_user, count, wait_for
+from tools.kiosk_journey.journey import Visits
 from tools.private_broker import free_port
 from tools.private_postgres import PrivatePostgres
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 REGION = "华东"
+# The demo takes bookings all day, every day, so that a demo at any hour has a slot.
+PLAN = "branch_id,service,name_zh,name_en,weekdays,opens,closes,slot_minutes,per_slot,counters,service_minutes\n{branch},{service},{zh},{en},1234567,00:00,23:59,15,4,4,4\n"
+APP_KEY = "demo-bank-app-key"
 
 
 class DemoHeadOffice:
@@ -38,14 +46,20 @@ class DemoHeadOffice:
         self.database = self.postgres.conninfo  # the cluster's own database (lobby_hq)
         self.broker.start()
         web_port = free_port()
-        self.config = self.broker.write_ingest_config(self.out, self.database, web_port)
+        (self.out / "app.key").write_text(APP_KEY)
+        self.config = self.broker.write_ingest_config(self.out, self.database, web_port, bookings=f'app_key_file = "{self.out / "app.key"}"\n')
         self.ingesters = Ingesters(self.config, self.out)
         self.ingesters.start("demo-1")
+        self.ingesters.start("demo-sync", command="sync")
         self.web = WebServer(self.config, web_port, self.out)
         self.web.start()
         registry = self.out / "branches.csv"
         registry.write_text(f"branch_id,name,region\n{self.branch_id},{self.branch_name},{REGION}\n", encoding="utf-8")
         subprocess.run([sys.executable, "-m", "head_office.cli", "branches", "import", str(registry), "--config", str(self.config)],
+                       check=True, capture_output=True, cwd=REPO)
+        plan = self.out / "booking-plan.csv"
+        plan.write_text(PLAN.format(branch=self.branch_id, service="cash", zh="个人现金", en="Cash"), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "head_office.cli", "bookings", "plan", str(plan), "--config", str(self.config)],
                        check=True, capture_output=True, cwd=REPO)
         add_user(self.config, "ops", self.password, "head_office")
         add_user(self.config, "east", self.password, "regional", REGION)
@@ -64,6 +78,34 @@ class DemoHeadOffice:
     def wait_for_branch(self, timeout: float = 30) -> None:
         wait_for(lambda: count(self.database, "SELECT count(*) FROM branch_state WHERE payload ? 'ticket_link_key'") == 1, timeout,
                  "the demo branch at head office")
+
+    def book(self, slot_start: datetime, phone: str, **more) -> dict:
+        """A booking through the bank app's API (with its key, so a tier and an RM may be booked)."""
+        body = json.dumps({"branch": self.branch_id, "service": "cash", "slot_start": slot_start.isoformat(), "phone": phone,
+                           "consent": True, **more}).encode()
+        request = urllib.request.Request(f"{self.url}/api/v1/bookings", data=body, method="POST",
+                                         headers={"Content-Type": "application/json", "X-App-Key": APP_KEY})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def book_visits(self, zone: ZoneInfo) -> Visits:
+        """Three customers book: the slot under way, a VIP with their RM, one two hours ahead."""
+        now = datetime.now(zone)
+        current = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+        if now >= current + timedelta(minutes=8):  # too near the end of its check-in window: the next slot
+            current += timedelta(minutes=15)
+        typed = self.book(current, "13800138000")
+        vip = self.book(current, "13900139000", tier="vip", rm="R201", customer_name="王先生")
+        early = self.book(current + timedelta(hours=2), "13700137000")
+        self.pass_links = [typed["link"], vip["link"], early["link"]]
+        return Visits(typed["code"], vip["link"], early["link"])
+
+    def wait_for_sync(self, timeout: float = 30) -> None:
+        def held() -> bool:
+            newest = count(self.database, "SELECT coalesce(max(version), 0) FROM bookings")
+            return count(self.database, f"SELECT coalesce(max(held_version), 0) FROM booking_sync WHERE held_version >= {newest}") >= newest > 0
+
+        wait_for(held, timeout, "the demo branch to hold head office's bookings")
 
     def photograph(self, links: list[str]) -> list[Path]:
         """The pages as head office's staff and a customer's phone see them now."""
@@ -88,6 +130,12 @@ class DemoHeadOffice:
                     phone.goto(waiting)
                     phone.wait_for_function("document.getElementById('headline').textContent.length > 1", timeout=10_000)
                     shots.append(self._shoot(phone, "phone-ticket"))
+                phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="zh-CN")
+                phone.goto(f"{self.url}/book?branch={self.branch_id}&service=cash&day={datetime.now().date().isoformat()}")
+                shots.append(self._shoot(phone, "phone-booking"))
+                for name, link in zip(("phone-booking-checked-in", "phone-booking-vip", "phone-booking-pass"), getattr(self, "pass_links", []), strict=False):
+                    phone.goto(link)
+                    shots.append(self._shoot(phone, name))
             finally:
                 browser.close()
         return shots

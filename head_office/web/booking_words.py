@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from head_office.web.phone_words import language
+
 
 @dataclass(frozen=True)
 class BookingWords:
@@ -82,8 +84,4 @@ EN = BookingWords(
 
 
 def for_request(request: Request) -> BookingWords:
-    chosen = request.query_params.get("lang")
-    if chosen in ("zh", "en"):
-        return ZH if chosen == "zh" else EN
-    accepted = request.headers.get("accept-language", "").lower()
-    return EN if accepted.startswith("en") else ZH
+    return EN if language(request) == "en" else ZH

@@ -78,9 +78,13 @@ EN = PhoneWords(
 )
 
 
-def for_request(request: Request) -> PhoneWords:
+def language(request: Request) -> str:
+    """zh or en: the one the customer picked (`?lang=`), else the one the phone asks for."""
     chosen = request.query_params.get("lang")
     if chosen in ("zh", "en"):
-        return ZH if chosen == "zh" else EN
-    accepted = request.headers.get("accept-language", "").lower()
-    return EN if accepted.startswith("en") else ZH
+        return chosen
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+
+
+def for_request(request: Request) -> PhoneWords:
+    return EN if language(request) == "en" else ZH

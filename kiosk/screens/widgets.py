@@ -14,6 +14,7 @@ import io
 import logging
 from pathlib import Path
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
@@ -28,6 +29,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.line_breaks import break_lines
 from kiosk.screens import theme
+from kiosk.service_menu import elder_services
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,24 @@ def show_offers(container: BoxLayout, offers: list, choose, more=None) -> None:
         more_button.bind(on_release=lambda _b: more())
         container.add_widget(more_button)
     container.add_widget(Widget(size_hint_y=0.01))  # takes the room the buttons do not need, below them
+
+
+def follow_offers(container: BoxLayout, offers: str) -> None:
+    """Keep `container` showing the kiosk state's `offers` (walk_in_offers or card_offers), in
+    长辈模式 a few at a time with "more services" (kiosk.service_menu.elder_services)."""
+    app = App.get_running_app()
+    state = app.state
+
+    def show(*_) -> None:
+        listed = getattr(state, offers)
+        if not state.elder:
+            show_offers(container, listed, app.choose)
+            return
+        shown, more = elder_services(listed, state.elder_page)
+        show_offers(container, shown, app.choose, app.more_services if more else None)
+
+    state.bind(**{offers: show, "elder": show, "elder_page": show})
+    show()
 
 
 class Notice(BoxLayout):

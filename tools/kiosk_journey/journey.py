@@ -3,7 +3,8 @@
 `make demo` calls `run_journey(config_path, out_dir)` with its agent and broker running:
 a walk-in ticket in Chinese and English, a VIP swiping a card through a (pseudo-terminal)
 serial card reader, a swipe that cannot be read, a long queue that suggests self-service,
-长辈模式, and the virtual printer running out of paper. The kiosk renders offscreen when
+长辈模式, the virtual printer running out of paper and, given bookings head office made,
+their check-in: a code typed, passes at the (pseudo-terminal) barcode scanner, one too early. The kiosk renders offscreen when
 there is no display, in a window when there is one.
 
 The finger and the card reader are tools.kiosk_journey.driver's.
@@ -14,9 +15,11 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from kiosk.devices.virtual_scanner import VirtualScanner
 from lobby.bus.client import BusClient
 from lobby.bus.requester import Requester
 from lobby.config import BranchConfig, load_config
@@ -178,13 +181,54 @@ def customer_journey(driver: KioskDriver, config: BranchConfig, swipe_port: Swip
         control(config.printer.virtual_dir, "ok")
 
 
-def run_journey(config_path: Path, out_dir: Path) -> int:
+@dataclass(frozen=True)
+class Visits:
+    """Bookings made at head office for the journey: a code to type, passes to scan."""
+
+    typed_code: str  # its slot is under way: an appointment ticket
+    vip_pass: str  # booked with an RM: the RM's workbench hears of it
+    early_pass: str  # two hours ahead: "you are early"
+
+
+def appointment_journey(driver: KioskDriver, scanner: VirtualScanner, visits: Visits) -> None:
+    app = driver.app
+    driver.wait_for(lambda: app.state.printer_ok, "the printer back from paper-out")
+    driver.tap_text(driver.text("appointment_entry") + "  ›")
+    driver.wait_screen("appointment")
+    driver.shot("15-appointment-zh")
+    driver.tap_text(driver.text("type_code"))
+    driver.wait_screen("booking_code")
+    for digit in visits.typed_code:
+        driver.tap_text(digit)
+    driver.shot("16-booking-code-zh")
+    driver.tap_text(driver.text("code_ok"))
+    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure", "check_in_refused"), "the typed booking's check-in")
+    driver.settle()
+    driver.shot("17-appointment-ticket-zh")
+    if driver.screen() == "check_in_refused":
+        raise JourneyError(f"the typed booking {visits.typed_code} was refused: {app.state.check_in_problem}")
+    driver.tap_text(driver.text("done"))
+    driver.wait_screen("home")
+    scanner.show(visits.vip_pass)
+    driver.wait_for(lambda: app.sm.current in ("ticket", "printer_failure", "check_in_refused") and not app.state.busy, "the VIP's check-in")
+    driver.settle()
+    driver.shot("18-appointment-vip-zh")
+    driver.tap_text(driver.text("done"))
+    driver.wait_screen("home")
+    scanner.show(visits.early_pass)
+    driver.wait_screen("check_in_refused")
+    driver.shot("19-too-early-zh")
+    driver.tap_text(driver.text("back"))
+    driver.wait_screen("home")
+
+
+def run_journey(config_path: Path, out_dir: Path, visits: Visits | None = None) -> int:
     """Walk the scripted journey against the running agent; screenshots into `out_dir`. Exit code."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = load_config(config_path)
-    swipe_port = SwipePort()
-    config = with_serial_reader(config, swipe_port.device)
+    swipe_port, scanner = SwipePort(), VirtualScanner()
+    config = scanner.fitted_to(with_serial_reader(config, swipe_port.device))
     from kiosk.app import prepare_kivy_environment
 
     prepare_kivy_environment(config.kiosk, fullscreen=False)
@@ -192,12 +236,18 @@ def run_journey(config_path: Path, out_dir: Path) -> int:
 
     printed_before = set(Path(config.printer.virtual_dir).glob("ticket-*.png"))
     try:
-        driver = run_script(KioskApp(config, autoconnect=False), lambda d: customer_journey(d, config, swipe_port), out_dir)
+        def journey(driver: KioskDriver) -> None:
+            customer_journey(driver, config, swipe_port)
+            if visits is not None:
+                appointment_journey(driver, scanner, visits)
+
+        driver = run_script(KioskApp(config, autoconnect=False), journey, out_dir)
     except JourneyError as exc:
         print(f"kiosk journey stopped: {exc}")
         return 1
     finally:
         swipe_port.close()
+        scanner.close()
     printed = sorted(set(Path(config.printer.virtual_dir).glob("ticket-*.png")) - printed_before)
     if printed:
         (out_dir / "printed").mkdir(exist_ok=True)
