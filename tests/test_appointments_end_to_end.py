@@ -239,6 +239,12 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_at_its_slot(lobby, b
     zh_page.screenshot(path=str(shots / "booking-checked-in-zh.png"), full_page=True)
     zh_page.context.close()
     assert "Traceback" not in lobby.logs()
+    # The customers' numbers are kept masked and never written to a log, the branch's included.
+    written = lobby.logs() + lobby.branch.agent.log()
+    assert "13812345678" not in written and "13900001111" not in written
+    with psycopg.connect(lobby.database, autocommit=True) as conn:
+        stored = conn.execute("SELECT string_agg(row_to_json(b)::text, ' ') FROM bookings b").fetchone()[0]
+    assert "13812345678" not in stored and "138****5678" in stored
 
 
 @pytest.mark.timeout(300)
