@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PYTHON := /usr/bin/python3
 APT_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto mosquitto-clients \
 	espeak-ng fonts-wqy-microhei alsa-utils sqlite3 libgl1 libegl1 libmtdev1 chromium openssl cage xwayland \
-	libmosquitto-dev mosquitto-dev postgresql
+	libmosquitto-dev mosquitto-dev postgresql zbar-tools
 APT_STAMP := $(VENV)/.apt-ok
 # The broker plugin that ties client ids to users (broker/client_ids.c); `broker setup` copies it.
 BROKER_PLUGIN := build/lobby_client_ids.so

@@ -13,6 +13,7 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from edge_agent import events
 from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.referral_desk import ReferralDesk
@@ -89,7 +90,8 @@ class AppointmentDesk:
             if refused is Refusal.CANCELLED:
                 raise QueueError(ErrorCode.BOOKING_CANCELLED, f"Booking {booking.code} was cancelled.")
             if refused is Refusal.USED:
-                raise QueueError(ErrorCode.BOOKING_USED, f"Booking {booking.code} has already been used for ticket {booking.ticket_id}.")
+                used_for = f" for ticket {booking.ticket_id.rpartition('-')[2]}" if booking.ticket_id else ""
+                raise QueueError(ErrorCode.BOOKING_USED, f"Booking {booking.code} has already been used{used_for}.")
             how = appointments.arrival(booking.slot_start, now, self.windows)
             if how is Arrival.EARLY:
                 opens = appointments.opens_at(booking.slot_start, self.windows)
@@ -112,7 +114,10 @@ class AppointmentDesk:
                     conn, now, answer.ticket_id, booking.tier, booking.rm, booking.customer_name, self._booked_note(booking)
                 )
             note = AppointmentNote(code=booking.code, slot_start=booking.slot_start, on_time=on_time, rm_alerted=bool(booking.rm))
-            return answer.model_copy(update={"appointment": note})
+            update: dict = {"appointment": note}
+            if booking.customer_name:
+                update["customer"] = events.booked_greeting(self.branch.config, booking.customer_name, booking.tier, bool(booking.rm))
+            return answer.model_copy(update=update)
 
         return self.branch.perform("check_in", transaction, action)
 

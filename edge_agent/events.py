@@ -138,6 +138,12 @@ def _tier_names(config: BranchConfig, tier: Tier) -> tuple[str, str]:
     return (rule.name_zh, rule.name_en) if rule else (tier.value, tier.value)
 
 
+def booked_greeting(config: BranchConfig, name: str, tier: Tier, rm_told: bool) -> Greeting:
+    """How the kiosk greets a customer who booked under their name, as it greets a swiped card."""
+    name_zh, name_en = _tier_names(config, tier)
+    return Greeting(display_name=name, tier=tier, tier_name_zh=name_zh, tier_name_en=name_en, manager_alerted=rm_told)
+
+
 def ticket_answer(
     ticket: Ticket,
     ahead: int,

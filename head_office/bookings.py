@@ -254,7 +254,7 @@ class BookingDesk:
             SyncedBooking(
                 code=row["code"], service=row["service"], slot_start=row["slot_start"], slot_minutes=row["slot_minutes"],
                 tier=Tier(row["tier"]), rm=row["rm"], customer_name=row["customer_name"][:40],
-                state="cancelled" if row["state"] == BookingState.CANCELLED else "booked",
+                state=row["state"],
             )
             for row in rows
         ]

@@ -81,11 +81,12 @@ def elder_services(offers: Sequence[ServiceOffer], page: int) -> tuple[list[Serv
     return list(offers[start : start + per_page]), True
 
 
-def appointment_line(note, zone, lang: str) -> str:
-    """The ticket screen's line for a booking's ticket (lobby.contract.AppointmentNote)."""
+def appointment_line(note, zone, lang: str, short: bool = False) -> str:
+    """The ticket screen's line for a booking's ticket (lobby.contract.AppointmentNote);
+    `short` for 长辈模式, whose larger text has less room."""
     if not note.on_time:
         return text("booked_late", lang)
-    return text("booked_on_time", lang, slot=f"{note.slot_start.astimezone(zone):%H:%M}")
+    return text("booked_checked_in" if short else "booked_on_time", lang, slot=f"{note.slot_start.astimezone(zone):%H:%M}")
 
 
 def waiting_line(offer: ServiceOffer, lang: str) -> str:

@@ -91,6 +91,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "We cannot check you in right now. Please take a walk-in ticket or ask the lobby manager.",
     ),
     "booked_on_time": ("预约 {slot} · 已签到，到时优先叫号", "Booked for {slot}: checked in, called at your time"),
+    "booked_checked_in": ("预约 {slot} · 已签到", "Booked for {slot}: checked in"),
     "booked_late": ("您已超过预约时间，已为您取普通号", "You came after your booking's time: this is a walk-in ticket"),
     "rm_told": ("您的客户经理已收到到店通知", "Your relationship manager knows you are here"),
     # ---- identified (a known card was swiped) ----------------------------------------------

@@ -135,7 +135,9 @@ class SyncedBooking(Strict):
     tier: Tier = Tier.MASS
     rm: Ident | None = None  # the RM the customer booked with (staff id)
     customer_name: Annotated[str, StringConstraints(max_length=40)] = ""
-    state: Literal["booked", "cancelled"]
+    # Head office's word; a branch state (checked_in, late, no_show) is what this branch itself
+    # reported before: a replacement box must not let a used booking be used again.
+    state: Literal["booked", "cancelled", "checked_in", "late", "no_show"]
 
 
 class AppointmentsSyncRequest(Request):

@@ -106,6 +106,8 @@ def test_a_booking_with_an_rm_is_on_that_rm_s_workbench_at_check_in(staffed):  #
     staffed.appointments.sync(1, HQ.public_key, [booking("100003", rm="R201", customer_name="王先生", tier="vip")])
     ticket = staffed.appointments.check_in(None, "100003")
     assert ticket.appointment is not None and ticket.appointment.rm_alerted and ticket.tier == "vip"
+    # The kiosk greets them by the name they booked under, as it greets a swiped card.
+    assert ticket.customer is not None and (ticket.customer.display_name, ticket.customer.manager_alerted) == ("王先生", True)
     session = staffed.staff.sign_in("R201", PINS["R201"], "rm", None).session
     [referral] = staffed.referrals.listing(session).referrals
     assert (referral.source, referral.to_rm, referral.customer_name, referral.ticket) == ("appointment", "R201", "王先生", ticket.ticket)
@@ -146,6 +148,11 @@ def test_a_sync_is_idempotent_and_never_undoes_a_check_in(synced):
     answer = synced.appointments.sync(2, HQ.public_key, [booking("100001", state="cancelled"), booking("100002", state="cancelled")])
     assert answer.applied and answer.version == 2
     assert booking_state(synced, "100001") == "checked_in" and booking_state(synced, "100002") == "cancelled"
+
+
+def test_a_replacement_box_learns_from_head_office_which_bookings_were_used(branch):  # noqa: F811
+    branch.appointments.sync(1, HQ.public_key, [booking("100001", state="checked_in")])
+    assert refusal(lambda: branch.appointments.check_in(None, "100001")).code is ErrorCode.BOOKING_USED
 
 
 def test_a_repeated_check_in_transaction_returns_the_first_answer(synced):

@@ -28,12 +28,14 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from lobby.config import load_config
 from tests.bus_helpers import RawClient
 from tests.conftest import REPO
 from tests.staff_helpers import PINS, roster_csv
 from tests.test_head_office_bridge import Branch
 from tests.test_head_office_pages import PHONE
-from tests.test_web_pages import PageErrors
+from tests.test_referral_pages import staff_sign_in
+from tests.test_web_pages import PageErrors, open_page, sign_in
 from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, count, wait_for
 from tools.private_broker import free_port
 
@@ -52,6 +54,13 @@ def head_office_cli(*args: str, config: Path) -> str:
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def read_qr(picture: Path) -> str:
+    """The text of the QR code in `picture`, as a 2D scanner reads it (zbarimg, from zbar-tools)."""
+    done = subprocess.run(["zbarimg", "--quiet", "--raw", str(picture)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, f"no QR code could be read in {picture}: {done.stderr}"
+    return done.stdout.strip()
 
 
 def wait_out_the_last_slot_of_the_day() -> None:
@@ -192,11 +201,13 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_at_its_slot(lobby, b
         assert errors.errors == []
         if lang == "zh":
             code = page.locator("#code").inner_text()
-            pass_link = page.url.split("?")[0]
+            # What a scanner reads off the phone: the QR code on the screen, decoded (zbar).
+            page.locator(".qr svg").screenshot(path=str(shots / "booking-qr.png"))
+            pass_link = read_qr(shots / "booking-qr.png")
             zh_page = page
         else:
             context.close()
-    assert len(code) == 6 and "/a/" in pass_link
+    assert len(code) == 6 and pass_link == zh_page.url.split("?")[0]  # the QR holds the pass page's own address
 
     # A VIP books the same slot with their RM, through the bank's app.
     with psycopg.connect(lobby.database, autocommit=True) as conn:
@@ -206,6 +217,12 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_at_its_slot(lobby, b
 
     # head-office sync sends them over the bridge; the branch says it holds them.
     lobby.branch_holds_everything()
+
+    # The RM's workbench, open before the VIP comes: the device signs in, then the person.
+    branch_config = load_config(lobby.branch.config_path)
+    workbench, workbench_errors = open_page(browser, branch_config, "rm", {"width": 1280, "height": 900})
+    sign_in(workbench, lobby.branch.broker.credentials["rm"])
+    staff_sign_in(workbench, "R201")
 
     # At the kiosk: each pass at the scanner.
     checked_in = run_kiosk(lobby, [pass_link, vip["link"]], shots)
@@ -231,6 +248,12 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_at_its_slot(lobby, b
     lobby.rm.wait_for(lambda m: any(p["referral"]["source"] == "appointment" for t, p, _ in m if t == "events/referral"))
     [referral] = [p["referral"] for p in lobby.rm.on("events/referral") if p["referral"]["source"] == "appointment"]
     assert (referral["to_rm"], referral["customer_name"], referral["ticket"]) == ("R201", "王先生", checked_in[1]["ticket"])
+    card = workbench.locator("article.referral").filter(has_text="王先生")
+    expect(card).to_contain_text("预约客户")
+    expect(card).to_contain_text(checked_in[1]["ticket"])
+    workbench.screenshot(path=str(shots / "rm-workbench-appointment-zh.png"), full_page=True)
+    assert workbench_errors.errors == []
+    workbench.close()
 
     # Head office learns the check-ins, and the customer's page says so.
     wait_for(lambda: lobby.state_at_head_office(code) == "checked_in", 30, "head office to learn the check-in")

@@ -164,6 +164,10 @@ def test_a_branch_is_sent_its_bookings_until_it_says_it_holds_them(conn, desk):
     assert [b for b, _ in desk.behind(conn)] == ["b1"]
     _, bookings = desk.for_branch(conn, "b1", NOW)
     assert [b.state for b in bookings] == ["cancelled"]
+    used = desk.book(conn, "b1", "cash", slot(11), PHONE, True, NOW)
+    _branch_says(conn, used, "checked_in", slot(10, 55))
+    # What the branch reported goes back with the sync: a replacement box cannot use it twice.
+    assert {b.code: b.state for b in desk.for_branch(conn, "b1", NOW)[1]}[used.code] == "checked_in"
     desk.held(conn, "b1", version - 1, NOW)  # a late answer never moves it back
     assert conn.execute("SELECT held_version FROM booking_sync").fetchone()[0] == version
 

@@ -37,6 +37,7 @@ def test_elder_mode_never_shows_more_than_four_choices_and_every_service_is_reac
 def test_the_ticket_screen_says_whether_the_slot_was_kept():
     on_time = AppointmentNote(code="500001", slot_start=datetime(2026, 12, 7, 2, 0, tzinfo=UTC), on_time=True)
     assert appointment_line(on_time, SHANGHAI, "zh") == "预约 10:00 · 已签到，到时优先叫号"
+    assert appointment_line(on_time, SHANGHAI, "zh", short=True) == "预约 10:00 · 已签到"
     assert appointment_line(on_time.model_copy(update={"on_time": False}), SHANGHAI, "en").startswith("You came after")
 
 

@@ -96,14 +96,15 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
         if name.endswith("-elder") and not name.startswith("booking_code"):
             assert choices <= 4, f"{name}: {choices} choices in 长辈模式"
     for mode in MODES:
-        for screen in ("appointment", "booking_code", "check-in-too-early", "ticket-appointment", "ticket-late", "check-in-forged"):
+        for screen in ("appointment", "booking_code", "check-in-too-early", "ticket-appointment", "ticket-appointment-vip", "ticket-late",
+                       "check-in-forged"):
             assert f"{screen}-{mode}" in report["targets"], f"{screen} was never checked in {mode}"
     assert report["elder_never_diverted"] and report["idle_timeout_went_home"]
     assert report["back_after_clean_stop"] and report["back_after_silence"] and report["back_after_kill"]
     assert report["one_moment"]
 
     # The screenshots are real renderings: full size, many colours, the navy header at the top.
-    assert len(report["shots"]) >= 48
+    assert len(report["shots"]) >= 51
     # The home screen shows the promotion for everyone; a VIP's greeting, the one for their tier.
     assert report["promotions"] == {"home": "大额存单 年利率3.1%", "identified": "贵宾专享 积存金"}
     for shot in report["shots"]:
@@ -225,6 +226,8 @@ def walk_every_screen(d, config, swipe_port, scanner, agent, report) -> None:
     # Each mode checks in three bookings of its own: typed on time, scanned too early, scanned too late.
     bookings = DemoBookings(config.branch.id, plain_service(config), datetime.now(config.branch.zone))
     booked = {mode: {case: bookings.add(case) for case in ("on_time", "early", "late")} for mode in MODES}
+    for mode in MODES:  # a VIP who booked with their RM, under their name
+        booked[mode]["vip"] = bookings.add("on_time", rm="R201")
     try:
         lobby.hold_bookings(bookings)
         make_queue_long(d, lobby, diversion_service(config), config.kiosk.diversion_min_wait_min)
@@ -263,6 +266,13 @@ def walk_every_screen(d, config, swipe_port, scanner, agent, report) -> None:
         ticket_screen()
         if app.state.ticket.appointment is not None:
             raise JourneyError("the walk-in ticket offered to an early customer carries the booking")
+        done()
+        set_mode(mode)
+        scanner.show(bookings.pass_link(booked[mode]["vip"]))
+        ticket_screen()
+        if not (app.state.ticket.customer and app.state.ticket.customer.manager_alerted):
+            raise JourneyError(f"the VIP's booking was not greeted by name with the RM told: {app.state.ticket}")
+        visit("ticket", mode, "ticket-appointment-vip")
         done()
         set_mode(mode)
         scanner.show(bookings.pass_link(booked[mode]["late"]))

@@ -27,6 +27,7 @@ const WORDS = {
   for_me: ["指定给我", "For you"], pool: ["客户经理组", "RM pool"],
   accept: ["我来接待", "I'm coming"], outcome: ["记录结果", "Record outcome"], form: ["推荐表", "Referral form"],
   from: ["{who} 于 {time} 转介", "Referred by {who} at {time}"], ago: ["{age}前", "{age} ago"],
+  booked: ["预约客户 {time} 到店签到", "Booked customer, checked in at {time}"],
   accepted_by: ["{who} 已接受 · {time}", "{who} accepted · {time}"], vip_room: ["贵宾理财室", "VIP wealth room"], rm_desk: ["理财经理", "RM's desk"],
   at: ["地点：{where}", "Where: {where}"], note: ["备注：{note}", "Note: {note}"],
   product: ["成交：{product}", "Converted: {product}"], follow: ["跟进：{date} · {channel}", "Follow up: {date} · {channel}"],
@@ -104,7 +105,9 @@ function card(r) {
     return span;
   }));
   el.querySelector(".from").textContent = [
-    t(WORDS.from, { who: r.referrer_name, time: clockTime(new Date(r.created_at)) }),
+    r.source === "appointment"
+      ? t(WORDS.booked, { time: clockTime(new Date(r.created_at)) })
+      : t(WORDS.from, { who: r.referrer_name, time: clockTime(new Date(r.created_at)) }),
     t(WORDS.at, { where: t(r.destination === "vip_room" ? WORDS.vip_room : WORDS.rm_desk) }),
     r.note ? t(WORDS.note, { note: r.note }) : "",
   ].filter(Boolean).join(" · ");
