@@ -230,6 +230,11 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_at_its_slot(lobby, b
     assert all(c["appointment"]["on_time"] for c in checked_in) and checked_in[1]["appointment"]["rm_alerted"]
     assert checked_in[1]["tier"] == "vip"
 
+    # The lobby manager's tablet will say why each was called.
+    manager, manager_errors = open_page(browser, branch_config, "manager", {"width": 1280, "height": 900})
+    sign_in(manager, lobby.branch.broker.credentials["manager"])
+    staff_sign_in(manager, "M101")
+
     # The teller's next calls: the appointments (their slot has come), then the earlier walk-in.
     teller = lobby.teller
     session = lobby.ask(teller, "staff_sign_in", {"staff_id": "T301", "pin": PINS["T301"], "page": "teller", "counter": "1"})["data"]["session"]
@@ -243,6 +248,14 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_at_its_slot(lobby, b
     assert called == [checked_in[0]["ticket"], checked_in[1]["ticket"], walk_in["ticket"]]
     teller.wait_for(lambda m: len([p for t, p, _ in m if t == "events/called"]) == 3)
     assert [p["rule"] for p in teller.on("events/called")] == ["appointment", "appointment", "first_come"]
+    calls = manager.locator("#calls li")
+    expect(calls).to_have_count(3)
+    expect(calls.nth(0)).to_contain_text("按到店顺序")  # the newest first: the walk-in
+    expect(calls.nth(2)).to_contain_text(checked_in[0]["ticket"])
+    expect(calls.nth(2)).to_contain_text("预约到时，优先叫号")
+    manager.screenshot(path=str(shots / "manager-calls-why-zh.png"), full_page=True)
+    assert manager_errors.errors == []
+    manager.close()
 
     # The RM the VIP booked with has the check-in on their workbench.
     lobby.rm.wait_for(lambda m: any(p["referral"]["source"] == "appointment" for t, p, _ in m if t == "events/referral"))

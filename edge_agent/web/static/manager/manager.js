@@ -17,6 +17,7 @@ import { AlertBook } from "./alert-book.js";
 import { alertCard, busy, fillTexts, OUTCOMES, refresh } from "./alert-card.js";
 import { Complaints } from "./complaints.js";
 import { Promotions } from "./promotions.js";
+import { CallList } from "./call-list.js";
 import { ReferralList } from "./referral-list.js";
 import { ServiceAlerts } from "./service-alerts.js";
 import { renderQueue } from "./queue-view.js";
@@ -31,7 +32,7 @@ const TEXTS = {
   recorded: ["已记录：{outcome}（{after}后）", "Recorded: {outcome} (after {after})"],
   by_colleague: ["{by} 已处理：{outcome}", "{by} answered: {outcome}"],
   elsewhere: ["同事已处理", "Answered by a colleague"],
-  referrals: ["今日转介", "Today's referrals"], promotions: ["营销信息", "Promotions"], new_promotion: ["发布", "Publish"],
+  referrals: ["今日转介", "Today's referrals"], calls: ["最近叫号及原因", "Latest calls, and why"], promotions: ["营销信息", "Promotions"], new_promotion: ["发布", "Publish"],
   service_alerts: ["服务提醒", "Service alerts"], complaints: ["投诉", "Complaints"], new_complaint: ["登记投诉", "Record"],
   referred_to: ["已转介至{to}，等待客户经理接受", "Referred to {to}: waiting for an RM to accept"],
 };
@@ -55,6 +56,7 @@ function deviceId() {
 
 const $ = (id) => document.getElementById(id);
 let bus = null, login = null, book = null, queueState = null, ledger = null, staff = null, referralList = null, promotions = null;
+let calls = null;
 let rms = [], serviceAlerts = null, complaints = null;
 const cards = new Map();  // alert id -> card element
 
@@ -182,7 +184,7 @@ function onEvent(topic, data) {
     if (data.kind === "service") serviceAlerts.answered(data); else onAnswered(data);
   }
   else if (topic === "events/complaint") { if (bus.firstTime(data.event_id)) complaints.update(data.complaint); }
-  else if (topic === "events/called") { if (book.called(data)) renderAlerts(); }
+  else if (topic === "events/called") { calls.add(data); if (book.called(data)) renderAlerts(); }
   else if (topic === "events/referral") { if (bus.firstTime(data.event_id)) { referralList.update(data.referral); renderHandled(); } }
   else if (topic === "queue/state") { queueState = data; renderQueue($("services"), $("counters"), $("queue-updated"), queueState); }
 }
@@ -257,6 +259,7 @@ async function main() {
   languageToggle($("lang"));
   login = loginScreen({ role: "manager", container: $("login"), onSubmit: connect });
   referralList = new ReferralList($("referrals"));
+  calls = new CallList($("calls"));
   staff = new StaffSignIn({
     page: "manager", container: $("staff"), onChange: showPerson,
     onDisconnect: () => { bus.close(); $("main").classList.add("hidden"); $("staff").classList.add("hidden"); $("sign-out").classList.add("hidden"); login.show(); },
