@@ -19,6 +19,7 @@ from edge_agent.queue.engine import QueueError
 from edge_agent.referral_desk import ReferralDesk
 from edge_agent.store import appointments as stored
 from edge_agent.store import outbox
+from edge_agent.store import tickets as rows
 from edge_agent.store.appointments import Booking
 from lobby import appointments, booking_pass
 from lobby.appointments import Arrival, BookingState, Refusal, Windows
@@ -60,7 +61,7 @@ class AppointmentDesk:
         return Windows(early=timedelta(minutes=settings.early_min), late=timedelta(minutes=settings.late_min))
 
     def _day(self, at: datetime) -> date:
-        return at.astimezone(self.branch.config.branch.zone).date()
+        return self._local(at).date()
 
     # ---- request/appointments_sync (head office) ---------------------------------------------
 
@@ -90,7 +91,7 @@ class AppointmentDesk:
             if refused is Refusal.CANCELLED:
                 raise QueueError(ErrorCode.BOOKING_CANCELLED, f"Booking {booking.code} was cancelled.")
             if refused is Refusal.USED:
-                used_for = f" for ticket {booking.ticket_id.rpartition('-')[2]}" if booking.ticket_id else ""
+                used_for = f" for ticket {rows.label_of(conn, booking.ticket_id)}" if booking.ticket_id else ""
                 raise QueueError(ErrorCode.BOOKING_USED, f"Booking {booking.code} has already been used{used_for}.")
             how = appointments.arrival(booking.slot_start, now, self.windows)
             if how is Arrival.EARLY:

@@ -22,6 +22,7 @@ from head_office.booking_rules import (
     Plan,
     Slot,
     banned_until,
+    bookable_days,
     mask_phone,
     new_code,
     open_slots,
@@ -125,8 +126,7 @@ class BookingDesk:
         return _plan(row)
 
     def days(self, now: datetime) -> list[date]:
-        today = now.astimezone(self.zone).date()
-        return [today + timedelta(days=n) for n in range(self.settings.days_ahead + 1)]
+        return bookable_days(now.astimezone(self.zone).date(), self.settings.days_ahead)
 
     def slots(self, conn: psycopg.Connection, branch: str, service: str, day: date, now: datetime) -> list[Slot]:
         plan = self.plan(conn, branch, service)

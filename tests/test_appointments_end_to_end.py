@@ -36,7 +36,7 @@ from tests.test_head_office_bridge import Branch
 from tests.test_head_office_pages import PHONE
 from tests.test_referral_pages import staff_sign_in
 from tests.test_web_pages import PageErrors, open_page, sign_in
-from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, count, wait_for
+from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, branches_behind, count, wait_for
 from tools.private_broker import free_port
 
 BRANCH = "sh-lujiazui-01"
@@ -122,13 +122,7 @@ class Lobby:
             return json.loads(answer.read())
 
     def branch_holds_everything(self, timeout: float = 30) -> None:
-        def held() -> bool:
-            with psycopg.connect(self.database, autocommit=True) as conn:
-                newest = conn.execute("SELECT coalesce(max(version), 0) FROM bookings").fetchone()[0]  # type: ignore[index]
-                row = conn.execute("SELECT held_version FROM booking_sync WHERE branch = %s", (BRANCH,)).fetchone()
-            return row is not None and row[0] >= newest
-
-        wait_for(held, timeout, "the branch to hold every booking head office has")
+        wait_for(lambda: branches_behind(self.database) == 0, timeout, "the branch to hold every booking head office has")
 
     def state_at_head_office(self, code: str) -> str | None:
         with psycopg.connect(self.database, autocommit=True) as conn:

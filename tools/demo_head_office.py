@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, add_user, count, wait_for
+from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, add_user, branches_behind, count, wait_for
 from tools.kiosk_journey.journey import Visits
 from tools.private_broker import free_port
 from tools.private_postgres import PrivatePostgres
@@ -101,11 +101,7 @@ class DemoHeadOffice:
         return Visits(typed["code"], vip["link"], early["link"])
 
     def wait_for_sync(self, timeout: float = 30) -> None:
-        def held() -> bool:
-            newest = count(self.database, "SELECT coalesce(max(version), 0) FROM bookings")
-            return count(self.database, f"SELECT coalesce(max(held_version), 0) FROM booking_sync WHERE held_version >= {newest}") >= newest > 0
-
-        wait_for(held, timeout, "the demo branch to hold head office's bookings")
+        wait_for(lambda: branches_behind(self.database) == 0, timeout, "the demo branch to hold head office's bookings")
 
     def photograph(self, links: list[str]) -> list[Path]:
         """The pages as head office's staff and a customer's phone see them now."""

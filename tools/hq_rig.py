@@ -187,6 +187,12 @@ def count(database: str, sql: str) -> int:
         return -1  # not there yet (the schema), or the database is restarting
 
 
+def branches_behind(database: str) -> int:
+    """Branches holding less than their bookings' newest version (what head-office sync sends again); -1 before the schema."""
+    return count(database, "SELECT count(*) FROM (SELECT branch, max(version) AS newest FROM bookings GROUP BY branch) b "
+                           "LEFT JOIN booking_sync s USING (branch) WHERE coalesce(s.held_version, 0) < b.newest")
+
+
 def wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -96,9 +96,3 @@ def booked_before(conn: sqlite3.Connection, slot_before: datetime) -> list[Booki
 def held_from(conn: sqlite3.Connection, day: date) -> int:
     return conn.execute("SELECT COUNT(*) FROM appointments WHERE business_day >= ?", (day.isoformat(),)).fetchone()[0]
 
-
-def of_days(conn: sqlite3.Connection, first: date, last: date) -> list[Booking]:
-    rows = conn.execute(
-        "SELECT * FROM appointments WHERE business_day BETWEEN ? AND ? ORDER BY slot_start", (first.isoformat(), last.isoformat())
-    ).fetchall()
-    return [_booking(row) for row in rows]

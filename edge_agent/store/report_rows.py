@@ -109,12 +109,8 @@ def load_appointments(store: Store, first: date, last: date) -> list[Appointment
            FROM appointments a WHERE a.business_day BETWEEN ? AND ?""",
         (first.isoformat(), last.isoformat()),
     ).fetchall()
-
-    def at(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
     return [
-        AppointmentRow(r["service"], datetime.fromisoformat(r["slot_start"]), r["state"],
-                       at(r["changed_at"]) if r["state"] != "booked" else None, at(r["first_called_at"]))
+        AppointmentRow(r["service"], _at(r["slot_start"]), r["state"],
+                       _maybe(r["changed_at"]) if r["state"] != "booked" else None, _maybe(r["first_called_at"]))
         for r in rows
     ]

@@ -95,18 +95,18 @@ class BookingPages:
     def _names(self, conn) -> dict[str, str]:
         return {branch: name for branch, (name, _) in network.registry(conn).items()}
 
-    def _view(self, booking: Booking, names: dict[str, str], plans: dict[tuple[str, str], tuple[str, str]]) -> dict:
-        zh, en = plans.get((booking.branch, booking.service), (booking.service, booking.service))
+    def _view(self, conn, booking: Booking) -> dict:
+        """The booking as the pass page and the API show it: its branch's and service's names read for it alone."""
+        name = network.registry(conn, booking.branch).get(booking.branch, (booking.branch, ""))[0]
+        plans = {p.service: (p.name_zh, p.name_en) for p in self.desk.plans(conn, booking.branch)}
+        zh, en = plans.get(booking.service, (booking.service, booking.service))
         return {
-            "branch": booking.branch, "branch_name": names.get(booking.branch, booking.branch), "code": booking.code,
+            "branch": booking.branch, "branch_name": name, "code": booking.code,
             "service": booking.service, "service_zh": zh, "service_en": en, "slot_start": booking.slot_start.isoformat(),
             "slot_minutes": booking.slot_minutes, "state": booking.state.value, "tier": booking.tier.value, "rm": booking.rm,
             "phone_masked": booking.phone_masked, "ticket": booking.ticket,
             "pass": self.desk.pass_token(booking), "link": self.desk.pass_link(booking),
         }
-
-    def _plan_names(self, conn, branch: str | None = None) -> dict[tuple[str, str], tuple[str, str]]:
-        return {(p.branch, p.service): (p.name_zh, p.name_en) for p in self.desk.plans(conn, branch)}
 
     # ---- the customer's pages -------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class BookingPages:
                 booking = self.desk.by_pass(conn, request.path_params["token"], self.site.now())
             except BookingRefused as refused:
                 return self.site.render(request, "booking_refused.html", status=404, words=words, why=words.refused[refused.reason])
-            view = self._view(booking, self._names(conn), self._plan_names(conn, booking.branch))
+            view = self._view(conn, booking)
         settings = self.site.config.bookings
         return self.site.render(
             request, "booking.html", words=words, booking=view, slot=booking.slot_start, qr=qr_svg(view["link"]),
@@ -214,7 +214,7 @@ class BookingPages:
                                              form.tier, form.rm, form.customer_name)
                 except BookingRefused as refused:
                     return _api_error(refused.reason, refused.message, HTTP_OF_REASON.get(refused.reason, 400))
-                return JSONResponse(self._view(booking, self._names(conn), self._plan_names(conn, booking.branch)), status_code=201)
+                return JSONResponse(self._view(conn, booking), status_code=201)
 
         return await run_in_threadpool(attempt)
 
@@ -224,7 +224,7 @@ class BookingPages:
                 booking = self.desk.by_pass(conn, request.path_params["token"], self.site.now())
             except BookingRefused as refused:
                 return _api_error(refused.reason, refused.message, 404)
-            return JSONResponse(self._view(booking, self._names(conn), self._plan_names(conn, booking.branch)))
+            return JSONResponse(self._view(conn, booking))
 
     def api_cancel(self, request: Request) -> Response:
         with self.site.connection() as conn:
@@ -232,7 +232,7 @@ class BookingPages:
                 booking = self.desk.cancel(conn, request.path_params["token"], self.site.now())
             except BookingRefused as refused:
                 return _api_error(refused.reason, refused.message, HTTP_OF_REASON.get(refused.reason, 400))
-            return JSONResponse(self._view(booking, self._names(conn), self._plan_names(conn, booking.branch)))
+            return JSONResponse(self._view(conn, booking))
 
 
 def _day(text: str) -> date | None:
