@@ -38,7 +38,7 @@ from edge_agent.queue.situation import WaitSituation  # noqa: E402
 from edge_agent.wait_model import learned  # noqa: E402
 from edge_agent.wait_model.samples import Sample  # noqa: E402
 from lobby.config import load_config  # noqa: E402
-from lobby.tiers import Tier  # noqa: E402
+from lobby.contract import Tier  # noqa: E402
 from tools.branch_sim import engine_day as simulate  # noqa: E402
 
 SCENARIOS = {

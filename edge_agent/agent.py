@@ -32,8 +32,7 @@ from edge_agent.store.retention import close_day
 from edge_agent.watchdog import Watchdog
 from lobby.bus.client import BusClient, Credentials, ReplyTo
 from lobby.config import BranchConfig
-from lobby.contract import AgentState, Response, TicketAnswer, topic_root
-from lobby.errors import ErrorCode
+from lobby.contract import AgentState, ErrorCode, Response, TicketAnswer, topic_root
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,18 @@ from edge_agent.store import outbox
 from edge_agent.store import tickets as rows
 from edge_agent.store.appointments import Booking
 from lobby import appointments, booking_pass
-from lobby.appointments import Arrival, BookingState, Refusal, Windows
+from lobby.appointments import Arrival, Refusal, Windows
 from lobby.booking_pass import PassRefused
-from lobby.contract import AppointmentEvent, AppointmentNote, AppointmentsSyncAnswer, SyncedBooking, TicketAnswer
-from lobby.errors import ErrorCode
-from lobby.tiers import Tier
+from lobby.contract import (
+    AppointmentEvent,
+    AppointmentNote,
+    AppointmentsSyncAnswer,
+    BookingState,
+    ErrorCode,
+    SyncedBooking,
+    TicketAnswer,
+    Tier,
+)
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -25,7 +25,7 @@ from edge_agent.complaint_desk import ComplaintDesk
 from edge_agent.promotion_desk import PromotionDesk
 from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueEngine, QueueError
-from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, WorkProfile
 from edge_agent.rating_desk import RatingDesk
 from edge_agent.referral_desk import ReferralDesk
 from edge_agent.staff_desk import StaffDesk
@@ -44,15 +44,18 @@ from lobby.contract import (
     CardholderAnswer,
     CardIdentity,
     CounterAnswer,
+    ErrorCode,
     Event,
+    ProfileKind,
     QueueState,
     ReplayAnswer,
     ReplayedEvent,
     TicketAnswer,
+    TicketState,
     TicketSummary,
+    Tier,
     TransferAnswer,
 )
-from lobby.errors import ErrorCode
 from lobby.ticket_link import TicketClaim, load_or_create_signer
 
 log = logging.getLogger(__name__)
@@ -289,15 +292,15 @@ class Branch:
 
     # ---- tellers -----------------------------------------------------------------------
 
-    def _teller(self, conn: sqlite3.Connection, now: datetime, session: str | None, counter: str | None) -> str | None:
+    def _teller(self, conn: sqlite3.Connection, now: datetime, op: str, session: str | None, counter: str | None) -> str | None:
         """Who acts at this counter (None: the branch has no roster). Checked before the
         engine changes anything, so a refusal leaves it as the store has it."""
-        actor = self.actor(conn, now, session, ("teller",), counter)
+        actor = self.actor(conn, now, session, op, counter)
         return actor.staff_id if actor else None
 
     def call_next(self, counter: str, transaction: str | None = None, session: str | None = None) -> CalledAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
-            by = self._teller(conn, now, session, counter)
+            by = self._teller(conn, now, "call_next", session, counter)
             called = self.engine.call_next(counter, now)
             self.ratings.counter_moves_on(conn, now, counter)
             return self._called(conn, called, counter, now, recall=False, by=by)
@@ -306,7 +309,7 @@ class Branch:
 
     def recall(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> CalledAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CalledAnswer:
-            by = self._teller(conn, now, session, counter)
+            by = self._teller(conn, now, "recall", session, counter)
             called = self.engine.recall(counter, now, expect_label=ticket)
             return self._called(conn, called, counter, now, recall=True, by=by)
 
@@ -325,7 +328,7 @@ class Branch:
 
     def complete(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> TicketSummary:
         def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
-            by = self._teller(conn, now, session, counter)
+            by = self._teller(conn, now, "complete", session, counter)
             done = self.engine.complete(counter, now, expect_label=ticket)
             summary = self._finished(conn, done, counter, now, events.served(done, now), "served", by)
             self.ratings.open_prompt(conn, now, done, counter, by)
@@ -335,7 +338,7 @@ class Branch:
 
     def no_show(self, counter: str, ticket: str | None = None, transaction: str | None = None, session: str | None = None) -> TicketSummary:
         def action(conn: sqlite3.Connection, now: datetime) -> TicketSummary:
-            by = self._teller(conn, now, session, counter)
+            by = self._teller(conn, now, "no_show", session, counter)
             missed = self.engine.no_show(counter, now, expect_label=ticket)
             return self._finished(conn, missed, counter, now, events.no_show(missed, now), "no_show", by)
 
@@ -354,7 +357,7 @@ class Branch:
         self, ticket: str, to_service: str, counter: str | None = None, transaction: str | None = None, session: str | None = None
     ) -> TransferAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> TransferAnswer:
-            by = self._teller(conn, now, session, counter)
+            by = self._teller(conn, now, "transfer", session, counter)
             before = self._called_ticket(ticket)
             at_counter = counter or before.counter
             assert at_counter is not None  # a called ticket is at a counter
@@ -381,7 +384,7 @@ class Branch:
 
     def _counter_switch(self, op: str, counter: str, transaction: str | None, session: str | None) -> CounterAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> CounterAnswer:
-            self._teller(conn, now, session, counter)
+            self._teller(conn, now, op, session, counter)
             state = (self.engine.open_counter if op == "counter_open" else self.engine.close_counter)(counter, now)
             rows.save_counter(conn, state)
             return CounterAnswer(counter=state.id, open=state.open, since=now)
@@ -394,7 +397,7 @@ class Branch:
         self, alert_id: str, by: str | None, outcome: str, transaction: str | None = None, session: str | None = None
     ) -> AlertAckAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> AlertAckAnswer:
-            actor = self.actor(conn, now, session, ("manager",))
+            actor = self.actor(conn, now, session, "alert_ack")
             who = actor.staff_id if actor else by
             if who is None:
                 raise QueueError(ErrorCode.SIGN_IN_REQUIRED, "Say who answered the alert ('by'), or sign in with a staff id and PIN.")
@@ -402,11 +405,8 @@ class Branch:
 
         return self.perform("alert_ack", transaction, action)
 
-    def actor(
-        self, conn: sqlite3.Connection, now: datetime, token: str | None, pages: Iterable[str], counter: str | None = None,
-        required: bool = False,
-    ) -> Session | None:
-        return self.staff.actor(conn, now, token, pages, counter, required)
+    def actor(self, conn: sqlite3.Connection, now: datetime, token: str | None, op: str, counter: str | None = None) -> Session | None:
+        return self.staff.actor(conn, now, token, op, counter)
 
     def answer_alert(self, conn: sqlite3.Connection, now: datetime, alert_id: str, by: str, outcome: str) -> AlertAckAnswer:
         """Inside the caller's transaction: record the answer and tell every manager tablet."""

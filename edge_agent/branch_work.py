@@ -5,7 +5,7 @@ answering a VIP alert. A Protocol, so the desks depend on this and not on Branch
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -27,11 +27,9 @@ class BranchWork(Protocol):
         """Run `action` in one write transaction (see edge_agent/branch.py)."""
         ...
 
-    def actor(
-        self, conn: sqlite3.Connection, now: datetime, token: str | None, pages: Iterable[str], counter: str | None = None,
-        required: bool = False,
-    ) -> Session | None:
-        """The signed-in person behind a request (edge_agent/staff_desk.py)."""
+    def actor(self, conn: sqlite3.Connection, now: datetime, token: str | None, op: str, counter: str | None = None) -> Session | None:
+        """The signed-in person behind a request for `op`, as the contract's entry for it asks
+        (edge_agent/staff_desk.py)."""
         ...
 
     def answer_alert(self, conn: sqlite3.Connection, now: datetime, alert_id: str, by: str, outcome: str) -> AlertAckAnswer:

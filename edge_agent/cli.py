@@ -14,9 +14,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from edge_agent.bus.broker_setup import ROLES
 from lobby.config import DEFAULT_CONFIG_PATH, BranchConfig, ConfigError, config_summary, load_config
-from lobby.contract import Answer
+from lobby.contract import ROLES, Answer
 
 Handler = Callable[[argparse.Namespace, BranchConfig], int]
 

@@ -14,15 +14,23 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from edge_agent.branch_work import BranchWork
-from edge_agent.complaints.lifecycle import ComplaintState, advance, overdue, resolve_by
+from edge_agent.complaints.lifecycle import advance, overdue, resolve_by
 from edge_agent.queue.engine import QueueError
 from edge_agent.referrals.lifecycle import mask_phone
 from edge_agent.store import complaints as stored
 from edge_agent.store import outbox, ratings
 from edge_agent.store import staff as roster
 from edge_agent.store import tickets as rows
-from lobby.contract import ComplaintAnswer, ComplaintEvent, ComplaintListAnswer, ComplaintStep, ComplaintView, ServiceAlertAckAnswer
-from lobby.errors import ErrorCode
+from lobby.contract import (
+    ComplaintAnswer,
+    ComplaintEvent,
+    ComplaintListAnswer,
+    ComplaintState,
+    ComplaintStep,
+    ComplaintView,
+    ErrorCode,
+    ServiceAlertAckAnswer,
+)
 
 
 class ComplaintDesk:
@@ -68,7 +76,7 @@ class ComplaintDesk:
     def open(self, session: str, category: str, said: str, ticket: str | None, service_alert_id: str | None, contact: str | None,
              consent: bool, transaction: str | None = None) -> ComplaintAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ComplaintAnswer:
-            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, "complaint_open")
             assert actor is not None
             known = [c.code for c in self._settings.categories]
             if category not in known:
@@ -102,7 +110,7 @@ class ComplaintDesk:
 
     def update(self, session: str, complaint_id: str, to: str, note: str, transaction: str | None = None) -> ComplaintAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ComplaintAnswer:
-            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, "complaint_update")
             assert actor is not None
             row = stored.find(conn, complaint_id)
             if row is None:
@@ -115,7 +123,7 @@ class ComplaintDesk:
 
     def listing(self, session: str) -> ComplaintListAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ComplaintListAnswer:
-            self.branch.actor(conn, now, session, ("manager",), required=True)
+            self.branch.actor(conn, now, session, "complaint_list")
             return ComplaintListAnswer(complaints=[self.view(conn, r, now, contact_visible=True) for r in stored.for_tablet(conn, self._today(now))])
 
         return self.branch.perform("complaint_list", None, action)

@@ -34,12 +34,12 @@ from lobby.contract import (
     ServiceQueueState,
     TicketAnswer,
     TicketSummary,
+    Tier,
     TransferAnswer,
     TransferredEvent,
     VipAlert,
     WaitingEta,
 )
-from lobby.tiers import Tier
 from lobby.waits import minutes
 
 

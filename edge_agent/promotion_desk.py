@@ -13,9 +13,7 @@ from edge_agent.promotions.folder import PromotionFile, read_folder
 from edge_agent.promotions.images import checked_image, decode_base64
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import promotions as stored
-from lobby.contract import Promotion, PromotionAnswer, PromotionsState
-from lobby.errors import ErrorCode
-from lobby.tiers import Tier
+from lobby.contract import ErrorCode, Promotion, PromotionAnswer, PromotionsState, Tier
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ class PromotionDesk:
     def publish(self, session: str, title: str, text: str, image: str | None, starts_on: date, ends_on: date, tiers: list[Tier],
                 transaction: str | None = None) -> PromotionAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> PromotionAnswer:
-            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, "promotion_publish")
             assert actor is not None
             raw = decode_base64(image) if image else None
             promotion_id = f"p-{secrets.token_hex(6)}"
@@ -63,7 +61,7 @@ class PromotionDesk:
 
     def withdraw(self, session: str, promotion_id: str, transaction: str | None = None) -> PromotionAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> PromotionAnswer:
-            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, "promotion_withdraw")
             assert actor is not None
             if not stored.withdraw(conn, promotion_id, actor.staff_id, now):
                 raise QueueError(ErrorCode.UNKNOWN_PROMOTION, f"There is no running promotion '{promotion_id}'.")

@@ -22,8 +22,7 @@ from edge_agent.store import outbox
 from edge_agent.store import ratings as stored
 from edge_agent.store import staff as roster
 from edge_agent.store import tickets as rows
-from lobby.contract import AlertAnsweredEvent, RateAnswer, RatingPromptEvent, ServiceAlert, ServiceAlertAckAnswer
-from lobby.errors import ErrorCode
+from lobby.contract import AlertAnsweredEvent, ErrorCode, RateAnswer, RatingPromptEvent, ServiceAlert, ServiceAlertAckAnswer
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ class RatingDesk:
 
     def acknowledge(self, session: str, alert_id: str, note: str, transaction: str | None = None) -> ServiceAlertAckAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ServiceAlertAckAnswer:
-            actor = self.branch.actor(conn, now, session, ("manager",), required=True)
+            actor = self.branch.actor(conn, now, session, "service_alert_ack")
             assert actor is not None
             return self.answer_alert(conn, now, alert_id, actor.staff_id, note, "acknowledged")
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.queue.model import Ticket
-from edge_agent.referrals.lifecycle import OutcomeForm, ReferralState, advance, check_outcome, mask_phone
+from edge_agent.referrals.lifecycle import OutcomeForm, advance, check_outcome, mask_phone
 from edge_agent.store import outbox
 from edge_agent.store import referrals as stored
 from edge_agent.store import staff as roster
@@ -24,9 +24,7 @@ from edge_agent.store import tickets as rows
 from edge_agent.store.alerts import find_alert
 from edge_agent.store.directory import find_customer
 from edge_agent.store.staff import Session
-from lobby.contract import ProspectAnswer, ReferralAnswer, ReferralEvent, ReferralListAnswer, ReferralView
-from lobby.errors import ErrorCode
-from lobby.tiers import Tier
+from lobby.contract import ErrorCode, ProspectAnswer, ReferralAnswer, ReferralEvent, ReferralListAnswer, ReferralState, ReferralView, Tier
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -70,7 +68,7 @@ class ReferralDesk:
         triggers: list[str], note: str, customer_name: str, transaction: str | None = None,
     ) -> ReferralAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralAnswer:
-            actor = self.branch.actor(conn, now, session, ("teller", "manager"), required=True)
+            actor = self.branch.actor(conn, now, session, "refer")
             assert actor is not None
             if (ticket is None) == (alert_id is None):
                 raise QueueError(ErrorCode.INVALID, "Refer either a ticket (the customer at the counter) or a VIP alert, not both or neither.")
@@ -137,8 +135,8 @@ class ReferralDesk:
 
     # ---- the RM: accepting and recording the outcome ----------------------------------------
 
-    def _rm_referral(self, conn: sqlite3.Connection, now: datetime, session: str, referral_id: str) -> tuple[Session, sqlite3.Row]:
-        actor = self.branch.actor(conn, now, session, ("rm",), required=True)
+    def _rm_referral(self, conn: sqlite3.Connection, now: datetime, op: str, session: str, referral_id: str) -> tuple[Session, sqlite3.Row]:
+        actor = self.branch.actor(conn, now, session, op)
         assert actor is not None
         row = stored.find(conn, referral_id)
         if row is None:
@@ -147,7 +145,7 @@ class ReferralDesk:
 
     def accept(self, session: str, referral_id: str, transaction: str | None = None) -> ReferralAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralAnswer:
-            actor, row = self._rm_referral(conn, now, session, referral_id)
+            actor, row = self._rm_referral(conn, now, "referral_accept", session, referral_id)
             names = roster.names(conn)
             if row["to_rm"] and row["to_rm"] != actor.staff_id:
                 raise QueueError(ErrorCode.NOT_YOUR_REFERRAL, f"This referral is addressed to {names.get(row['to_rm'], row['to_rm'])}.")
@@ -163,7 +161,7 @@ class ReferralDesk:
     def record_outcome(self, session: str, referral_id: str, form: OutcomeForm, meets_criteria: bool | None, note: str,
                        transaction: str | None = None) -> ReferralAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralAnswer:
-            actor, row = self._rm_referral(conn, now, session, referral_id)
+            actor, row = self._rm_referral(conn, now, "referral_outcome", session, referral_id)
             state = ReferralState(row["state"])
             if state is not ReferralState.OPEN and row["accepted_by"] != actor.staff_id:
                 who = roster.names(conn).get(row["accepted_by"], row["accepted_by"])
@@ -188,7 +186,7 @@ class ReferralDesk:
         """Read-only, but it is a person's activity: it keeps their sign-in alive."""
 
         def action(conn: sqlite3.Connection, now: datetime) -> ReferralListAnswer:
-            actor = self.branch.actor(conn, now, session, ("rm", "manager"), required=True)
+            actor = self.branch.actor(conn, now, session, "referral_list")
             assert actor is not None
             names = roster.names(conn)
             today = stored.of_day(conn, self._today(now))
@@ -207,7 +205,7 @@ class ReferralDesk:
 
     def mark_prospect(self, session: str, ticket: str, reason: str, customer_name: str, transaction: str | None = None) -> ProspectAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ProspectAnswer:
-            actor, carded = self._carded(conn, now, session, ticket)
+            actor, carded = self._carded(conn, now, "prospect_mark", session, ticket)
             assert carded.customer_token is not None
             customer = find_customer(self.branch.store, carded.customer_token)
             if customer is not None and customer.tier is Tier.VIP:
@@ -221,7 +219,7 @@ class ReferralDesk:
 
     def unmark_prospect(self, session: str, ticket: str, transaction: str | None = None) -> ProspectAnswer:
         def action(conn: sqlite3.Connection, now: datetime) -> ProspectAnswer:
-            actor, carded = self._carded(conn, now, session, ticket)
+            actor, carded = self._carded(conn, now, "prospect_unmark", session, ticket)
             assert carded.customer_token is not None
             if not stored.unmark_prospect(conn, carded.customer_token):
                 raise QueueError(ErrorCode.NOT_A_PROSPECT, f"The customer of {ticket} is not marked as a prospect.")
@@ -231,9 +229,9 @@ class ReferralDesk:
 
         return self.branch.perform("prospect_unmark", transaction, action)
 
-    def _carded(self, conn: sqlite3.Connection, now: datetime, session: str, label: str) -> tuple[Session, Ticket]:
+    def _carded(self, conn: sqlite3.Connection, now: datetime, op: str, session: str, label: str) -> tuple[Session, Ticket]:
         """The person acting, and today's ticket `label` of a customer who swiped a card."""
-        actor = self.branch.actor(conn, now, session, ("teller", "manager", "rm"), required=True)
+        actor = self.branch.actor(conn, now, session, op)
         assert actor is not None
         found = rows.find_by_label(conn, self._today(now), label)
         if found is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from edge_agent.branch_work import BranchWork
@@ -19,8 +18,7 @@ from edge_agent.staff.pins import verify_pin
 from edge_agent.staff.sign_in import idle, may_sign_in
 from edge_agent.store import staff as roster
 from edge_agent.store.staff import Session
-from lobby.contract import RosterEntry, SignedInStaff, StaffSignInAnswer, StaffSignOutAnswer, StaffState
-from lobby.errors import ErrorCode
+from lobby.contract import OPERATIONS, ErrorCode, RosterEntry, SignedInStaff, SignIn, StaffSignInAnswer, StaffSignOutAnswer, StaffState
 
 # Verified when the staff id is unknown, so a wrong id takes as long as a wrong PIN.
 _DECOY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -126,15 +124,15 @@ class StaffDesk:
 
     # ---- who acts --------------------------------------------------------------------------
 
-    def actor(
-        self, conn: sqlite3.Connection, now: datetime, token: str | None, pages: Iterable[str], counter: str | None = None,
-        required: bool = False,
-    ) -> Session | None:
-        """The person behind a request, inside its transaction. None only when the branch has
-        no roster and the op does not need one; otherwise a refusal that says what to do."""
-        pages = tuple(pages)
+    def actor(self, conn: sqlite3.Connection, now: datetime, token: str | None, op: str, counter: str | None = None) -> Session | None:
+        """The person behind a request, inside its transaction, as the contract's entry for `op`
+        asks. None only when the branch has no roster and the op does not need one; otherwise
+        a refusal that says what to do."""
+        operation = OPERATIONS[op]
+        assert operation.sign_in is not SignIn.NONE, f"{op} is not an op a person signs in for"
+        pages = operation.pages
         if token is None:
-            if required or roster.has_roster(conn):
+            if operation.sign_in is SignIn.REQUIRED or roster.has_roster(conn):
                 where = " or ".join(PAGE_NAMES[p] for p in pages)
                 raise QueueError(ErrorCode.SIGN_IN_REQUIRED, f"Sign in with your staff id and PIN on {where} first.")
             return None

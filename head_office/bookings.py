@@ -31,10 +31,8 @@ from head_office.booking_rules import (
 )
 from head_office.config import BookingSection
 from lobby import appointments, booking_pass, signed_token
-from lobby.appointments import BookingState
 from lobby.booking_pass import BookingClaim, PassRefused, PassSigner
-from lobby.contract import SyncedBooking
-from lobby.tiers import Tier
+from lobby.contract import BookingState, SyncedBooking, Tier
 
 
 class BookingRefused(Exception):

@@ -7,8 +7,7 @@ first, then those for everyone. Several take turns (`turn` counts up on a timer)
 
 from __future__ import annotations
 
-from lobby.contract import Promotion
-from lobby.tiers import Tier
+from lobby.contract import Promotion, Tier
 
 
 def for_screen(promotions: list[Promotion], tier: Tier | None, turn: int) -> Promotion | None:

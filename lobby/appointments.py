@@ -19,14 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-
-class BookingState(StrEnum):
-    BOOKED = "booked"
-    CHECKED_IN = "checked_in"
-    LATE = "late"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-
+from lobby.contract import BookingState
 
 TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
     BookingState.BOOKED: frozenset({BookingState.CHECKED_IN, BookingState.LATE, BookingState.NO_SHOW, BookingState.CANCELLED}),
@@ -36,8 +29,6 @@ TRANSITIONS: dict[BookingState, frozenset[BookingState]] = {
     BookingState.CANCELLED: frozenset(),
 }
 
-# What the branch alone may decide.
-BRANCH_STATES = frozenset({BookingState.CHECKED_IN, BookingState.LATE, BookingState.NO_SHOW})
 
 
 def may(state: BookingState, to: BookingState) -> bool:

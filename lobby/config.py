@@ -21,8 +21,8 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lobby.config_problems import CROSS_REFERENCE, ConfigError, ConfigProblem, problems_from_validation_error
+from lobby.contract import ProfileKind, Tier
 from lobby.device_settings import CardReaderSettings, CounterDisplaySettings, PrinterSettings, ScannerSettings, VoiceSettings
-from lobby.tiers import Tier
 
 DEFAULT_CONFIG_PATH = Path("/etc/lobby/branch.toml")
 ENV_PREFIX = "LOBBY_"
@@ -201,7 +201,7 @@ class CounterSection(Section):
 
 
 class ProfileSection(Section):
-    kind: Literal["fifo", "ratio", "accumulating"]
+    kind: ProfileKind
     # ratio: `ratio[0]` calls of priority tiers, then `ratio[1]` of the others.
     ratio: tuple[int, int] = (2, 1)
     priority_tiers: list[Tier] = Field(default_factory=lambda: [Tier.VIP])

@@ -12,8 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
 from lobby.booking_pass import BookingClaim, PassSigner
-from lobby.contract import SyncedBooking
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode, SyncedBooking
 from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
 

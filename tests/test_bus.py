@@ -12,7 +12,7 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge_agent.bus.broker_setup import ROLES
+from lobby.contract import ROLES
 from tests.bus_helpers import AgentProcess, RawClient, write_config_for
 
 

@@ -18,7 +18,7 @@ from edge_agent.branch import Branch
 from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode
 from tests.test_branch import SHANGHAI, FakeClock
 
 MONDAY = date(2026, 11, 23)

@@ -1,17 +1,17 @@
 """docs/mqtt.md describes every topic, operation, field and error code the agent uses.
 
-The models in lobby/contract.py and the codes in lobby/errors.py are the source; this file
+The models in lobby/contract/ and the codes in lobby/contract/errors.py are the source; this file
 checks the documentation and the pages' translations against them, so neither can drift.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 from edge_agent.bus.broker_setup import role_access
 from edge_agent.bus.requests import HANDLERS
-from lobby.contract import EVENT_TOPICS, OPERATIONS, AgentState, DeviceState, QueueState, ServiceQueueState
-from lobby.errors import ErrorCode
+from lobby.contract import EVENT_TOPICS, OPERATIONS, ROLES, AgentState, DeviceState, ErrorCode, QueueState, ServiceQueueState, SignIn
 from tests.conftest import REPO
 
 DOC = (REPO / "docs" / "mqtt.md").read_text(encoding="utf-8")
@@ -103,3 +103,45 @@ def test_the_acl_table_says_exactly_what_the_generated_acl_allows():
         ops = [topic.removeprefix("request/") for topic in access.publish]
         assert _expand(publishes, ops) == set(access.publish), f"{role} publishes"
         assert _expand(reads, ops) == set(access.subscribe), f"{role} reads"
+
+
+# ---- an op is declared once: the ACL, the handlers and the sign-in checks follow it ----------
+
+
+def _ops_asking_for_a_person() -> dict[str, set[str]]:
+    """Every op whose name the agent passes to the sign-in check (`actor` and the desks' helpers
+    that call it), by the function it passes it to."""
+    asked: dict[str, set[str]] = {}
+    for path in (REPO / "edge_agent").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PERSON_CHECKS:
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and arg.value in OPERATIONS:
+                        asked.setdefault(arg.value, set()).add(node.func.attr)
+    return asked
+
+
+# `actor` is the check; the others are the desks' helpers that pass their op on to it, and
+# `_counter_switch` is given its op by counter_open / counter_close.
+PERSON_CHECKS = {"actor", "_teller", "_rm_referral", "_carded", "_counter_switch", "perform"}
+
+
+def test_every_op_that_needs_a_person_asks_the_contract_who_may_do_it():
+    asked = {op for op, calls in _ops_asking_for_a_person().items() if calls - {"perform"}}
+    needs = {op for op, operation in OPERATIONS.items() if operation.sign_in is not SignIn.NONE}
+    assert asked == needs, f"checked without a contract entry: {asked - needs}; entries never checked: {needs - asked}"
+
+
+def test_the_acl_lets_each_role_publish_exactly_the_ops_the_contract_gives_it():
+    access = role_access()
+    for role in ROLES:
+        published = {topic.removeprefix("request/") for topic in access[role].publish if topic.startswith("request/")}
+        expected = set(OPERATIONS) if role == "hq" else {op for op, operation in OPERATIONS.items() if role in operation.roles}
+        assert published == expected, role
+
+
+def test_sign_in_pages_are_the_staff_roles_that_may_publish_the_op():
+    for op, operation in OPERATIONS.items():
+        assert set(operation.roles) <= set(ROLES), op
+        if operation.sign_in is not SignIn.NONE:
+            assert operation.pages, f"{op} needs a sign-in but no staff page may publish it"

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.branch import tier_thresholds
-from edge_agent.queue.model import Tier
 from edge_agent.store.db import Store
 from edge_agent.store.directory import find_customer, import_customers
 from lobby.card_key import KeyFileError, card_token, load_or_create_key
+from lobby.contract import Tier
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PANS = ["6222021234567890128", "4111111111111111", "5500005555555559", "6212261202000123457"]

@@ -10,8 +10,9 @@ import sqlite3
 import time
 import uuid
 
-from edge_agent.bus.broker_setup import ROLES, role_access
+from edge_agent.bus.broker_setup import role_access
 from lobby.config import load_config
+from lobby.contract import ROLES
 from tests.bus_helpers import RawClient
 from tests.hostile import BASES, UNKNOWN_OPS, hostile_payloads
 from tests.test_bus import agent, agent_toml, client, wait_online  # noqa: F401  (fixtures)

@@ -22,7 +22,7 @@ from head_office.config import BookingSection
 from head_office.routing import EventRecord, route
 from head_office.schema import migrate
 from head_office.store import Writer
-from lobby.appointments import BookingState
+from lobby.contract import BookingState
 from tools.hq_rig import WebServer
 from tools.private_broker import free_port
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge_agent.bus.payload import MAX_DEPTH, PayloadError, nesting_depth, parse_request, transaction_in
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode
 
 KILLERS = {
     "lone surrogate": (b'{"transaction": "\\ud800", "counter": "1"}', ErrorCode.NOT_UTF8),

@@ -8,8 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.promotions import for_screen
-from lobby.contract import Promotion
-from lobby.tiers import Tier
+from lobby.contract import Promotion, Tier
 
 
 def promotion(pid: str, tiers: list[Tier]) -> Promotion:

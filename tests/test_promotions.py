@@ -13,8 +13,7 @@ import pytest
 from PIL import Image
 
 from edge_agent.queue.engine import QueueError
-from lobby.errors import ErrorCode
-from lobby.tiers import Tier
+from lobby.contract import ErrorCode, Tier
 from tests.staff_helpers import PINS, import_roster
 from tests.test_branch import branch, clock  # noqa: F401 (fixtures)
 

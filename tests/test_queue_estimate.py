@@ -11,7 +11,8 @@ import pytest
 
 from edge_agent.queue.engine import QueueEngine
 from edge_agent.queue.estimate import OpenCounter, ServiceTimes, WaitEstimate, capacity, estimate_wait
-from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, ServiceSpec, WorkProfile
+from lobby.contract import ProfileKind, Tier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from edge_agent.queue.engine import QueueEngine
-from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, ServiceSpec, WorkProfile
+from lobby.contract import ProfileKind, Tier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SERVICES = [ServiceSpec("cash", "A", 900, 240), ServiceSpec("noncash", "B", 900, 420), ServiceSpec("corporate", "CX", 1200, 600)]

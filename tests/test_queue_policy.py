@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from edge_agent.queue import policy
 from edge_agent.queue.engine import QueueEngine
-from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, WorkProfile
+from lobby.contract import CallRule, ProfileKind, Tier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
@@ -127,9 +128,9 @@ def test_an_appointment_is_called_at_its_slot_ahead_of_earlier_walk_ins():
     booked = ticket("A002", Tier.MASS, 5, slot_min=10)  # checked in 5 minutes early
     # Before its slot it waits like anybody who came in at 5 minutes.
     before = policy.choose([walk_in, booked], FIFO, SERVICES, 0, minutes(9))
-    assert (before.ticket, before.reason, before.rule) == (walk_in, "fifo", policy.Rule.FIRST_COME)
+    assert (before.ticket, before.reason, before.rule) == (walk_in, "fifo", CallRule.FIRST_COME)
     at_slot = policy.choose([walk_in, booked], FIFO, SERVICES, 0, minutes(10))
-    assert (at_slot.ticket, at_slot.reason, at_slot.rule) == (booked, "appointment", policy.Rule.APPOINTMENT)
+    assert (at_slot.ticket, at_slot.reason, at_slot.rule) == (booked, "appointment", CallRule.APPOINTMENT)
 
 
 def test_appointments_go_by_slot_then_by_arrival():
@@ -143,7 +144,7 @@ def test_the_starvation_cap_still_comes_before_an_appointment():
     starved = ticket("A001", Tier.MASS, 0)  # cash target 15 min: overdue at 16
     booked = ticket("A002", Tier.MASS, 10, slot_min=12)
     choice = policy.choose([starved, booked], capped, SERVICES, 0, minutes(16))
-    assert (choice.ticket, choice.rule) == (starved, policy.Rule.CAP)
+    assert (choice.ticket, choice.rule) == (starved, CallRule.CAP)
 
 
 def test_an_appointment_takes_nobody_s_turn_in_the_ratio():
@@ -155,9 +156,9 @@ def test_an_appointment_takes_nobody_s_turn_in_the_ratio():
 
 def test_the_rule_says_who_went_ahead_of_whom():
     mass, vip = ticket("A001", Tier.MASS, 0), ticket("A002", Tier.VIP, 1)
-    assert policy.choose([mass, vip], RATIO, SERVICES, 0, minutes(2)).rule is policy.Rule.PRIORITY
-    assert policy.choose([vip], RATIO, SERVICES, 0, minutes(2)).rule is policy.Rule.FIRST_COME
-    assert policy.choose([mass, vip], FIFO, SERVICES, 0, minutes(2)).rule is policy.Rule.FIRST_COME
+    assert policy.choose([mass, vip], RATIO, SERVICES, 0, minutes(2)).rule is CallRule.PRIORITY
+    assert policy.choose([vip], RATIO, SERVICES, 0, minutes(2)).rule is CallRule.FIRST_COME
+    assert policy.choose([mass, vip], FIFO, SERVICES, 0, minutes(2)).rule is CallRule.FIRST_COME
 
 
 @settings(max_examples=60, deadline=None)

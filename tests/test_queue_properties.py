@@ -23,7 +23,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from edge_agent.queue import policy
 from edge_agent.queue.engine import QueueEngine, QueueError
-from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, WorkProfile
+from lobby.contract import ProfileKind, TicketState, Tier
 from tools.branch_sim import engine_day as simulate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

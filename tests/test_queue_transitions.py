@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.queue.engine import QueueEngine, QueueError
-from edge_agent.queue.model import CounterSpec, CounterState, ProfileKind, ServiceSpec, Ticket, TicketState, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, CounterState, ServiceSpec, Ticket, WorkProfile
+from lobby.contract import ProfileKind, TicketState, Tier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.complaints.lifecycle import TRANSITIONS, ComplaintState, advance, overdue, resolve_by
+from edge_agent.complaints.lifecycle import TRANSITIONS, advance, overdue, resolve_by
 from edge_agent.queue.engine import QueueError
 from edge_agent.ratings.votes import Prompt, check_vote
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
-from lobby.errors import ErrorCode
+from lobby.contract import ComplaintState, ErrorCode
 from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
 

@@ -13,12 +13,10 @@ from hypothesis import strategies as st
 
 from edge_agent.cli import main as cli
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, ReferralState, advance, check_outcome, mask_phone
+from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, advance, check_outcome, mask_phone
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
-from lobby.contract import CardIdentity
-from lobby.errors import ErrorCode
-from lobby.tiers import Tier
+from lobby.contract import CardIdentity, ErrorCode, ReferralState, Tier
 from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock, vip_card  # noqa: F401 (fixtures)
 

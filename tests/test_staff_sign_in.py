@@ -13,8 +13,8 @@ from edge_agent.cli import main as cli
 from edge_agent.queue.engine import QueueError
 from edge_agent.staff.pins import hash_pin, verify_pin
 from edge_agent.staff.roster import parse_roster
-from edge_agent.staff.sign_in import PinRecord, StaffRole, may_sign_in
-from lobby.errors import ErrorCode
+from edge_agent.staff.sign_in import PinRecord, may_sign_in
+from lobby.contract import ErrorCode, StaffRole
 from tests.staff_helpers import PINS, ROSTER, roster_csv, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
 

@@ -24,19 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lobby.config import BranchConfig
-from lobby.contract import OPERATIONS, topic_root
+from lobby.contract import ROLES, ops_of, topic_root
 
-ROLES = ("agent", "kiosk", "teller", "manager", "rm", "rater", "display", "hq")
-SIGN_IN_OPS = ("staff_sign_in", "staff_sign_out")
-TELLER_OPS = (
-    "call_next", "recall", "no_show", "complete", "transfer", "counter_open", "counter_close",
-    *SIGN_IN_OPS, "refer", "prospect_mark", "prospect_unmark",
-)
-MANAGER_OPS = (
-    "alert_ack", "replay", *SIGN_IN_OPS, "refer", "referral_list", "prospect_mark", "prospect_unmark",
-    "promotion_publish", "promotion_withdraw", "service_alert_ack", "complaint_open", "complaint_update", "complaint_list",
-)
-RM_OPS = (*SIGN_IN_OPS, "referral_list", "referral_accept", "referral_outcome", "prospect_mark", "prospect_unmark")
 STATE_TOPICS = ("agent/state", "queue/state", "devices/+/state")
 QUEUE_EVENTS = ("arrival", "called", "served", "no_show", "transferred", "expired")
 # Answers to head office's requests: its clients name response topics under here, the one
@@ -66,6 +55,11 @@ class RoleAccess:
     subscribe: tuple[str, ...]
 
 
+def _requests(role: str) -> tuple[str, ...]:
+    """The request topics a role may publish: the contract's operations name their roles."""
+    return tuple(f"request/{op}" for op in ops_of(role))
+
+
 def role_access() -> dict[str, RoleAccess]:
     """Topics relative to the branch root. The single place that says who may do what.
 
@@ -77,30 +71,30 @@ def role_access() -> dict[str, RoleAccess]:
             publish=("agent/state", "queue/state", "devices/+/state", "staff/state", "promotions", "events/#", "alerts/#", "response/#"),
             subscribe=("request/#", "agent/state"),
         ),
-        "kiosk": RoleAccess(publish=("request/ticket", "request/identify", "request/check_in"), subscribe=(*STATE_TOPICS, "promotions")),
+        "kiosk": RoleAccess(publish=_requests("kiosk"), subscribe=(*STATE_TOPICS, "promotions")),
         # The queue's events and referrals; not complaints or rating prompts (what customers
         # say about the service is the lobby manager's to handle).
         "teller": RoleAccess(
-            publish=tuple(f"request/{op}" for op in TELLER_OPS),
+            publish=_requests("teller"),
             subscribe=(*STATE_TOPICS, "staff/state", *(f"events/{name}" for name in QUEUE_EVENTS), "events/referral"),
         ),
         "manager": RoleAccess(
-            publish=tuple(f"request/{op}" for op in MANAGER_OPS),
+            publish=_requests("manager"),
             subscribe=(*STATE_TOPICS, "staff/state", "promotions", "events/#", "alerts/#"),
         ),
         # Relationship managers' workbench: referrals, and nothing of the queue's controls.
         "rm": RoleAccess(
-            publish=tuple(f"request/{op}" for op in RM_OPS),
+            publish=_requests("rm"),
             subscribe=("agent/state", "staff/state", "events/referral"),
         ),
         # The rating screens at the counters: votes, and what the counter they face is doing.
         "rater": RoleAccess(
-            publish=("request/rate",),
+            publish=_requests("rater"),
             subscribe=("agent/state", "queue/state", "staff/state", "events/called", "events/rating_prompt"),
         ),
         "display": RoleAccess(publish=(), subscribe=(*STATE_TOPICS, "promotions", "events/called")),
         # Head office sees what the branch publishes (not what clients send it) and may send requests in.
-        "hq": RoleAccess(publish=tuple(f"request/{op}" for op in OPERATIONS), subscribe=HQ_READS),
+        "hq": RoleAccess(publish=_requests("hq"), subscribe=HQ_READS),
     }
 
 

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode
 
 MAX_DEPTH = 16  # the deepest real request is 3 levels (ticket -> card -> token)
 MAX_NUMBER_DIGITS = 32

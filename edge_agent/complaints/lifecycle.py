@@ -12,18 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 
 from edge_agent.queue.engine import QueueError
-from lobby.errors import ErrorCode
-
-
-class ComplaintState(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-    ESCALATED = "escalated"
-
+from lobby.contract import ComplaintState, ErrorCode
 
 TRANSITIONS: dict[ComplaintState, frozenset[ComplaintState]] = {
     ComplaintState.OPEN: frozenset({ComplaintState.ACKNOWLEDGED}),

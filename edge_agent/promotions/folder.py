@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lobby.tiers import Tier
+from lobby.contract import Tier
 
 
 class PromotionFile(BaseModel):

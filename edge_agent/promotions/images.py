@@ -11,7 +11,7 @@ import io
 from PIL import Image, UnidentifiedImageError
 
 from edge_agent.queue.engine import QueueError
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode
 
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 

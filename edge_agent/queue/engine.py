@@ -42,7 +42,7 @@ from edge_agent.queue.predictors import Today
 from edge_agent.queue.recovery import recovered_state
 from edge_agent.queue.situation import WaitSituation
 from edge_agent.queue.snapshot import CounterSnapshot, QueueSnapshot, ServiceSnapshot
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode
 
 NO_PROFILE = WorkProfile("none", ProfileKind.FIFO, priority_tiers=frozenset())  # for a service no counter serves
 RECENT_CALLS = 5  # calls remembered per service, for the recent-wait features
@@ -171,7 +171,7 @@ class QueueEngine:
         ticket = choice.ticket
         self.remember_call(ticket.service, now, policy.waited_s(ticket, now))
         ticket.state, ticket.counter, ticket.called_at, ticket.recalls = TicketState.CALLED, counter.id, now, 0
-        ticket.call_rule = choice.rule.value
+        ticket.call_rule = choice.rule
         state.serving, state.ratio_cursor = ticket.id, choice.ratio_cursor
         return replace(ticket)
 

@@ -10,32 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from enum import StrEnum
 
-from lobby.tiers import Tier
-
-
-class TicketState(StrEnum):
-    """A ticket waits, is called to a counter, then is served or missed (no-show).
-
-    A transfer is not a state: the ticket goes back to `waiting` in its new service. A
-    ticket still open when its business day ends is closed as `expired`.
-    """
-
-    WAITING = "waiting"
-    CALLED = "called"
-    SERVED = "served"
-    NO_SHOW = "no_show"
-    EXPIRED = "expired"
-
+from lobby.contract import CallRule, ProfileKind, TicketState, Tier
 
 OPEN_STATES = frozenset({TicketState.WAITING, TicketState.CALLED})
-
-
-class ProfileKind(StrEnum):
-    FIFO = "fifo"
-    RATIO = "ratio"
-    ACCUMULATING = "accumulating"
 
 
 @dataclass(frozen=True)
@@ -123,7 +101,7 @@ class Ticket:
     customer_token: str | None = None  # HMAC token from the card reader; opaque here
     # A checked-in booking's slot: from then on the ticket goes ahead of walk-ins (policy.py).
     appointment_at: datetime | None = None
-    call_rule: str | None = None  # why the latest call picked it (policy.Rule); reset by a transfer
+    call_rule: CallRule | None = None  # why the latest call picked it; reset by a transfer
 
     @property
     def is_open(self) -> bool:

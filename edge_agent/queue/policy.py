@@ -17,18 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from edge_agent.queue.model import ProfileKind, ServiceSpec, Ticket, WorkProfile
-
-
-class Rule(StrEnum):
-    """Why a ticket was called when it was, in the words a manager answers a customer with."""
-
-    CAP = "cap"  # it had waited too long past its target
-    APPOINTMENT = "appointment"  # its booked slot had come
-    PRIORITY = "priority"  # its tier went ahead of someone who came earlier (VIP)
-    FIRST_COME = "first_come"  # nobody waiting had come earlier
+from edge_agent.queue.model import ServiceSpec, Ticket, WorkProfile
+from lobby.contract import CallRule, ProfileKind
 
 
 @dataclass(frozen=True)
@@ -36,7 +27,7 @@ class Choice:
     ticket: Ticket
     reason: str  # "cap", "appointment", "fifo", "accumulating", "ratio-priority", "ratio-other", "ratio-fallback"
     ratio_cursor: int  # the counter's ratio position after this call
-    rule: Rule
+    rule: CallRule
 
 
 def waited_s(ticket: Ticket, now: datetime) -> float:
@@ -122,14 +113,14 @@ def choose(
     return Choice(ticket, reason, _advance(ratio_cursor, ticket, profile, now), _rule(reason, ticket, tickets))
 
 
-def _rule(reason: str, called: Ticket, waiting: list[Ticket]) -> Rule:
+def _rule(reason: str, called: Ticket, waiting: list[Ticket]) -> CallRule:
     if reason == "cap":
-        return Rule.CAP
+        return CallRule.CAP
     if reason == "appointment":
-        return Rule.APPOINTMENT
+        return CallRule.APPOINTMENT
     if min(waiting, key=_queue_key) is called:
-        return Rule.FIRST_COME
-    return Rule.PRIORITY
+        return CallRule.FIRST_COME
+    return CallRule.PRIORITY
 
 
 def call_order(

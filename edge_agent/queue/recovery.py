@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 
-from edge_agent.queue.model import CounterSpec, CounterState, EngineState, ServiceSpec, Ticket, TicketState
+from edge_agent.queue.model import CounterSpec, CounterState, EngineState, ServiceSpec, Ticket
+from lobby.contract import TicketState
 
 
 def recovered_state(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge_agent.queue.engine import QueueError
-from lobby.errors import ErrorCode
+from lobby.contract import ErrorCode
 
 # The words on the buttons, best first, for each scale.
 SCALES: dict[int, dict[int, tuple[str, str]]] = {

@@ -13,21 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from edge_agent.queue.engine import QueueError
-from lobby.errors import ErrorCode
+from lobby.contract import OUTCOMES, ErrorCode, ReferralState
 
-
-class ReferralState(StrEnum):
-    OPEN = "open"
-    ACCEPTED = "accepted"
-    CONVERTED = "converted"
-    FOLLOW_UP = "follow_up"
-    DECLINED = "declined"
-
-
-OUTCOMES = (ReferralState.CONVERTED, ReferralState.FOLLOW_UP, ReferralState.DECLINED)
 FINAL = frozenset({ReferralState.CONVERTED, ReferralState.DECLINED})
 
 TRANSITIONS: dict[ReferralState, frozenset[ReferralState]] = {

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from edge_agent.staff.pins import PIN_PATTERN, hash_pin
-from edge_agent.staff.sign_in import StaffRole
+from lobby.contract import StaffRole
 
 REQUIRED_COLUMNS = ("staff_id", "name", "role", "pin")
 

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-
-class StaffRole(StrEnum):
-    TELLER = "teller"
-    MANAGER = "manager"
-    RM = "rm"  # 客户经理 / 理财经理
-    HEAD = "head"  # 网点负责人
-
+from lobby.contract import StaffRole
 
 # The page a person signs in on, and the roles that may. A lobby manager or the branch
 # head may sit at a counter on a busy morning; only RMs (and the head) take referrals.

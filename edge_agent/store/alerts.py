@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from lobby.tiers import Tier
+from lobby.contract import Tier
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from lobby.appointments import BookingState
-from lobby.contract import SyncedBooking
-from lobby.tiers import Tier
+from lobby.contract import BookingState, SyncedBooking, Tier
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from edge_agent.queue.model import Tier
 from edge_agent.store.db import Store
 from lobby.card_key import card_token, mask_pan
+from lobby.contract import Tier
 
 REQUIRED_COLUMNS = ("card_number", "display_name", "tier", "rm")
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge_agent.staff.roster import StaffMember
-from edge_agent.staff.sign_in import PinRecord, StaffRole
+from edge_agent.staff.sign_in import PinRecord
+from lobby.contract import StaffRole
 
 
 @dataclass(frozen=True)

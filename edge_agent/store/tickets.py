@@ -10,7 +10,8 @@ import json
 import sqlite3
 from datetime import date, datetime
 
-from edge_agent.queue.model import CounterState, Ticket, TicketState, Tier
+from edge_agent.queue.model import CounterState, Ticket
+from lobby.contract import CallRule, TicketState, Tier
 
 _TICKET_COLUMNS = (
     "id", "business_day", "label", "number", "service", "original_service", "tier", "state", "issued_at",
@@ -69,7 +70,7 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
         transfers=row["transfers"],
         customer_token=row["customer_token"],
         appointment_at=_dt(row["appointment_at"]),
-        call_rule=row["call_rule"],
+        call_rule=CallRule(row["call_rule"]) if row["call_rule"] else None,
     )
 
 

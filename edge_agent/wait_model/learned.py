@@ -40,7 +40,7 @@ from edge_agent.queue.estimate import WaitEstimate
 from edge_agent.queue.predictors import HIGH_Q, LOW_Q, QueueLength, free_now, settle
 from edge_agent.queue.situation import WaitSituation
 from edge_agent.wait_model.samples import Sample
-from lobby.tiers import Tier
+from lobby.contract import Tier
 
 MODEL_FORMAT = 1
 NAME = "learned-hgb"

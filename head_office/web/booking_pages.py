@@ -37,7 +37,7 @@ from head_office import network
 from head_office.bookings import Booking, BookingDesk, BookingRefused
 from head_office.config import HeadOfficeConfig, WebSection
 from head_office.web import booking_words
-from lobby.tiers import Tier
+from lobby.contract import Tier
 
 log = logging.getLogger(__name__)
 

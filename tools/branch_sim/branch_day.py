@@ -22,8 +22,7 @@ from edge_agent.store.db import Store
 from edge_agent.store.directory import Customer, save_customers
 from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import BranchConfig
-from lobby.contract import CardIdentity
-from lobby.tiers import Tier
+from lobby.contract import CardIdentity, Tier
 from tools.branch_sim.engine_day import lognormal_service, poisson_arrivals
 
 STEP = timedelta(seconds=20)

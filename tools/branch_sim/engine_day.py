@@ -17,8 +17,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from edge_agent.queue.engine import QueueEngine, QueueError
-from edge_agent.queue.model import CounterSpec, ProfileKind, ServiceSpec, Tier, WorkProfile
+from edge_agent.queue.model import CounterSpec, ServiceSpec, WorkProfile
 from edge_agent.queue.situation import WaitSituation
+from lobby.contract import CallRule, ProfileKind, Tier
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -59,7 +60,7 @@ class Visit:
     situation: WaitSituation  # people ahead, today's estimate, ...: every predictor reads this
     called_s: float | None = None
     slot_s: float | None = None  # the booking's slot, for an appointment ticket
-    rule: str | None = None  # why its first call picked it (edge_agent.queue.policy.Rule)
+    rule: CallRule | None = None  # why its first call picked it
 
     @property
     def day(self) -> date:
