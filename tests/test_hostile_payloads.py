@@ -53,6 +53,12 @@ def test_the_transaction_is_found_as_sent_without_parsing():
     assert transaction_in(b"\xff\xfe garbage") is None
 
 
+def test_a_too_large_request_echoes_a_transaction_written_after_its_first_4_kb():
+    """docs/mqtt.md: the transaction is echoed whenever it can be read, wherever it stands."""
+    late = b'{"kiosk": "' + b"k" * 20_000 + b'", "transaction": "rt-late-1", "service": "cash"}'
+    assert transaction_in(late) == "rt-late-1"
+
+
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),

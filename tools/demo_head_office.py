@@ -105,7 +105,7 @@ class DemoHeadOffice:
 
     def photograph(self, links: list[str]) -> list[Path]:
         """The pages as head office's staff and a customer's phone see them now."""
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
 
         waiting = next((link for link in reversed(links) if self._state(link) == "waiting"), links[-1] if links else None)
         shots = []
@@ -124,7 +124,9 @@ class DemoHeadOffice:
                 if waiting:
                     phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="zh-CN")
                     phone.goto(waiting)
-                    phone.wait_for_function("document.getElementById('headline').textContent.length > 1", timeout=10_000)
+                    # Not wait_for_function: the page's CSP forbids the eval it polls with, so a slow
+                    # first poll failed the demo on a loaded machine. A locator needs no eval.
+                    expect(phone.locator("#headline")).not_to_have_text("…", timeout=10_000)
                     shots.append(self._shoot(phone, "phone-ticket"))
                 phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="zh-CN")
                 phone.goto(f"{self.url}/book?branch={self.branch_id}&service=cash&day={datetime.now().date().isoformat()}")
