@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from edge_agent import events
@@ -449,12 +449,15 @@ class Branch:
         return events.queue_state(self.engine.snapshot(self.clock(), self.waits.predict), self.config)
 
     def last_closed_day(self) -> date:
-        """The latest business day that has ended (closing time plus the grace has passed)."""
+        """The latest business day that has ended (closing time plus the grace has passed, by
+        the same rule that expires its tickets); a day the branch does not open counts as ended."""
         branch = self.config.branch
         local = self.clock().astimezone(branch.zone)
-        hours = branch.hours_on(local.weekday())
-        ended = hours is None or local >= datetime.combine(local.date(), hours[1], branch.zone) + timedelta(minutes=branch.close_grace_min)
-        return local.date() if ended else local.date() - timedelta(days=1)
+        today = local.date()
+        start = datetime.combine(today, time(0), branch.zone)
+        ends = day_end(today, start, branch.hours_on, timedelta(minutes=branch.close_grace_min), branch.zone)
+        ended = branch.hours_on(today.weekday()) is None or local >= ends
+        return today if ended else today - timedelta(days=1)
 
 
 def _replay(op: str, transaction: str, first: transactions.StoredAnswer) -> Any:

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from edge_agent.branch_work import BranchWork
 from edge_agent.complaints.lifecycle import advance, overdue, resolve_by
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import mask_phone
 from edge_agent.store import complaints as stored
 from edge_agent.store import outbox, ratings
 from edge_agent.store import staff as roster
@@ -31,6 +30,7 @@ from lobby.contract import (
     ErrorCode,
     ServiceAlertAckAnswer,
 )
+from lobby.phones import mask_phone
 
 
 class ComplaintDesk:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from edge_agent.branch_work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.queue.model import Ticket
-from edge_agent.referrals.lifecycle import OutcomeForm, advance, check_outcome, mask_phone
+from edge_agent.referrals.lifecycle import OutcomeForm, advance, check_outcome
 from edge_agent.store import outbox
 from edge_agent.store import referrals as stored
 from edge_agent.store import staff as roster
@@ -25,6 +25,7 @@ from edge_agent.store.alerts import find_alert
 from edge_agent.store.directory import find_customer
 from edge_agent.store.staff import Session
 from lobby.contract import ErrorCode, ProspectAnswer, ReferralAnswer, ReferralEvent, ReferralListAnswer, ReferralState, ReferralView, Tier
+from lobby.phones import mask_phone
 
 
 def _dt(value: str | None) -> datetime | None:

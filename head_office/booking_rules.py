@@ -96,10 +96,6 @@ def phone_key(secret: bytes, phone: str) -> str:
     return hmac.new(secret, phone.encode(), hashlib.sha256).hexdigest()
 
 
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}"
-
-
 @dataclass(frozen=True)
 class NoShowRule:
     limit: int  # this many no-shows ...

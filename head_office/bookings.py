@@ -23,7 +23,6 @@ from head_office.booking_rules import (
     Slot,
     banned_until,
     bookable_days,
-    mask_phone,
     new_code,
     open_slots,
     phone_key,
@@ -33,6 +32,7 @@ from head_office.config import BookingSection
 from lobby import appointments, booking_pass, signed_token
 from lobby.booking_pass import BookingClaim, PassRefused, PassSigner
 from lobby.contract import BookingState, SyncedBooking, Tier
+from lobby.phones import mask_phone
 
 
 class BookingRefused(Exception):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.branch import Branch, tier_thresholds
+from tests.test_queue_transitions import state_of
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
@@ -238,3 +239,40 @@ def test_store_pragmas(tmp_path):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert store.integrity_ok()
+
+
+# ---- rollback: a failed transaction leaves the queue as the store has it ----------------
+
+
+def _counter_3_serving_a001(branch: Branch) -> None:
+    branch.counter_open("3")
+    branch.issue_ticket("cash")
+    branch.issue_ticket("cash")
+    branch.call_next("3")
+
+
+def test_a_failed_commit_undoes_everything_the_engine_did(branch, clock, monkeypatch):
+    _counter_3_serving_a001(branch)
+    branch.queue_state()
+    before = state_of(branch.engine)
+    clock.advance(minutes=6)
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    # The engine completes A001; the store then refuses to write it.
+    monkeypatch.setattr("edge_agent.store.tickets.save_ticket", disk_full)
+    with pytest.raises(OSError):
+        branch.complete("3")
+    monkeypatch.undo()
+    branch.queue_state()
+    assert state_of(branch.engine) == before
+    # ...and the branch carries on from there as if nothing had happened.
+    assert branch.issue_ticket("cash").ticket == "A003"
+
+
+def test_what_succeeded_is_kept(branch):
+    branch.counter_open("3")
+    branch.issue_ticket("cash")
+    branch.queue_state()
+    assert len(branch.engine.open_tickets()) == 1

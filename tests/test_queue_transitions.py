@@ -222,29 +222,6 @@ def test_a_bad_work_profile_is_refused(fields, complaint):
         WorkProfile("bad", ProfileKind.RATIO, **fields)
 
 
-# ---- rollback ------------------------------------------------------------------------
-
-
-def test_attempt_undoes_everything_when_the_store_fails():
-    engine = _counter_3_serving_a001()
-    before = state_of(engine)
-    with pytest.raises(OSError), engine.attempt():
-        engine.complete("3", minutes(8))
-        engine.call_next("3", minutes(8))
-        engine.issue("noncash", Tier.VIP, minutes(8))
-        raise OSError("disk full")
-    assert state_of(engine) == before
-    # ...and the engine carries on from there as if nothing had happened.
-    assert engine.issue("noncash", Tier.VIP, minutes(9)).label == "B001"
-
-
-def test_attempt_keeps_what_succeeded():
-    engine = _idle_counter_3()
-    with engine.attempt():
-        engine.issue("cash", Tier.MASS, minutes(1))
-    assert len(engine.open_tickets()) == 1
-
-
 # ---- restore -------------------------------------------------------------------------
 
 

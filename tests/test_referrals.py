@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from edge_agent.cli import main as cli
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, advance, check_outcome, mask_phone
+from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, advance, check_outcome
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.contract import CardIdentity, ErrorCode, ReferralState, Tier
+from lobby.phones import mask_phone
 from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock, vip_card  # noqa: F401 (fixtures)
 

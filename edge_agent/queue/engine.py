@@ -5,21 +5,16 @@ returns what it changed or raises `QueueError` without changing anything. The en
 holds only open tickets (waiting or called), counter states and today's last numbers;
 served and missed tickets are returned once and then belong to the store.
 
-The lead's pattern for one request:
-
-    with engine.attempt():                 # undone if the block raises
-        ticket = engine.call_next("3", now)
-        with store.write(): ...            # the ticket, the counter state, the events
-
-and at start-up `QueueEngine.restore(...)` from the stored open tickets, counter states
-and last numbers, then `observe()` for recent completed tickets and `remember_call()` for
+One request goes through `Branch.perform` (edge_agent/branch.py): one store transaction
+around the engine's change and everything it causes; when that transaction fails, the
+branch rebuilds the engine from the store, which is the one authority. At start-up
+`QueueEngine.restore(...)` from the stored open tickets, counter states and last numbers, then `observe()` for recent completed tickets and `remember_call()` for
 today's latest calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
@@ -104,16 +99,6 @@ class QueueEngine:
         engine = cls(services, counters, profiles, tz)
         engine._state = recovered_state(engine._services, engine._counters, tickets, counter_states, last_numbers)
         return engine
-
-    @contextmanager
-    def attempt(self) -> Iterator[None]:
-        """Undo every change made inside the block if it raises (e.g. the store's commit)."""
-        saved = self._state.copy(), self.service_times.copy()
-        try:
-            yield
-        except BaseException:
-            self._state, self.service_times = saved
-            raise
 
     # ---- customers ---------------------------------------------------------------------
 

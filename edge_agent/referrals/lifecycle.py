@@ -62,11 +62,3 @@ def check_outcome(form: OutcomeForm, today: date) -> None:
         raise QueueError(ErrorCode.CONSENT_REQUIRED, "A phone number is kept only when the customer agrees: tick the consent box, or leave it out.")
     if form.phone and form.outcome is ReferralState.DECLINED:
         raise QueueError(ErrorCode.CONSENT_REQUIRED, "Declined: the customer left no contact, so none is recorded.")
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****5678: enough to recognise, not enough to call."""
-    if not phone:
-        return None
-    digits = phone.lstrip("+")
-    return f"{digits[:3]}{'*' * max(0, len(digits) - 7)}{digits[-4:]}"
