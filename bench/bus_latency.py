@@ -108,7 +108,7 @@ def build_branches(count: int, home: Path, port: int, ws_port: int) -> tuple[lis
 
 def prepare_branch(config, counters_open: bool, wait_model: Path | None) -> None:
     from edge_agent.branch import Branch
-    from edge_agent.wait_desk import model_path
+    from edge_agent.desks.waits import model_path
 
     if wait_model is not None:
         shutil.copyfile(wait_model, model_path(config))

@@ -122,7 +122,7 @@ def rig_pid(agent_pid: int) -> int | None:
     """The virtual devices' process, the agent's child."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == agent_pid and b"virtual_rig" in (stat.parent / "cmdline").read_bytes():
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == agent_pid and b"edge_agent.devices.virtual.rig" in (stat.parent / "cmdline").read_bytes():
                 return int(stat.parent.name)
         except (OSError, ValueError, IndexError):
             continue

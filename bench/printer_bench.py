@@ -38,11 +38,11 @@ sys.path.insert(0, str(REPO))
 from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from edge_agent.devices.printer_status import STATUS_QUERY  # noqa: E402
-from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket  # noqa: E402
-from edge_agent.devices.ticket_printer import TicketPrinter  # noqa: E402
-from edge_agent.devices.ticket_render import PAPER_MARGIN  # noqa: E402
-from edge_agent.devices.virtual_printer import VirtualPrinter  # noqa: E402
+from edge_agent.devices.printer.status import STATUS_QUERY  # noqa: E402
+from edge_agent.devices.printer.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket  # noqa: E402
+from edge_agent.devices.printer.ticket_printer import TicketPrinter  # noqa: E402
+from edge_agent.devices.printer.ticket_render import PAPER_MARGIN  # noqa: E402
+from edge_agent.devices.virtual.printer import VirtualPrinter  # noqa: E402
 from lobby.device_settings import PrinterSettings  # noqa: E402
 
 JOB = TicketPrintJob(

@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from edge_agent.devices.virtual_printer import virtual_printer_control as control  # noqa: E402
+from edge_agent.devices.virtual.printer import virtual_printer_control as control  # noqa: E402
 from edge_agent.store.db import Store  # noqa: E402
 from edge_agent.store.report_rows import load  # noqa: E402
 from lobby.bus.client import BusClient  # noqa: E402

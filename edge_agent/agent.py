@@ -25,7 +25,7 @@ from edge_agent.branch import Branch
 from edge_agent.bus.outbox_publisher import OutboxPublisher
 from edge_agent.bus.payload import transaction_in
 from edge_agent.bus.requests import Handled, handle_request
-from edge_agent.devices.ticket_printer import PrintOutcome
+from edge_agent.devices.printer.ticket_printer import PrintOutcome
 from edge_agent.store import outbox
 from edge_agent.store.db import StoreUnwritable
 from edge_agent.store.retention import close_day

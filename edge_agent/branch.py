@@ -19,22 +19,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from edge_agent import events
-from edge_agent.appointment_desk import AppointmentDesk
-from edge_agent.branch_work import Clock
-from edge_agent.complaint_desk import ComplaintDesk
-from edge_agent.promotion_desk import PromotionDesk
+from edge_agent.desks.appointments import AppointmentDesk
+from edge_agent.desks.complaints import ComplaintDesk
+from edge_agent.desks.promotions import PromotionDesk
+from edge_agent.desks.ratings import RatingDesk
+from edge_agent.desks.referrals import ReferralDesk
+from edge_agent.desks.staff import StaffDesk
+from edge_agent.desks.waits import WaitDesk
+from edge_agent.desks.work import Clock
 from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, ServiceSpec, Ticket, WorkProfile
-from edge_agent.rating_desk import RatingDesk
-from edge_agent.referral_desk import ReferralDesk
-from edge_agent.staff_desk import StaffDesk
 from edge_agent.store import alerts, outbox, transactions, waits
 from edge_agent.store import tickets as rows
 from edge_agent.store.db import Store
 from edge_agent.store.directory import Customer, TierThresholds, find_customer
 from edge_agent.store.staff import Session
-from edge_agent.wait_desk import WaitDesk
 from lobby.config import BranchConfig
 from lobby.contract import (
     OPERATIONS,

@@ -98,7 +98,7 @@ def _customers_import(args: argparse.Namespace, config: BranchConfig) -> int:
 
 
 def _staff_import(args: argparse.Namespace, config: BranchConfig) -> int:
-    from edge_agent.staff.roster import read_roster
+    from edge_agent.rules.staff_roster import read_roster
     from edge_agent.store.db import Store
     from edge_agent.store.staff import replace_roster
 
@@ -135,8 +135,8 @@ def _followups(args: argparse.Namespace, config: BranchConfig) -> int:
 
 
 def _wait_model_show(args: argparse.Namespace, config: BranchConfig) -> int:
+    from edge_agent.desks.waits import WaitDesk
     from edge_agent.store.db import Store
-    from edge_agent.wait_desk import WaitDesk
 
     store = Store(config.store.path)
     try:
@@ -148,7 +148,7 @@ def _wait_model_show(args: argparse.Namespace, config: BranchConfig) -> int:
 
 def _wait_model_train(args: argparse.Namespace, config: BranchConfig) -> int:
     """What the agent does after each daily close, now and in the foreground."""
-    from edge_agent.wait_desk import training_arguments
+    from edge_agent.desks.waits import training_arguments
     from edge_agent.wait_model import training
 
     return training.main(training_arguments(config, args.through or datetime.now(config.branch.zone).date()))
@@ -170,7 +170,7 @@ def _device_command(name: str) -> Handler:
 
     def handler(args: argparse.Namespace, config: BranchConfig) -> int:
         from edge_agent.devices import commands
-        from edge_agent.devices.virtual_printer import VirtualPrinterNotRunning, virtual_printer_control
+        from edge_agent.devices.virtual.printer import VirtualPrinterNotRunning, virtual_printer_control
 
         try:
             if name == "list":
@@ -201,7 +201,7 @@ def _device_command(name: str) -> Handler:
 
 def _voice_command(name: str) -> Handler:
     def handler(args: argparse.Namespace, config: BranchConfig) -> int:
-        from edge_agent.devices import voice_commands
+        from edge_agent.devices.voice import commands as voice_commands
 
         if name == "say":
             code, text = voice_commands.voice_say(config.voice, args.text)

@@ -4,7 +4,7 @@
 - `events/called` -> the counter's display and a spoken call (a recall repeats it);
 - `events/served` / `events/no_show` / `events/transferred` -> the counter's display is cleared.
 With `port = "virtual"` the virtual printer and displays are started first, in a process of
-their own (virtual_rig.py), and then opened through their pseudo-terminals exactly like
+their own (devices/virtual/rig.py), and then opened through their pseudo-terminals exactly like
 real hardware.
 """
 
@@ -14,11 +14,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from edge_agent.devices.counter_display import CounterDisplay, rating_lines, serving_lines
-from edge_agent.devices.ticket_layout import TicketPrintJob
-from edge_agent.devices.ticket_printer import PrintOutcome, TicketPrinter
-from edge_agent.devices.virtual_rig import RigPorts, RigSpec, VirtualRig, VirtualRigError
-from edge_agent.devices.voice import Announcer, VoicePackError, build_default_pack
+from edge_agent.devices.display.counter_display import CounterDisplay, rating_lines, serving_lines
+from edge_agent.devices.printer.ticket_layout import TicketPrintJob
+from edge_agent.devices.printer.ticket_printer import PrintOutcome, TicketPrinter
+from edge_agent.devices.virtual.rig import RigPorts, RigSpec, VirtualRig, VirtualRigError
+from edge_agent.devices.voice.announcer import Announcer, VoicePackError, build_default_pack
 from lobby.config import BranchConfig
 from lobby.contract import CalledEvent, TicketAnswer
 from lobby.device_settings import VIRTUAL

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.staff.roster import read_roster
+from edge_agent.rules.staff_roster import read_roster
 from edge_agent.store.staff import replace_roster
 
 # (staff_id, name, role, pin). PINs are only ever typed, never stored: tests grep for them.

@@ -130,7 +130,7 @@ def test_the_virtual_devices_run_in_their_own_process_and_die_with_the_agent(bro
     """The agent decodes and draws no ticket itself (a real printer's firmware does that):
     the virtual printer is a child process, which a SIGKILLed agent takes with it."""
     with kiosk_at_a_running_agent(broker, branch_toml) as (toml, agent, kiosk):
-        rigs = [pid for pid, cmd in _children(agent.process.pid).items() if "edge_agent.devices.virtual_rig" in cmd]
+        rigs = [pid for pid, cmd in _children(agent.process.pid).items() if "edge_agent.devices.virtual.rig" in cmd]
         assert len(rigs) == 1, _children(agent.process.pid)
         transaction = uuid.uuid4().hex
         kiosk.publish("request/ticket", {"transaction": transaction, "service": "cash"})

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge_agent.branch import Branch, tier_thresholds
-from tests.test_queue_transitions import state_of
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
 from edge_agent.store.directory import import_customers
 from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.contract import CardIdentity
+from tests.test_queue_transitions import state_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VIP_PAN = "6222021234567890128"

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from edge_agent.devices.virtual_display import VirtualCounterDisplay
-from edge_agent.devices.virtual_printer import VirtualPrinter
+from edge_agent.devices.virtual.display import VirtualCounterDisplay
+from edge_agent.devices.virtual.printer import VirtualPrinter
 
 
 def cli(toml, *args: str) -> subprocess.CompletedProcess[str]:

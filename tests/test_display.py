@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.devices.counter_display import CounterDisplay, fit, frame, serving_lines
-from edge_agent.devices.ticket_layout import columns_of
-from edge_agent.devices.virtual_display import VirtualCounterDisplay, start_virtual_display
+from edge_agent.devices.display.counter_display import CounterDisplay, fit, frame, serving_lines
+from edge_agent.devices.printer.ticket_layout import columns_of
+from edge_agent.devices.virtual.display import VirtualCounterDisplay, start_virtual_display
 from lobby.device_settings import CounterDisplaySettings
 
 
@@ -126,7 +126,7 @@ def test_virtual_display_keeps_a_character_split_between_reads(tmp_path):
 
 
 def test_the_counter_display_follows_calls_and_asks_for_a_rating():
-    from edge_agent.devices.counter_display import rating_lines
+    from edge_agent.devices.display.counter_display import rating_lines
     from edge_agent.outputs import counter_screen
 
     assert counter_screen("events/called", {"counter": "3", "ticket": "A013"}) == ("3", serving_lines("A013"))

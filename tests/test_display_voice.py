@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.devices.voice import Announcer, VoicePack, VoicePackError, build_default_pack, call_tokens, chinese_number, parse_phrase
+from edge_agent.devices.voice.announcer import (
+    Announcer,
+    VoicePack,
+    VoicePackError,
+    build_default_pack,
+    call_tokens,
+    chinese_number,
+    parse_phrase,
+)
 from lobby.device_settings import VoiceSettings
 
 

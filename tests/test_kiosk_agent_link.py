@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from edge_agent.devices.virtual.printer import virtual_printer_control as control
 from kiosk.agent_link import AgentLink, Identified, Issued, Refused, Unreachable
 from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config

@@ -175,7 +175,7 @@ def overflowing(driver) -> list[str]:
 
 
 def walk_every_screen(d, config, swipe_port, scanner, agent, report) -> None:
-    from edge_agent.devices.virtual_printer import virtual_printer_control as control
+    from edge_agent.devices.virtual.printer import virtual_printer_control as control
     from kiosk.screens.theme import ELDER_TARGET_MM, MIN_TARGET_MM, target_px
     from kiosk.texts import text
     from tools.demo_appointments import DemoBookings

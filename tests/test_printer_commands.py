@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.devices import commands
-from edge_agent.devices.escpos_decoder import TextLine
-from edge_agent.devices.virtual_display import start_virtual_display
-from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer
+from edge_agent.devices.printer.escpos_decoder import TextLine
+from edge_agent.devices.virtual.display import start_virtual_display
+from edge_agent.devices.virtual.printer import VirtualPrinter, start_virtual_printer
 from lobby.device_settings import CounterDisplaySettings, PrinterSettings
 
 

@@ -11,9 +11,9 @@ import qrcode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.devices.escpos_decoder import Cut, EscPosDecoder, Feed, NvLogo, QrCode, RasterImage, TextLine
-from edge_agent.devices.printer_status import encode_status, parse_status
-from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket, columns_of, wrap
+from edge_agent.devices.printer.escpos_decoder import Cut, EscPosDecoder, Feed, NvLogo, QrCode, RasterImage, TextLine
+from edge_agent.devices.printer.status import encode_status, parse_status
+from edge_agent.devices.printer.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket, columns_of, wrap
 from lobby.contract import DeviceStatus
 from lobby.device_settings import PrinterSettings
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge_agent.devices.escpos_decoder import Cut, QrCode, TextLine
-from edge_agent.devices.serial_transport import LinkState
-from edge_agent.devices.ticket_layout import TicketPrintJob
-from edge_agent.devices.ticket_printer import TicketPrinter
-from edge_agent.devices.virtual_printer import VirtualPrinter, start_virtual_printer, virtual_printer_control
+from edge_agent.devices.printer.escpos_decoder import Cut, QrCode, TextLine
+from edge_agent.devices.printer.ticket_layout import TicketPrintJob
+from edge_agent.devices.printer.ticket_printer import TicketPrinter
+from edge_agent.devices.serial.transport import LinkState
+from edge_agent.devices.virtual.printer import VirtualPrinter, start_virtual_printer, virtual_printer_control
 from lobby.contract import DeviceStatus
 from lobby.device_settings import PrinterSettings
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.complaints.lifecycle import TRANSITIONS, advance, overdue, resolve_by
 from edge_agent.queue.engine import QueueError
-from edge_agent.ratings.votes import Prompt, check_vote
+from edge_agent.rules.complaints import TRANSITIONS, advance, overdue, resolve_by
+from edge_agent.rules.ratings import Prompt, check_vote
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.contract import ComplaintState, ErrorCode

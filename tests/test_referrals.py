@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from edge_agent.cli import main as cli
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import FINAL, TRANSITIONS, OutcomeForm, advance, check_outcome
+from edge_agent.rules.referrals import FINAL, TRANSITIONS, OutcomeForm, advance, check_outcome
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.contract import CardIdentity, ErrorCode, ReferralState, Tier

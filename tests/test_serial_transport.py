@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.devices.serial_transport import LinkState, PortUnavailable, SerialTransport, WriteTimeout
-from edge_agent.devices.virtual_port import VirtualPort
-from edge_agent.devices.virtual_printer import VirtualPrinter
+from edge_agent.devices.serial.transport import LinkState, PortUnavailable, SerialTransport, WriteTimeout
+from edge_agent.devices.virtual.port import VirtualPort
+from edge_agent.devices.virtual.printer import VirtualPrinter
 
 
 class Recorder:

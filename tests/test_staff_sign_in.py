@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from edge_agent.cli import main as cli
 from edge_agent.queue.engine import QueueError
-from edge_agent.staff.pins import hash_pin, verify_pin
-from edge_agent.staff.roster import parse_roster
-from edge_agent.staff.sign_in import PinRecord, may_sign_in
+from edge_agent.rules.pins import hash_pin, verify_pin
+from edge_agent.rules.sign_in import PinRecord, may_sign_in
+from edge_agent.rules.staff_roster import parse_roster
 from lobby.contract import ErrorCode, StaffRole
 from tests.staff_helpers import PINS, ROSTER, roster_csv, staffed  # noqa: F401 (fixture)
 from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import serial
 
-from edge_agent.devices.escpos_decoder import Cut, NvLogo, RasterImage, TextLine
-from edge_agent.devices.printer_status import STATUS_QUERY, encode_status
-from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
-from edge_agent.devices.virtual_printer import (
+from edge_agent.devices.printer.escpos_decoder import Cut, NvLogo, RasterImage, TextLine
+from edge_agent.devices.printer.status import STATUS_QUERY, encode_status
+from edge_agent.devices.printer.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
+from edge_agent.devices.virtual.printer import (
     VirtualPrinter,
     VirtualPrinterNotRunning,
     start_virtual_printer,

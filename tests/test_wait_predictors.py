@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge_agent.branch import Branch, queue_setup
+from edge_agent.desks.waits import WaitDesk, model_path
 from edge_agent.queue.engine import QueueEngine
 from edge_agent.queue.predictors import LastToEnterService, Naive, QueueLength, Today
 from edge_agent.queue.situation import WaitSituation
 from edge_agent.store.db import Store
-from edge_agent.wait_desk import WaitDesk, model_path
 from edge_agent.wait_model import learned, training
 from edge_agent.wait_model.samples import Sample
 from lobby.config import load_config
@@ -145,7 +145,7 @@ def test_a_model_that_cannot_be_used_is_refused_with_a_log_line_and_queue_length
     spoil(path)
     store = Store(branch_config.store.path)
     try:
-        with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+        with caplog.at_level(logging.INFO, logger="edge_agent.desks.waits"):
             desk = WaitDesk(branch_config, store)
     finally:
         store.close()
@@ -211,7 +211,7 @@ def test_the_agent_learns_from_its_own_days_after_the_close(young_branch, caplog
     _serve_a_morning(branch, clock, date(2026, 11, 23), 40)
     # One day is not enough: the desk says so without starting a training, and
     # queue-length keeps answering.
-    with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+    with caplog.at_level(logging.INFO, logger="edge_agent.desks.waits"):
         branch.waits.after_close(date(2026, 11, 23))
     assert branch.waits._training is None and branch.waits.name == "queue_length"
     assert any("not enough history to learn yet (40 tickets over 1 days; 60 over 2 needed)" in r.getMessage() for r in caplog.records)
@@ -300,7 +300,7 @@ def test_situations_are_the_same_after_a_restart(branch_config):
 
 
 def test_a_ticket_a_free_counter_takes_says_now_on_paper_and_on_the_kiosk():
-    from edge_agent.devices.ticket_layout import TicketPrintJob, ticket_lines
+    from edge_agent.devices.printer.ticket_layout import TicketPrintJob, ticket_lines
     from kiosk.service_menu import wait_line
     from lobby.waits import wait_minutes
 
@@ -347,7 +347,7 @@ def test_the_agent_learns_once_a_business_day_has_ended(branch_config, now, clos
 
 
 def test_the_paper_ticket_prints_the_middle_figure_before_the_range():
-    from edge_agent.devices.ticket_layout import TicketPrintJob, ticket_lines
+    from edge_agent.devices.printer.ticket_layout import TicketPrintJob, ticket_lines
 
     job = TicketPrintJob(
         branch_name="浦东陆家嘴支行", service_zh="个人现金", service_en="Cash", label="A014", ahead=3, wait_low_min=3, wait_high_min=9,
@@ -363,7 +363,7 @@ def test_a_training_that_fails_is_logged_in_a_sentence_and_the_fallback_keeps_an
         _serve_a_morning(branch, clock, date(2026, 11, day), 40)
     branch.waits.path = tmp_path / "in-the-way"
     branch.waits.path.mkdir()  # the model cannot be written where a folder stands
-    with caplog.at_level(logging.INFO, logger="edge_agent.wait_desk"):
+    with caplog.at_level(logging.INFO, logger="edge_agent.desks.waits"):
         branch.waits.after_close(date(2026, 11, 24))
         assert not _wait_for_training(branch)
     assert branch.waits._training is None and branch.waits.name == "queue_length"

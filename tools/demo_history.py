@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from edge_agent.branch import queue_setup
+from edge_agent.desks.waits import model_path
 from edge_agent.queue.engine import QueueEngine
-from edge_agent.wait_desk import model_path
 from edge_agent.wait_model import learned
 from edge_agent.wait_model.samples import Sample
 from lobby.config import BranchConfig

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from edge_agent.branch import Branch
 from edge_agent.bus.payload import PayloadError, parse_request, transaction_in
 from edge_agent.queue.engine import QueueError
-from edge_agent.referrals.lifecycle import OutcomeForm
+from edge_agent.rules.referrals import OutcomeForm
 from edge_agent.store.db import StoreUnwritable
 from lobby.contract import OPERATIONS, Answer, ErrorCode, ReferralState, Response, TicketAnswer
 

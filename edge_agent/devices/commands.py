@@ -17,10 +17,10 @@ from pathlib import Path
 
 from serial.tools import list_ports as serial_ports
 
-from edge_agent.devices.counter_display import CounterDisplay
-from edge_agent.devices.ticket_layout import TicketPrintJob
-from edge_agent.devices.ticket_printer import TicketPrinter
-from edge_agent.devices.virtual_printer import STOPPING_FAULTS, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control
+from edge_agent.devices.display.counter_display import CounterDisplay
+from edge_agent.devices.printer.ticket_layout import TicketPrintJob
+from edge_agent.devices.printer.ticket_printer import TicketPrinter
+from edge_agent.devices.virtual.printer import STOPPING_FAULTS, VirtualPrinterNotRunning, start_virtual_printer, virtual_printer_control
 from lobby.contract import DeviceStatus
 from lobby.device_settings import VIRTUAL, CounterDisplaySettings, PrinterSettings
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from datetime import datetime
 
-from edge_agent.ratings.votes import Prompt
+from edge_agent.rules.ratings import Prompt
 
 
 def _prompt(row: sqlite3.Row) -> Prompt:

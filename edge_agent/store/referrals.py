@@ -17,6 +17,10 @@ def find(conn: sqlite3.Connection, referral_id: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM referrals WHERE referral_id = ?", (referral_id,)).fetchone()
 
 
+def for_ticket(conn: sqlite3.Connection, ticket_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM referrals WHERE ticket_id = ?", (ticket_id,)).fetchone()
+
+
 def for_alert(conn: sqlite3.Connection, alert_id: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM referrals WHERE alert_id = ?", (alert_id,)).fetchone()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from edge_agent.complaints.lifecycle import overdue
 from edge_agent.reports.appointment_figures import AppointmentRow
 from edge_agent.reports.figures import AlertRow, TicketRow
 from edge_agent.reports.promise_figures import PromiseRow
 from edge_agent.reports.rating_figures import ComplaintRow, PromptRow
 from edge_agent.reports.referral_figures import ReferralRow
+from edge_agent.rules.complaints import overdue
 from edge_agent.store import complaints, referrals, staff
 from edge_agent.store.db import Store
 from lobby.contract import ComplaintState

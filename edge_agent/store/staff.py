@@ -7,8 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from edge_agent.staff.roster import StaffMember
-from edge_agent.staff.sign_in import PinRecord
+from edge_agent.rules.sign_in import PinRecord
+from edge_agent.rules.staff_roster import StaffMember
 from lobby.contract import StaffRole
 
 

@@ -74,6 +74,11 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
     )
 
 
+def find(conn: sqlite3.Connection, ticket_id: str) -> Ticket | None:
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    return row_to_ticket(row) if row is not None else None
+
+
 def label_of(conn: sqlite3.Connection, ticket_id: str) -> str:
     """The number the customer holds (A001) for a ticket id; the id itself if it is gone."""
     row = conn.execute("SELECT label FROM tickets WHERE id = ?", (ticket_id,)).fetchone()

@@ -3,7 +3,7 @@
     python -m edge_agent.wait_model.training --store branch.db --model wait-model.pkl \
         --through 2026-12-04 --days 60 --min-days 5 --min-tickets 500
 
-The agent starts it at a lower priority after a business day has ended (wait_desk.py), so
+The agent starts it at a lower priority after a business day has ended (edge_agent/desks/waits.py), so
 a training never holds up a ticket; it reads the store read-only and replaces the model
 file atomically. Exit status: 0 trained, 3 not enough history yet, 1 failed; the last line
 printed says what happened in words.

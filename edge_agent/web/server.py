@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from edge_agent import __version__
-from edge_agent.ratings.votes import SCALES
+from edge_agent.rules.ratings import SCALES
 from lobby.config import BranchConfig
 from lobby.contract import topic_root
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_agent.devices.virtual_printer import virtual_printer_control as control
+from edge_agent.devices.virtual.printer import virtual_printer_control as control
 from kiosk.devices.virtual_scanner import VirtualScanner
 from lobby.bus.client import BusClient
 from lobby.bus.requester import Requester

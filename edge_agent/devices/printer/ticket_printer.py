@@ -19,9 +19,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge_agent.devices.printer_status import CLEAR_BUFFERS, STATUS_QUERY, PrinterStatus, parse_status
-from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
-from edge_agent.devices.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
+from edge_agent.devices.printer.status import CLEAR_BUFFERS, STATUS_QUERY, PrinterStatus, parse_status
+from edge_agent.devices.printer.ticket_layout import PrinterProfile, TicketPrintJob, build_ticket
+from edge_agent.devices.serial.transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
 from lobby.contract import DeviceStatus, PrinterReport
 from lobby.device_settings import PrinterSettings
 

@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from edge_agent.branch_work import BranchWork
-from edge_agent.complaints.lifecycle import advance, overdue, resolve_by
+from edge_agent.desks.work import BranchWork
 from edge_agent.queue.engine import QueueError
+from edge_agent.rules.complaints import advance, overdue, resolve_by
 from edge_agent.store import complaints as stored
 from edge_agent.store import outbox, ratings
 from edge_agent.store import staff as roster

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from edge_agent.devices.counter_display import COLUMNS
-from edge_agent.devices.ticket_layout import columns_of
-from edge_agent.devices.ticket_render import cjk_font
-from edge_agent.devices.virtual_port import VirtualPort
+from edge_agent.devices.display.counter_display import COLUMNS
+from edge_agent.devices.printer.ticket_layout import columns_of
+from edge_agent.devices.printer.ticket_render import cjk_font
+from edge_agent.devices.virtual.port import VirtualPort
 from lobby.device_settings import CounterDisplaySettings
 
 ROWS = 2

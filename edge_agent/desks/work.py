@@ -29,7 +29,7 @@ class BranchWork(Protocol):
 
     def actor(self, conn: sqlite3.Connection, now: datetime, token: str | None, op: str, counter: str | None = None) -> Session | None:
         """The signed-in person behind a request for `op`, as the contract's entry for it asks
-        (edge_agent/staff_desk.py)."""
+        (edge_agent/desks/staff.py)."""
         ...
 
     def answer_alert(self, conn: sqlite3.Connection, now: datetime, alert_id: str, by: str, outcome: str) -> AlertAckAnswer:

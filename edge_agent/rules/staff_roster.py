@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from edge_agent.staff.pins import PIN_PATTERN, hash_pin
+from edge_agent.rules.pins import PIN_PATTERN, hash_pin
 from lobby.contract import StaffRole
 
 REQUIRED_COLUMNS = ("staff_id", "name", "role", "pin")

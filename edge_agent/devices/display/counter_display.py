@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from edge_agent.devices.serial_transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
-from edge_agent.devices.ticket_layout import columns_of
+from edge_agent.devices.printer.ticket_layout import columns_of
+from edge_agent.devices.serial.transport import DeviceListener, PortUnavailable, SerialTransport, WriteTimeout
 from lobby.device_settings import CounterDisplaySettings
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The branch's virtual devices in a process of their own, as hardware is.
 
-With `port = "virtual"` the agent starts `python -m edge_agent.devices.virtual_rig` and
+With `port = "virtual"` the agent starts `python -m edge_agent.devices.virtual.rig` and
 writes the device settings to its standard input. The rig starts the virtual printer and
 counter displays on their pseudo-terminals, answers with one JSON line naming the ports,
 and runs until its standard input closes. That happens when the agent exits, however it
@@ -52,7 +52,7 @@ class VirtualRig:
 
     def start(self) -> RigPorts:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent.devices.virtual_rig"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            [sys.executable, "-m", "edge_agent.devices.virtual.rig"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(self.spec.model_dump_json().encode() + b"\n")
@@ -81,8 +81,8 @@ class VirtualRig:
 
 
 def serve(spec: RigSpec) -> int:
-    from edge_agent.devices.virtual_display import start_virtual_display
-    from edge_agent.devices.virtual_printer import start_virtual_printer
+    from edge_agent.devices.virtual.display import start_virtual_display
+    from edge_agent.devices.virtual.printer import start_virtual_printer
 
     stoppers = []
     ports = RigPorts()

@@ -8,10 +8,10 @@ import secrets
 import sqlite3
 from datetime import date, datetime
 
-from edge_agent.branch_work import BranchWork
-from edge_agent.promotions.folder import PromotionFile, read_folder
-from edge_agent.promotions.images import checked_image, decode_base64
+from edge_agent.desks.work import BranchWork
 from edge_agent.queue.engine import QueueError
+from edge_agent.rules.promotion_files import PromotionFile, read_folder
+from edge_agent.rules.promotion_images import checked_image, decode_base64
 from edge_agent.store import promotions as stored
 from lobby.contract import ErrorCode, Promotion, PromotionAnswer, PromotionsState, Tier
 

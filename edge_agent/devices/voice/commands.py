@@ -6,7 +6,7 @@ Each function returns (exit code, text to print): 0 done, 1 the device or pack f
 
 from __future__ import annotations
 
-from edge_agent.devices.voice import Announcer, VoicePackError, build_default_pack, parse_phrase
+from edge_agent.devices.voice.announcer import Announcer, VoicePackError, build_default_pack, parse_phrase
 from lobby.device_settings import VoiceSettings
 
 

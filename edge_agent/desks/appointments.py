@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from edge_agent import events
-from edge_agent.branch_work import BranchWork
+from edge_agent.desks.referrals import ReferralDesk
+from edge_agent.desks.work import BranchWork
 from edge_agent.queue.engine import QueueError
-from edge_agent.referral_desk import ReferralDesk
 from edge_agent.store import appointments as stored
 from edge_agent.store import outbox
 from edge_agent.store import tickets as rows

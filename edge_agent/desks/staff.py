@@ -12,10 +12,10 @@ import secrets
 import sqlite3
 from datetime import datetime, timedelta
 
-from edge_agent.branch_work import BranchWork
+from edge_agent.desks.work import BranchWork
 from edge_agent.queue.engine import QueueError
-from edge_agent.staff.pins import verify_pin
-from edge_agent.staff.sign_in import idle, may_sign_in
+from edge_agent.rules.pins import verify_pin
+from edge_agent.rules.sign_in import idle, may_sign_in
 from edge_agent.store import staff as roster
 from edge_agent.store.staff import Session
 from lobby.contract import OPERATIONS, ErrorCode, RosterEntry, SignedInStaff, SignIn, StaffSignInAnswer, StaffSignOutAnswer, StaffState

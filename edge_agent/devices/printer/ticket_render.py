@@ -15,7 +15,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from edge_agent.devices.escpos_decoder import Cut, Element, Feed, NvLogo, QrCode, RasterImage, TextLine
+from edge_agent.devices.printer.escpos_decoder import Cut, Element, Feed, NvLogo, QrCode, RasterImage, TextLine
 from lobby.fonts import cjk_font_path
 
 BASE_DOTS = 24

@@ -2,7 +2,7 @@
 and prospects (潜在客户) marked by staff. Runs inside Branch's transactions.
 
 Who may do what is checked twice: the broker's ACL keeps each role's page to its own
-requests, and here each request must carry a sign-in of the right kind (staff_desk.py).
+requests, and here each request must carry a sign-in of the right kind (desks/staff.py).
 A phone number leaves the agent only in the RM's own `referral_list`; events and stored
 answers carry it masked.
 """
@@ -13,10 +13,10 @@ import sqlite3
 import uuid
 from datetime import date, datetime
 
-from edge_agent.branch_work import BranchWork
+from edge_agent.desks.work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.queue.model import Ticket
-from edge_agent.referrals.lifecycle import OutcomeForm, advance, check_outcome
+from edge_agent.rules.referrals import OutcomeForm, advance, check_outcome
 from edge_agent.store import outbox
 from edge_agent.store import referrals as stored
 from edge_agent.store import staff as roster
@@ -82,7 +82,7 @@ class ReferralDesk:
             if to_rm is not None and to_rm not in dict(roster.active_rms(conn)):
                 raise QueueError(ErrorCode.UNKNOWN_RM, f"There is no relationship manager '{to_rm}' on the roster; leave it empty for the RM pool.")
             referred = self._referred_ticket(conn, now, ticket) if ticket is not None else self._alert_ticket(conn, now, alert_id, actor)
-            if conn.execute("SELECT 1 FROM referrals WHERE ticket_id = ?", (referred.id,)).fetchone():
+            if stored.for_ticket(conn, referred.id) is not None:
                 raise QueueError(ErrorCode.ALREADY_REFERRED, f"{referred.label} has already been referred today.")
             customer = find_customer(self.branch.store, referred.customer_token) if referred.customer_token else None
             referral_id = uuid.uuid4().hex
@@ -131,8 +131,9 @@ class ReferralDesk:
             raise QueueError(ErrorCode.ALREADY_REFERRED, "This VIP has already been referred.")
         if alert.acked_at is None:  # "referred to RM" is the alert's answer
             self.branch.answer_alert(conn, now, alert_id, actor.staff_id, "referred")
-        found = conn.execute("SELECT * FROM tickets WHERE id = ?", (alert.ticket_id,)).fetchone()
-        return rows.row_to_ticket(found)
+        found = rows.find(conn, alert.ticket_id)
+        assert found is not None, "an alert's ticket is written with it"
+        return found
 
     # ---- the RM: accepting and recording the outcome ----------------------------------------
 

@@ -6,7 +6,7 @@ outcomes. `follow_up` stays open until the follow-up ends in `converted` or `dec
                         │ └───follow_up──▶ follow_up ──converted / declined──▶ (final)
 
 Pure: what may happen next, and the fields each outcome needs. The store and the bus are
-elsewhere (edge_agent/referral_desk.py).
+elsewhere (edge_agent/desks/referrals.py).
 """
 
 from __future__ import annotations

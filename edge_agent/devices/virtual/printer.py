@@ -32,11 +32,11 @@ import threading
 import time
 from pathlib import Path
 
-from edge_agent.devices.escpos_decoder import PRINTED, ClearBuffers, Cut, EscPosDecoder, Feed, StatusRequest, TextLine, Unknown
-from edge_agent.devices.printer_status import encode_status
-from edge_agent.devices.ticket_layout import PrinterProfile
-from edge_agent.devices.ticket_render import render_ticket
-from edge_agent.devices.virtual_port import VirtualPort
+from edge_agent.devices.printer.escpos_decoder import PRINTED, ClearBuffers, Cut, EscPosDecoder, Feed, StatusRequest, TextLine, Unknown
+from edge_agent.devices.printer.status import encode_status
+from edge_agent.devices.printer.ticket_layout import PrinterProfile
+from edge_agent.devices.printer.ticket_render import render_ticket
+from edge_agent.devices.virtual.port import VirtualPort
 from lobby.device_settings import PrinterSettings
 
 log = logging.getLogger(__name__)

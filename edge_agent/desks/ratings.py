@@ -14,10 +14,10 @@ import sqlite3
 import uuid
 from datetime import datetime, timedelta
 
-from edge_agent.branch_work import BranchWork
+from edge_agent.desks.work import BranchWork
 from edge_agent.queue.engine import QueueError
 from edge_agent.queue.model import Ticket
-from edge_agent.ratings.votes import check_vote, is_low
+from edge_agent.rules.ratings import check_vote, is_low
 from edge_agent.store import outbox
 from edge_agent.store import ratings as stored
 from edge_agent.store import staff as roster

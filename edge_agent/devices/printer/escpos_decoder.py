@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge_agent.devices.printer_status import CLEAR_BUFFERS
+from edge_agent.devices.printer.status import CLEAR_BUFFERS
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,0 @@
-"""投诉处理: complaints from the lobby, their steps and their targets."""

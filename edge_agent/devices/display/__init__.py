@@ -1,0 +1,1 @@
+"""The 2x20 counter displays."""

@@ -1,0 +1,1 @@
+"""The ticket printer: ESC/POS bytes, status, and reading them back."""

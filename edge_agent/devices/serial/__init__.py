@@ -1,0 +1,1 @@
+"""One serial device's connection, with a state you can name."""

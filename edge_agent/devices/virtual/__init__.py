@@ -1,0 +1,1 @@
+"""Virtual devices on real pseudo-terminals, for demos and tests."""

@@ -1,0 +1,1 @@
+"""Spoken calls and the technician's voice commands."""

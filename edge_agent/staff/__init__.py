@@ -1,1 +1,0 @@
-"""Staff as people: the roster, PINs, and who is signed in where."""
