@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from head_office.db import accounts as db
 from lobby.slow_hash import hash_secret, verify_secret
 
 ROLES = ("head_office", "regional", "technician")
@@ -69,48 +70,30 @@ def add_user(conn: psycopg.Connection, name: str, password: str, role: str, regi
         raise AccountError("a regional manager needs --region: the region whose branches they see")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
-    conn.execute(
-        """INSERT INTO users (name, password_hash, role, region) VALUES (%s, %s, %s, %s)
-           ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role, region = excluded.region,
-                                            failed_sign_ins = 0, locked_until = NULL""",
-        (name, hash_secret(password, PASSWORD_SCRYPT_N), role, region or None),
-    )
-    conn.execute("DELETE FROM sessions WHERE user_name = %s", (name,))  # a changed password signs everyone out
+    db.save_user(conn, name, hash_secret(password, PASSWORD_SCRYPT_N), role, region or None)
 
 
 def sign_in(conn: psycopg.Connection, name: str, password: str, now: datetime, lifetime: timedelta) -> str | Locked | None:
     """A new session's cookie value; None when the name or the password is wrong; Locked."""
-    row = conn.execute("SELECT password_hash, locked_until FROM users WHERE name = %s", (name,)).fetchone()
+    row = db.password_of(conn, name)
     if row is not None and row[1] is not None and row[1] > now:
         return Locked(row[1])
     if not verify_secret(password, row[0] if row else _DECOY) or row is None:
         if row is not None:
-            # The one that reaches the limit locks the name, and the count starts afresh for after.
-            conn.execute(
-                """UPDATE users SET failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= %(limit)s THEN 0 ELSE failed_sign_ins + 1 END,
-                                    locked_until = CASE WHEN failed_sign_ins + 1 >= %(limit)s THEN %(until)s END
-                   WHERE name = %(name)s""",
-                {"limit": MAX_FAILED_SIGN_INS, "until": now + LOCKOUT, "name": name},
-            )
+            db.count_failure(conn, name, MAX_FAILED_SIGN_INS, now + LOCKOUT)
         return None
-    conn.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE name = %s", (name,))
     cookie = secrets.token_urlsafe(32)
-    conn.execute("DELETE FROM sessions WHERE expires_at <= %s", (now,))
-    conn.execute("INSERT INTO sessions (token_hash, user_name, expires_at) VALUES (%s, %s, %s)", (_digest(cookie), name, now + lifetime))
+    db.open_session(conn, _digest(cookie), name, now + lifetime, now)
     return cookie
 
 
 def session_user(conn: psycopg.Connection, cookie: str, now: datetime) -> User | None:
-    row = conn.execute(
-        """SELECT u.name, u.role, u.region FROM sessions s JOIN users u ON u.name = s.user_name
-           WHERE s.token_hash = %s AND s.expires_at > %s""",
-        (_digest(cookie), now),
-    ).fetchone()
+    row = db.session_user(conn, _digest(cookie), now)
     return User(*row) if row else None
 
 
 def sign_out(conn: psycopg.Connection, cookie: str) -> None:
-    conn.execute("DELETE FROM sessions WHERE token_hash = %s", (_digest(cookie),))
+    db.end_session(conn, _digest(cookie))
 
 
 def _digest(cookie: str) -> str:

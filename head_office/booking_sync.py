@@ -25,8 +25,8 @@ from paho.mqtt.properties import Properties
 
 from head_office.bookings import BookingDesk
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError
+from head_office.db.schema import migrate
 from head_office.problems import first_line
-from head_office.schema import migrate
 from lobby.contract import AppointmentsSyncRequest, topic_root
 
 log = logging.getLogger(__name__)

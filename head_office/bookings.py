@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import dict_row
 
 from head_office.booking_rules import (
     PHONE,
@@ -29,6 +28,7 @@ from head_office.booking_rules import (
     still_bookable,
 )
 from head_office.config import BookingSection
+from head_office.db import bookings as db
 from lobby import appointments, booking_pass, signed_token
 from lobby.booking_pass import BookingClaim, PassRefused, PassSigner
 from lobby.contract import BookingState, SyncedBooking, Tier
@@ -93,32 +93,13 @@ class BookingDesk:
     # ---- plans and slots -----------------------------------------------------------------------
 
     def import_plans(self, conn: psycopg.Connection, plans: Iterable[Plan]) -> int:
-        count = 0
-        with conn.transaction():
-            for plan in plans:
-                conn.execute(
-                    """INSERT INTO booking_plans VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                       ON CONFLICT (branch, service) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-                           weekdays = excluded.weekdays, opens = excluded.opens, closes = excluded.closes,
-                           slot_minutes = excluded.slot_minutes, per_slot = excluded.per_slot, counters = excluded.counters,
-                           service_minutes = excluded.service_minutes""",
-                    (plan.branch, plan.service, plan.name_zh, plan.name_en, "".join(str(d) for d in sorted(plan.weekdays)),
-                     plan.opens, plan.closes, plan.slot_minutes, plan.per_slot, plan.counters, plan.service_minutes),
-                )
-                count += 1
-        return count
+        return db.save_plans(conn, plans)
 
     def plans(self, conn: psycopg.Connection, branch: str | None = None) -> list[Plan]:
-        with conn.cursor(row_factory=dict_row) as cursor:
-            rows = cursor.execute(
-                "SELECT * FROM booking_plans WHERE %(b)s::text IS NULL OR branch = %(b)s ORDER BY branch, service", {"b": branch}
-            ).fetchall()
-        return [_plan(row) for row in rows]
+        return [_plan(row) for row in db.plans(conn, branch)]
 
     def plan(self, conn: psycopg.Connection, branch: str, service: str, lock: bool = False) -> Plan:
-        query = "SELECT * FROM booking_plans WHERE branch = %s AND service = %s" + (" FOR UPDATE" if lock else "")
-        with conn.cursor(row_factory=dict_row) as cursor:
-            row = cursor.execute(query, (branch, service)).fetchone()
+        row = db.plan(conn, branch, service, lock)
         if row is None:
             raise BookingRefused("not_offered", "This branch does not take bookings for that service.")
         return _plan(row)
@@ -130,11 +111,7 @@ class BookingDesk:
         plan = self.plan(conn, branch, service)
         if day not in self.days(now):
             return []
-        taken: dict[datetime, int] = dict(conn.execute(
-            """SELECT slot_start, count(*) FROM bookings WHERE branch = %s AND service = %s AND business_day = %s AND state <> 'cancelled'
-               GROUP BY slot_start""",
-            (branch, service, day),
-        ).fetchall())
+        taken = db.taken_by_slot(conn, branch, service, day)
         return open_slots(plan, day, self.zone, taken, self.settings.counter_share, now, self.late_window)
 
     # ---- booking and cancelling ----------------------------------------------------------------
@@ -155,33 +132,22 @@ class BookingDesk:
             offered = day in self.days(now) and slot_start in plan.slots(day, self.zone)
             if not offered or not still_bookable(slot_start, now, self.late_window):
                 raise BookingRefused("no_such_slot", "That time is not one this branch offers for booking.")
-            no_shows = [at for (at,) in conn.execute(
-                "SELECT slot_start FROM bookings WHERE phone_key = %s AND state = 'no_show' AND slot_start >= %s",
-                (key, now - self.rule.period),
-            ).fetchall()]
+            no_shows = db.no_shows_since(conn, key, now - self.rule.period)
             until = banned_until(no_shows, self.rule, now)
             if until is not None:
                 raise BookingRefused(
                     "banned", f"You missed {self.rule.limit} bookings recently, so you can book again from {until.astimezone(self.zone):%Y-%m-%d}.",
                 )
-            if conn.execute(
-                "SELECT 1 FROM bookings WHERE phone_key = %s AND branch = %s AND business_day = %s AND state = 'booked'", (key, branch, day)
-            ).fetchone():
+            if db.has_booking_that_day(conn, key, branch, day):
                 raise BookingRefused("already_booked", "You already have a booking at this branch that day.")
-            (taken,) = conn.execute(
-                "SELECT count(*) FROM bookings WHERE branch = %s AND service = %s AND slot_start = %s AND state <> 'cancelled'",
-                (branch, service, slot_start),
-            ).fetchone() or (0,)
+            taken = db.taken_at(conn, branch, service, slot_start)
             if taken >= plan.capacity(self.settings.counter_share):
                 raise BookingRefused("slot_full", "That time is fully booked: please choose another.")
             for _ in range(20):  # a code unique within the branch's day
                 code = new_code()
-                inserted = conn.execute(
-                    """INSERT INTO bookings (branch, code, slot_start, business_day, service, slot_minutes, tier, rm, customer_name,
-                                             phone_key, phone_masked, state, made_at)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'booked', %s) ON CONFLICT DO NOTHING""",
-                    (branch, code, slot_start, day, service, plan.slot_minutes, tier.value, rm, customer_name, key, mask_phone(phone), now),
-                ).rowcount
+                inserted = db.insert(
+                    conn, branch, code, slot_start, day, service, plan.slot_minutes, tier.value, rm, customer_name, key, mask_phone(phone), now,
+                )
                 if inserted:
                     break
             else:
@@ -191,10 +157,7 @@ class BookingDesk:
         return found
 
     def find(self, conn: psycopg.Connection, branch: str, code: str, slot_start: datetime) -> Booking | None:
-        with conn.cursor(row_factory=dict_row) as cursor:
-            row = cursor.execute(
-                "SELECT * FROM bookings WHERE branch = %s AND code = %s AND slot_start = %s", (branch, code, slot_start)
-            ).fetchone()
+        row = db.find(conn, branch, code, slot_start)
         return None if row is None else _booking(row)
 
     def by_pass(self, conn: psycopg.Connection, token: str, now: datetime) -> Booking:
@@ -216,11 +179,7 @@ class BookingDesk:
                 raise BookingRefused("already_used", "You have already checked in for this booking, so it cannot be cancelled.")
             if booking.slot_start <= now:
                 raise BookingRefused("too_late_to_cancel", "This booking's time has begun: it can no longer be cancelled.")
-            conn.execute(
-                """UPDATE bookings SET state = 'cancelled', version = nextval('booking_version')
-                   WHERE branch = %s AND code = %s AND slot_start = %s AND state = 'booked'""",
-                (booking.branch, booking.code, booking.slot_start),
-            )
+            db.cancel(conn, booking.branch, booking.code, booking.slot_start)
         found = self.find(conn, booking.branch, booking.code, booking.slot_start)
         assert found is not None
         return found
@@ -235,19 +194,12 @@ class BookingDesk:
 
     def behind(self, conn: psycopg.Connection) -> list[tuple[str, int]]:
         """(branch, version) of every branch holding less than its bookings' newest version."""
-        return [(branch, version) for branch, version in conn.execute(
-            """SELECT b.branch, max(b.version) FROM bookings b LEFT JOIN booking_sync s USING (branch)
-               GROUP BY b.branch, s.held_version HAVING max(b.version) > coalesce(s.held_version, 0) ORDER BY b.branch"""
-        ).fetchall()]
+        return db.behind(conn)
 
     def for_branch(self, conn: psycopg.Connection, branch: str, now: datetime) -> tuple[int, list[SyncedBooking]]:
         """The version and every booking of today and later: what `appointments_sync` carries."""
         today = now.astimezone(self.zone).date()
-        with conn.cursor(row_factory=dict_row) as cursor:
-            rows = cursor.execute(
-                "SELECT * FROM bookings WHERE branch = %s AND business_day >= %s ORDER BY slot_start, code", (branch, today)
-            ).fetchall()
-        (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM bookings WHERE branch = %s", (branch,)).fetchone() or (0,)
+        version, rows = db.from_day(conn, branch, today)
         bookings = [
             SyncedBooking(
                 code=row["code"], service=row["service"], slot_start=row["slot_start"], slot_minutes=row["slot_minutes"],
@@ -259,9 +211,4 @@ class BookingDesk:
         return version, bookings
 
     def held(self, conn: psycopg.Connection, branch: str, version: int, now: datetime) -> None:
-        conn.execute(
-            """INSERT INTO booking_sync (branch, held_version, answered_at) VALUES (%s, %s, %s)
-               ON CONFLICT (branch) DO UPDATE SET held_version = GREATEST(booking_sync.held_version, excluded.held_version),
-                   answered_at = excluded.answered_at""",
-            (branch, version, now),
-        )
+        db.held(conn, branch, version, now)

@@ -85,7 +85,7 @@ def _bookings_plan(args: argparse.Namespace, config: HeadOfficeConfig) -> int:
 
 
 def _database(config: HeadOfficeConfig) -> psycopg.Connection:
-    from head_office.schema import migrate
+    from head_office.db.schema import migrate
 
     conn = psycopg.connect(config.database.conninfo, autocommit=True, connect_timeout=int(config.database.connect_timeout_s))
     migrate(conn)

@@ -32,10 +32,10 @@ from paho.mqtt.properties import Properties
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError
+from head_office.db.events import Writer
+from head_office.db.schema import migrate
 from head_office.problems import first_line
 from head_office.routing import EventRecord, Ignored, StateRecord, route
-from head_office.schema import migrate
-from head_office.store import Writer
 
 log = logging.getLogger(__name__)
 # The pool reports every failed connection attempt, several lines each; the ingester says

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from head_office.db import branches
 from lobby.contract import DeviceStatus
 
 UNASSIGNED = "—"  # a branch that publishes but is not in the registry yet
@@ -165,17 +166,12 @@ def _queue(line: BranchLine, payload: dict) -> None:
 
 def registry(conn: psycopg.Connection, branch: str | None = None) -> dict[str, tuple[str, str]]:
     """Every branch's name and region (or one branch's: the phone page asks every second)."""
-    rows = conn.execute("SELECT id, name, region FROM branches" + (" WHERE id = %s" if branch else ""), (branch,) if branch else ())
-    return {bid: (name, region) for bid, name, region in rows}
+    return branches.registry(conn, branch)
 
 
 def load(conn: psycopg.Connection, now: datetime, stale_heartbeats: float, branch: str | None = None) -> dict[str, BranchLine]:
     """Every branch (or one) as it is now."""
-    if branch is None:
-        rows = conn.execute("SELECT branch, kind, key, payload, at FROM branch_state").fetchall()
-    else:
-        rows = conn.execute("SELECT branch, kind, key, payload, at FROM branch_state WHERE branch = %s", (branch,)).fetchall()
-    return branch_lines(registry(conn, branch), rows, now, stale_heartbeats)
+    return branch_lines(registry(conn, branch), branches.states(conn, branch), now, stale_heartbeats)
 
 
 def import_branches(conn: psycopg.Connection, rows: list[dict[str, str]]) -> int:
@@ -184,11 +180,5 @@ def import_branches(conn: psycopg.Connection, rows: list[dict[str, str]]) -> int
         bid, name, region = (row.get(k, "").strip() for k in ("branch_id", "name", "region"))
         if not (bid and name and region):
             raise ValueError(f"line {number}: every branch needs branch_id, name and region")
-    with conn.transaction():
-        for row in rows:
-            conn.execute(
-                """INSERT INTO branches (id, name, region) VALUES (%s, %s, %s)
-                   ON CONFLICT (id) DO UPDATE SET name = excluded.name, region = excluded.region""",
-                (row["branch_id"].strip(), row["name"].strip(), row["region"].strip()),
-            )
+    branches.save(conn, [(row["branch_id"].strip(), row["name"].strip(), row["region"].strip()) for row in rows])
     return len(rows)

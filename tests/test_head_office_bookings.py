@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from head_office.booking_rules import NoShowRule, Plan, banned_until, parse_plan_row
 from head_office.bookings import BookingDesk, BookingRefused
 from head_office.config import BookingSection
+from head_office.db.events import Writer
+from head_office.db.schema import migrate
 from head_office.routing import EventRecord, route
-from head_office.schema import migrate
-from head_office.store import Writer
 from lobby.contract import BookingState
 from tools.hq_rig import WebServer
 from tools.private_broker import free_port

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import expect
 from psycopg.types.json import Jsonb
 
-from head_office.schema import ensure_month
+from head_office.db.schema import ensure_month
 from lobby.ticket_link import LinkSigner, TicketClaim
 from tests.test_web_pages import PageErrors
 from tools.hq_rig import WebServer, add_user

@@ -12,8 +12,8 @@ from psycopg.types.json import Jsonb
 
 from head_office.accounts import LOCKOUT, AccountError, Locked, User, add_user, session_user, sign_in, sign_out
 from head_office.daily_report import as_csv, daily_report
+from head_office.db.schema import ensure_month, migrate
 from head_office.network import SORTS, UNASSIGNED, BranchLine, branch_lines, import_branches, registry
-from head_office.schema import ensure_month, migrate
 from head_office.ticket_status import ticket_status
 from lobby.ticket_link import TicketClaim
 

@@ -37,8 +37,10 @@ from starlette.templating import Jinja2Templates
 from head_office import accounts, network
 from head_office.config import HeadOfficeConfig
 from head_office.daily_report import as_csv, daily_report
+from head_office.db import events as stored_events
+from head_office.db import schema
+from head_office.db.schema import migrate
 from head_office.problems import first_line
-from head_office.schema import migrate
 from head_office.ticket_status import events_since, ticket_status
 from head_office.web import phone_words
 from head_office.web.booking_pages import BookingPages
@@ -245,11 +247,7 @@ class HeadOfficeSite:
                 claim, line = self._claim(conn, request.path_params["token"])
             except LinkRefused as refused:
                 return JSONResponse({"refused": refused.reason}, status_code=HTTP_OF_REFUSAL[refused.reason])
-            events = conn.execute(
-                """SELECT topic, payload FROM events WHERE branch = %s AND payload->>'ticket_id' = %s AND at >= %s
-                   ORDER BY seq NULLS LAST, at""",
-                (claim.branch, claim.ticket_id, events_since(claim)),
-            ).fetchall()
+            events = stored_events.ticket_events(conn, claim.branch, claim.ticket_id, events_since(claim))
         status = ticket_status(claim, events, line)
         return JSONResponse(status.as_json(), headers={"Cache-Control": "no-store"})
 
@@ -257,7 +255,7 @@ class HeadOfficeSite:
 
     def healthz(self, request: Request) -> Response:
         with self.connection() as conn:
-            conn.execute("SELECT 1")
+            schema.ping(conn)
         return PlainTextResponse("ok")
 
     def echarts(self, request: Request) -> Response:

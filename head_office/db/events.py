@@ -8,10 +8,12 @@ batch that PostgreSQL refuses.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import psycopg
 
+from head_office.db.schema import ensure_month
 from head_office.routing import EventRecord, StateRecord
-from head_office.schema import ensure_month
 
 _NEW_EVENTS = """
 WITH new AS (
@@ -92,3 +94,12 @@ class Writer:
             "by": self.written_by,
         })
         return cursor.rowcount
+
+
+def ticket_events(conn: psycopg.Connection, branch: str, ticket_id: str, since: datetime) -> list[tuple[str, dict]]:
+    """(topic, payload) of one ticket's events, in the branch's order."""
+    return conn.execute(
+        """SELECT topic, payload FROM events WHERE branch = %s AND payload->>'ticket_id' = %s AND at >= %s
+           ORDER BY seq NULLS LAST, at""",
+        (branch, ticket_id, since),
+    ).fetchall()

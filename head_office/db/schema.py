@@ -142,3 +142,8 @@ def ensure_month(conn: psycopg.Connection, at: datetime) -> None:
                 sql.Identifier(name), sql.Literal(first), sql.Literal(following)
             )
         )
+
+
+def ping(conn: psycopg.Connection) -> None:
+    """The database answers (the load balancer's health check)."""
+    conn.execute("SELECT 1")
