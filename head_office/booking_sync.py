@@ -11,7 +11,6 @@ not thousands, and applies the first (the sync is idempotent).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import uuid
@@ -22,12 +21,13 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from pydantic import ValidationError
 
 from head_office.bookings import BookingDesk
 from head_office.config import HeadOfficeConfig, HeadOfficeConfigError
 from head_office.db.schema import migrate
 from head_office.problems import first_line
-from lobby.contract import AppointmentsSyncRequest, topic_root
+from lobby.contract import CONTRACT_ROOT, AppointmentsSyncAnswer, AppointmentsSyncRequest, Response, topic_root
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class BookingSync:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(1, 30)
-        self._answers: list[tuple[str, dict]] = []
+        self._answers: list[tuple[str, Response]] = []
         self._lock = threading.Lock()
         self.sent = 0
 
@@ -84,10 +84,10 @@ class BookingSync:
             answers, self._answers = self._answers, []
         now = datetime.now(UTC)
         for branch, answer in answers:
-            if answer.get("status") == "ok" and isinstance(answer.get("data"), dict):
-                self.desk.held(conn, branch, int(answer["data"]["version"]), now)
+            if answer.status == "ok" and answer.data is not None:
+                self.desk.held(conn, branch, AppointmentsSyncAnswer.model_validate(answer.data).version, now)
             else:
-                log.error("branch %s refused its bookings: %s (%s)", branch, answer.get("error"), answer.get("code"))
+                log.error("branch %s refused its bookings: %s (%s)", branch, answer.error, answer.code)
         if not self.client.is_connected():
             return
         for branch, _ in self.desk.behind(conn):
@@ -107,16 +107,17 @@ class BookingSync:
         if reason_code.is_failure:
             log.error("the head-office broker refused %s: %s", self.client_id, reason_code)
             return
-        client.subscribe(f"lobby/v1/+/{ANSWERS}appointments_sync", qos=1)
+        client.subscribe(f"{CONTRACT_ROOT}+/{ANSWERS}appointments_sync", qos=1)
         log.info("booking sync %s connected", self.client_id)
 
     def _on_message(self, client, userdata, message) -> None:
         branch = message.topic.split("/")[2]
         try:
-            answer = json.loads(message.payload)
-        except ValueError:
-            log.error("branch %s answered its bookings with something that is not JSON", branch)
+            answer = Response.model_validate_json(message.payload)
+            if answer.status == "ok" and answer.data is not None:
+                AppointmentsSyncAnswer.model_validate(answer.data)
+        except ValidationError as exc:
+            log.error("branch %s answered its bookings with something that is not the contract's answer: %s", branch, first_line(exc))
             return
-        if isinstance(answer, dict):
-            with self._lock:
-                self._answers.append((branch, answer))
+        with self._lock:
+            self._answers.append((branch, answer))

@@ -36,6 +36,7 @@ from head_office.db.events import Writer
 from head_office.db.schema import migrate
 from head_office.problems import first_line
 from head_office.routing import EventRecord, Ignored, StateRecord, route
+from lobby.contract import CONTRACT_ROOT
 
 log = logging.getLogger(__name__)
 # The pool reports every failed connection attempt, several lines each; the ingester says
@@ -148,7 +149,7 @@ class Ingester:
             return
         self._broker_said = False
         group = self.broker.share_group
-        client.subscribe([(f"$share/{group}/lobby/v1/+/{topic}", 1) for topic in TOPICS])
+        client.subscribe([(f"$share/{group}/{CONTRACT_ROOT}+/{topic}", 1) for topic in TOPICS])
         log.info("ingester %s connected (session %s)", self.client_id, "resumed" if flags.session_present else "new")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:

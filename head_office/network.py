@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import psycopg
 
 from head_office.db import branches
-from lobby.contract import DeviceStatus
+from lobby.contract import AgentState, Availability, DeviceState, DeviceStatus, QueueState
 
 UNASSIGNED = "—"  # a branch that publishes but is not in the registry yet
 
@@ -40,7 +40,7 @@ class DeviceLine:
     region: str
     device: str
     kind: str
-    status: str
+    status: DeviceStatus
     detail: str
     since: datetime | None
 
@@ -61,7 +61,7 @@ class BranchLine:
     counters: int = 0
     devices: list[DeviceLine] = field(default_factory=list)
     link_key: str | None = None  # the public key its ticket links are checked with
-    queue: dict | None = None  # its queue/state as published (the phone page reads its ticket's place there)
+    queue: QueueState | None = None  # its queue/state as published (the phone page reads its ticket's place there)
 
     @property
     def waiting(self) -> int:
@@ -73,7 +73,7 @@ class BranchLine:
 
     @property
     def devices_in_trouble(self) -> list[DeviceLine]:
-        return [d for d in self.devices if not _working(d.status)]
+        return [d for d in self.devices if not d.status.working]
 
 
 SORTS = {
@@ -87,22 +87,6 @@ SORTS = {
 }
 
 
-def _working(status: str) -> bool:
-    try:
-        return DeviceStatus(status).working
-    except ValueError:
-        return False
-
-
-def _time(value: object) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def branch_lines(
     registry: dict[str, tuple[str, str]], states: list[tuple[str, str, str, dict, datetime]], now: datetime, stale_heartbeats: float
 ) -> dict[str, BranchLine]:
@@ -111,15 +95,14 @@ def branch_lines(
     bridges: dict[str, tuple[bool, datetime]] = {}
     for branch, kind, key, payload, at in states:
         line = lines.setdefault(branch, BranchLine(branch, branch, UNASSIGNED))
+        # Written by the ingester only after the contract's model read it (head_office/routing.py).
         if kind == "agent":
-            _agent(line, payload, now, stale_heartbeats)
+            _agent(line, AgentState.model_validate(payload), now, stale_heartbeats)
         elif kind == "queue":
-            _queue(line, payload)
+            _queue(line, QueueState.model_validate(payload))
         elif kind == "device":
-            line.devices.append(DeviceLine(
-                branch, line.name, line.region, key, str(payload.get("kind", "")), str(payload.get("status", "")),
-                str(payload.get("detail", "")), _time(payload.get("since")) or at,
-            ))
+            device = DeviceState.model_validate(payload)
+            line.devices.append(DeviceLine(branch, line.name, line.region, key, device.kind, device.status, device.detail, device.since or at))
         elif kind == "bridge":
             bridges[branch] = (bool(payload.get("connected")), at)
     for branch, (connected, at) in bridges.items():
@@ -129,39 +112,32 @@ def branch_lines(
     return lines
 
 
-def _agent(line: BranchLine, payload: dict, now: datetime, stale_heartbeats: float) -> None:
-    line.version = str(payload.get("version", ""))
-    line.outbox_pending = int(payload.get("outbox_pending") or 0)
-    line.link_key = payload.get("ticket_link_key")
-    if line.region == UNASSIGNED and isinstance(payload.get("branch_name"), str):
-        line.name = payload["branch_name"]  # until the registry names it
-    line.heartbeat_at = heartbeat = _time(payload.get("heartbeat_at"))
-    interval = payload.get("heartbeat_s")
-    if payload.get("state") != "online":
-        since = _time(payload.get("since"))
-        line.why_unreachable = "the branch's agent is offline" + (f" (up since {since:%Y-%m-%d %H:%M})" if since else "")
-    elif heartbeat is None or not isinstance(interval, int | float):
+def _agent(line: BranchLine, state: AgentState, now: datetime, stale_heartbeats: float) -> None:
+    line.version = state.version
+    line.outbox_pending = state.outbox_pending
+    line.link_key = state.ticket_link_key
+    if line.region == UNASSIGNED and state.branch_name:
+        line.name = state.branch_name  # until the registry names it
+    line.heartbeat_at = heartbeat = state.heartbeat_at
+    if state.state is not Availability.ONLINE:
+        line.why_unreachable = f"the branch's agent is offline (up since {state.since:%Y-%m-%d %H:%M})"
+    elif heartbeat is None or state.heartbeat_s is None:
         line.why_unreachable = "the branch's agent says it is online but sends no heartbeat"
-    elif now - heartbeat > timedelta(seconds=stale_heartbeats * interval):
+    elif now - heartbeat > timedelta(seconds=stale_heartbeats * state.heartbeat_s):
         line.why_unreachable = f"nothing from the branch since {heartbeat:%Y-%m-%d %H:%M:%S}"
     else:
         line.reachable, line.why_unreachable = True, ""
 
 
-def _queue(line: BranchLine, payload: dict) -> None:
-    line.queue = payload
-    line.queue_at = _time(payload.get("at"))
-    services = payload.get("services") or {}
+def _queue(line: BranchLine, state: QueueState) -> None:
+    line.queue = state
+    line.queue_at = state.at
     line.services = [
-        ServiceLine(
-            sid, str(s.get("name_zh") or sid), str(s.get("name_en") or ""), int(s.get("waiting", 0)), int(s.get("longest_wait_s", 0)),
-            int(s.get("target_wait_s", 0)), int(s.get("counters_open", 0)), s.get("eta_min"),
-        )
-        for sid, s in services.items() if isinstance(s, dict)
+        ServiceLine(sid, s.name_zh or sid, s.name_en, s.waiting, s.longest_wait_s, s.target_wait_s, s.counters_open, s.eta_min)
+        for sid, s in state.services.items()
     ]
-    counters = payload.get("counters") or {}
-    line.counters = len(counters)
-    line.counters_open = sum(1 for c in counters.values() if isinstance(c, dict) and c.get("open"))
+    line.counters = len(state.counters)
+    line.counters_open = sum(1 for c in state.counters.values() if c.open)
 
 
 def registry(conn: psycopg.Connection, branch: str | None = None) -> dict[str, tuple[str, str]]:

@@ -1,9 +1,13 @@
 """What a message from a branch becomes at head office. Pure: topic and bytes in, a record out.
 
-    lobby/v1/<branch>/events/<kind>, lobby/v1/<branch>/alerts/<kind>  -> an event (kept once)
-    lobby/v1/<branch>/agent/state, .../queue/state, .../devices/<id>/state -> the latest state
-    lobby/v1/<branch>/bridge/state ("1" / "0", the branch broker's bridge) -> the latest state
+    <root>/events/<kind>, <root>/alerts/<kind>  -> an event (kept once)
+    <root>/agent/state, .../queue/state, .../devices/<id>/state -> the latest state
+    <root>/bridge/state ("1" / "0", the branch broker's bridge) -> the latest state
     anything else, or a payload that is not what the contract says -> ignored, with why
+
+`<root>` is the contract's `lobby/v1/<branch>`. Every payload is read by the contract's model
+for its topic (an event kind this head office does not know yet by the base `Event`), so a
+field the branch renames or drops is named here, not discovered in a report.
 """
 
 from __future__ import annotations
@@ -11,11 +15,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-ROOT = "lobby/v1/"
-# The contract's version is in the topic root; a payload that names another one was written
-# for a contract this head office does not know and is not read as if it were version 1.
-SCHEMA_VERSION = 1
+from pydantic import BaseModel, ValidationError
+
+from lobby.contract import CONTRACT_ROOT, EVENT_TOPICS, AgentState, DeviceState, Event, QueueState
+
+M = TypeVar("M", bound=BaseModel)
+
+# The contract's version is in the topic root: another version's messages are not ours to read.
+ROOT = CONTRACT_ROOT
+EVENT_MODELS: dict[str, type[Event]] = {topic: model for model, topic in EVENT_TOPICS.items()}
+STATE_MODELS: dict[str, type[BaseModel]] = {"agent/state": AgentState, "queue/state": QueueState}
 # A busy branch's queue/state (every waiting ticket) is a few tens of KB; far more is not ours.
 MAX_PAYLOAD = 256 * 1024
 # An event's own time, by the field its kind carries it in (docs/mqtt.md); the first found wins.
@@ -30,7 +41,7 @@ class EventRecord:
     branch: str
     topic: str
     seq: int | None
-    payload: dict
+    event: Event  # as the contract reads it
     text: str  # the payload as it came: PostgreSQL reads it as jsonb, nobody serialises it again
 
 
@@ -40,7 +51,7 @@ class StateRecord:
     kind: str  # agent | queue | device | bridge
     key: str  # the device id; "" for agent and queue
     at: datetime
-    payload: dict
+    state: BaseModel | None  # AgentState, QueueState or DeviceState; None for the bridge's own 0 / 1
     text: str
 
 
@@ -52,17 +63,19 @@ class Ignored:
 Record = EventRecord | StateRecord | Ignored
 
 
-def _time(payload: dict, names: tuple[str, ...], received: datetime) -> datetime:
-    for name in names:
-        value = payload.get(name)
-        if isinstance(value, str):
-            try:
-                at = datetime.fromisoformat(value)
-            except ValueError:
-                continue
-            if at.tzinfo is not None:
-                return at
-    return received
+def _problem(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"'{where}': {first['msg']}{more}"
+
+
+def _read(model: type[M], text: str) -> M | str:
+    """The payload as the contract's model, or why it is not one."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        return _problem(exc)
 
 
 def route(topic: str, body: bytes, received: datetime) -> Record:
@@ -78,7 +91,7 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
         if body not in (b"0", b"1"):
             return Ignored(f"bridge/state from {branch}: neither 0 nor 1")
         connected = body == b"1"
-        return StateRecord(branch, "bridge", "", received, {"connected": connected}, '{"connected": %s}' % ("true" if connected else "false"))
+        return StateRecord(branch, "bridge", "", received, None, '{"connected": %s}' % ("true" if connected else "false"))
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
@@ -86,16 +99,33 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
         return Ignored(f"{rest} from {branch}: the payload is not JSON")
     if not isinstance(payload, dict):
         return Ignored(f"{rest} from {branch}: the payload is not a JSON object")
-    if payload.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-        return Ignored(f"{rest} from {branch}: schema_version {payload['schema_version']!r}, not {SCHEMA_VERSION}")
     parts = rest.split("/")
     if parts[0] in ("events", "alerts") and len(parts) == 2:
-        event_id, seq = payload.get("event_id"), payload.get("seq")
-        if not isinstance(event_id, str) or not event_id:
+        if not isinstance(payload.get("event_id"), str) or not payload["event_id"]:
             return Ignored(f"{rest} from {branch}: no event_id")
-        return EventRecord(event_id, _time(payload, TIME_FIELDS, received), branch, rest, seq if isinstance(seq, int) else None, payload, text)
-    if rest in ("agent/state", "queue/state"):
-        return StateRecord(branch, parts[0], "", _time(payload, STATE_TIME_FIELDS, received), payload, text)
-    if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state":
-        return StateRecord(branch, "device", parts[1], _time(payload, STATE_TIME_FIELDS, received), payload, text)
-    return Ignored(f"{rest} from {branch}: not a topic head office keeps")
+        event = _read(EVENT_MODELS.get(rest, Event), text)
+        if isinstance(event, str):
+            return Ignored(f"{rest} from {branch}: not the contract's {rest}: {event}")
+        return EventRecord(event.event_id, _time(payload, TIME_FIELDS, received), branch, rest, event.seq, event, text)
+    model = STATE_MODELS.get(rest) or (DeviceState if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state" else None)
+    if model is None:
+        return Ignored(f"{rest} from {branch}: not a topic head office keeps")
+    state = _read(model, text)
+    if isinstance(state, str):
+        return Ignored(f"{rest} from {branch}: not the contract's {rest}: {state}")
+    kind, key = ("device", parts[1]) if model is DeviceState else (parts[0], "")
+    return StateRecord(branch, kind, key, _time(payload, STATE_TIME_FIELDS, received), state, text)
+
+
+def _time(payload: dict, names: tuple[str, ...], received: datetime) -> datetime:
+    """The message's own time, by the field its kind carries it in; when head office got it if none."""
+    for name in names:
+        value = payload.get(name)
+        if isinstance(value, str):
+            try:
+                at = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            if at.tzinfo is not None:
+                return at
+    return received

@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from head_office.network import BranchLine
+from lobby.contract import CalledEvent, TransferredEvent
 from lobby.ticket_link import TicketClaim
-from lobby.waits import WaitMinutes, wait_minutes
+from lobby.waits import wait_minutes
 
 # The ticket's state after each of its events (docs/mqtt.md); a recall leaves it called.
 AFTER = {
@@ -42,39 +43,34 @@ class TicketStatus:
 
 
 def ticket_status(claim: TicketClaim, events: list[tuple[str, dict]], line: BranchLine) -> TicketStatus:
-    """`events`: (topic, payload) of this ticket, in the branch's order (seq)."""
+    """`events`: (topic, payload) of this ticket, in the branch's order (seq), as the ingester
+    stored them after the contract's model read them."""
     state, counter, service = "waiting", None, claim.service
     for topic, payload in events:
         if topic not in AFTER:
             continue
         state = AFTER[topic]
         if topic == "events/called":
-            counter = str(payload.get("counter") or "") or None
+            counter = CalledEvent.model_validate(payload).counter
         elif topic == "events/transferred":
-            service, counter = str(payload.get("to_service") or service), None
-    queue = line.queue or {}
-    names = (queue.get("services") or {}).get(service) or {}
+            service, counter = TransferredEvent.model_validate(payload).to_service, None
+    queue = line.queue
+    names = queue.services.get(service) if queue is not None else None
     ahead = eta = None
     eta_range = None
-    if state == "waiting":
-        for position, waiting in enumerate(names.get("waiting_etas") or []):
-            if isinstance(waiting, dict) and waiting.get("ticket") == claim.label:
+    if state == "waiting" and names is not None:
+        for position, waiting in enumerate(names.waiting_etas):
+            if waiting.ticket == claim.label:
                 ahead = position
-                told = _minutes(waiting.get("eta_range_s"), waiting.get("eta_s"))
+                told = wait_minutes(waiting.eta_range_s, waiting.eta_s)
                 if told is not None:  # the same minutes the paper and the hall display say
                     eta, eta_range = told.middle, (told.low, told.high)
                 break
     return TicketStatus(
-        label=claim.label, branch_name=line.name, service_zh=str(names.get("name_zh") or service), service_en=str(names.get("name_en") or ""),
-        state=state, ahead=ahead, eta_min=eta, eta_range_min=eta_range, counter=counter,
-        visible=line.reachable, as_of=queue.get("at"),
+        label=claim.label, branch_name=line.name, service_zh=names.name_zh if names and names.name_zh else service,
+        service_en=names.name_en if names else "", state=state, ahead=ahead, eta_min=eta, eta_range_min=eta_range, counter=counter,
+        visible=line.reachable, as_of=queue.at.isoformat() if queue is not None else None,
     )
-
-
-def _minutes(eta_range_s: object, eta_s: object) -> WaitMinutes | None:
-    if not (isinstance(eta_range_s, list) and len(eta_range_s) == 2 and all(isinstance(v, int) for v in eta_range_s)):
-        return None
-    return wait_minutes(eta_range_s, eta_s if isinstance(eta_s, int | float) else None)
 
 
 def events_since(claim: TicketClaim) -> datetime:

@@ -11,11 +11,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
 
 from head_office.routing import EventRecord, Ignored, StateRecord, route
+from tests.contract_payloads import agent_state, arrival, device_state
 from tools.hq_rig import REPO, HeadOfficeBroker, Ingesters, count, event, wait_for
 
 
@@ -110,21 +112,33 @@ def test_a_second_ingester_shares_the_stream(hq_broker, ingesters, database):
     assert set(shares) == {"hq-ingest.i1", "hq-ingest.i2"} and min(shares.values()) >= 100, shares
 
 
+def _body(payload: dict) -> bytes:
+    return json.dumps(payload).encode()
+
+
+NINE_FORTY = datetime(2026, 12, 5, 9, 41, 7, tzinfo=timezone(timedelta(hours=8)))
+ARRIVAL = arrival(at=NINE_FORTY) | {"event_id": "e1", "seq": 3}
+SINCE = datetime(2026, 12, 5, 8, 55, tzinfo=timezone(timedelta(hours=8)))
+
+
 @pytest.mark.parametrize(
     "topic, body, expected",
     [
-        ("lobby/v1/b1/events/arrival", b'{"event_id": "e1", "seq": 3, "issued_at": "2026-12-05T09:41:07+08:00"}', EventRecord),
-        ("lobby/v1/b1/alerts/vip", b'{"event_id": "a1"}', EventRecord),
-        ("lobby/v1/b1/agent/state", b'{"state": "online", "since": "2026-12-05T08:55:00+08:00"}', StateRecord),
-        ("lobby/v1/b1/devices/printer-1/state", b'{"status": "ok", "since": "2026-12-05T08:55:00+08:00"}', StateRecord),
+        ("lobby/v1/b1/events/arrival", _body(ARRIVAL), EventRecord),
+        # An event kind newer than this head office: kept by its event_id, timed when it came.
+        ("lobby/v1/b1/events/a_later_kind", b'{"event_id": "a1"}', EventRecord),
+        ("lobby/v1/b1/agent/state", _body(agent_state(SINCE)), StateRecord),
+        ("lobby/v1/b1/devices/printer-1/state", _body(device_state(SINCE, "ok")), StateRecord),
         ("lobby/v1/b1/events/arrival", b'{"seq": 3}', Ignored),
         ("lobby/v1/b1/events/arrival", b"[1, 2]", Ignored),
         ("lobby/v1/b1/events/arrival", b"\xff\xfe", Ignored),
         ("lobby/v1/b1/request/ticket", b'{"transaction": "t"}', Ignored),
         ("other/b1/events/arrival", b"{}", Ignored),
         ("lobby/v1/", b"{}", Ignored),
-        ("lobby/v1/b1/events/arrival", b'{"event_id": "e2", "schema_version": 2}', Ignored),
-        ("lobby/v1/b1/events/arrival", b'{"event_id": "e3", "schema_version": 1}', EventRecord),
+        # Not the contract's arrival (its ticket is missing), and one with a field added within v1.
+        ("lobby/v1/b1/events/arrival", _body({k: v for k, v in ARRIVAL.items() if k != "ticket"} | {"event_id": "e2"}), Ignored),
+        ("lobby/v1/b1/events/arrival", _body(ARRIVAL | {"event_id": "e3", "a_field_added_later": 1}), EventRecord),
+        ("lobby/v1/b1/agent/state", b'{"state": "online", "since": "2026-12-05T08:55:00+08:00"}', Ignored),  # no version
         ("lobby/v1/b1/events/arrival", b'{"event_id": "e4", "pad": "' + b"x" * 300_000 + b'"}', Ignored),
         ("lobby/v1/b1/bridge/state", b"1", StateRecord),
         ("lobby/v1/b1/bridge/state", b"yes", Ignored),
@@ -162,7 +176,7 @@ def test_a_payload_postgresql_cannot_store_is_named_and_let_go_without_holding_u
     wait_for(lambda: count(database, "SELECT COUNT(*) FROM schema_version") == 1, 20, "the ingester's schema")
     time.sleep(0.5)
     client = hq_broker.branch_client("b1")
-    poison = {"event_id": "b1-poison", "ticket": "A\u0000", "issued_at": "2026-12-05T09:41:07+08:00"}  # JSONB refuses NUL
+    poison = arrival("A\u0000") | {"event_id": "b1-poison"}  # JSONB refuses NUL
     client.publish("lobby/v1/b1/events/arrival", json.dumps(poison), qos=1).wait_for_publish(10)
     client.disconnect()
     client.loop_stop()
@@ -173,7 +187,7 @@ def test_a_payload_postgresql_cannot_store_is_named_and_let_go_without_holding_u
 
 
 def test_bad_input_is_named_counted_and_never_written(hq_broker, ingesters, database):
-    """Malformed, oversized, another contract's version, and a branch writing under another
+    """Malformed, oversized, not the contract's model, and a branch writing under another
     branch's root (the broker refuses it: MQTT 5 reports the refusal to the publisher)."""
     from paho.mqtt.reasoncodes import ReasonCode
 
@@ -186,7 +200,7 @@ def test_bad_input_is_named_counted_and_never_written(hq_broker, ingesters, data
     bad = [
         ("lobby/v1/b1/events/arrival", b"{not json"),
         ("lobby/v1/b1/events/arrival", json.dumps({"event_id": "big", "pad": "x" * 300_000}).encode()),
-        ("lobby/v1/b1/events/arrival", json.dumps({"event_id": "v2", "schema_version": 2}).encode()),
+        ("lobby/v1/b1/events/arrival", json.dumps({"event_id": "v2", "ticket": "A001"}).encode()),  # not the contract's arrival
         ("lobby/v1/b1/events/arrival", json.dumps({"seq": 4}).encode()),
     ]
     for topic, body in bad:
@@ -200,7 +214,7 @@ def test_bad_input_is_named_counted_and_never_written(hq_broker, ingesters, data
     assert count(database, "SELECT COUNT(*) FROM events WHERE event_id IN ('big', 'v2', 'b2-forged')") == 0
     assert [str(code) for code in refused] == ["Not authorized"]  # the publish under b2's root
     log = ingesters.log("i1")
-    for said in ("the payload is not JSON", "more than the 262144 a message may have", "schema_version 2, not 1", "no event_id"):
+    for said in ("the payload is not JSON", "more than the 262144 a message may have", "not the contract's events/arrival", "no event_id"):
         assert said in log
     assert "Traceback" not in log
     ingesters.stop_all()

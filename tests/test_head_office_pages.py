@@ -17,7 +17,9 @@ from playwright.sync_api import expect
 from psycopg.types.json import Jsonb
 
 from head_office.db.schema import ensure_month
+from lobby.contract import CounterQueueState, QueueState
 from lobby.ticket_link import LinkSigner, TicketClaim
+from tests.contract_payloads import agent_state, arrival, called, device_state, service_state, waiting_eta
 from tests.test_web_pages import PageErrors
 from tools.hq_rig import WebServer, add_user
 from tools.private_broker import free_port
@@ -34,20 +36,18 @@ def _publish_states(database: str) -> None:
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("INSERT INTO branches VALUES ('b1', '陆家嘴支行', 'East'), ('b2', '南山支行', 'South')")
         for branch, waiting, longest in (("b1", 7, 1500), ("b2", 2, 200)):
-            agent = {"state": "online", "version": "0.1.0", "since": now.isoformat(), "heartbeat_at": now.isoformat(), "heartbeat_s": 3600,
-                     "outbox_pending": 0, "ticket_link_key": SIGNERS[branch].public_key}
-            etas = [{"ticket": f"A{n:03d}", "eta_s": 120 * n, "eta_range_s": [60 * n, 200 * n], "eta_min": 2 * n} for n in range(1, waiting + 1)]
-            queue = {"at": now.isoformat(), "services": {"cash": {
-                "name_zh": "个人现金", "name_en": "Cash", "waiting": waiting, "longest_wait_s": longest, "target_wait_s": 600,
-                "counters_open": 2, "eta_min": 9, "waiting_etas": etas}},
-                "counters": {"1": {"open": True, "serving": None, "services": ["cash"]}, "3": {"open": True, "serving": None, "services": ["cash"]}}}
+            agent = agent_state(now, beat_ago_s=0, heartbeat_s=3600, outbox_pending=0, ticket_link_key=SIGNERS[branch].public_key)
+            etas = [waiting_eta(f"A{n:03d}", 120 * n, 60 * n, 200 * n) for n in range(1, waiting + 1)]
+            cash = service_state(waiting=waiting, longest=longest, etas=etas, name_zh="个人现金").model_copy(update={"counters_open": 2, "eta_min": 9})
+            queue = QueueState(at=now, services={"cash": cash}, counters={
+                c: CounterQueueState(open=True, serving=None, services=["cash"]) for c in ("1", "3")}).model_dump(mode="json")
             conn.execute("INSERT INTO branch_state VALUES (%s, 'agent', '', %s, %s), (%s, 'queue', '', %s, %s)",
                          (branch, Jsonb(agent), now, branch, Jsonb(queue), now))
         conn.execute("INSERT INTO branch_state VALUES ('b2', 'device', 'printer', %s, %s)",
-                     (Jsonb({"kind": "printer", "status": "paper_out", "detail": "the roll is empty", "since": now.isoformat()}), now))
+                     (Jsonb(device_state(now, "paper_out", detail="the roll is empty")), now))
         ensure_month(conn, now)
         for seq, (topic, payload) in enumerate([
-            ("events/arrival", {"ticket_id": "t1", "service": "cash"}), ("events/called", {"ticket_id": "t1", "service": "cash", "waited_s": 300}),
+            ("events/arrival", arrival("A001", at=now)), ("events/called", called("1", "A001", at=now)),
         ], start=1):
             conn.execute("INSERT INTO events VALUES (%s, %s, 'b1', %s, %s, %s, now(), 't')", (f"e{seq}", now, topic, seq, Jsonb(payload)))
 

@@ -15,7 +15,21 @@ from head_office.daily_report import as_csv, daily_report
 from head_office.db.schema import ensure_month, migrate
 from head_office.network import SORTS, UNASSIGNED, BranchLine, branch_lines, import_branches, registry
 from head_office.ticket_status import ticket_status
+from lobby.contract import QueueState
 from lobby.ticket_link import TicketClaim
+from tests.contract_payloads import (
+    agent_state,
+    arrival,
+    called,
+    device_state,
+    expired,
+    no_show,
+    queue_state,
+    served,
+    service_state,
+    transferred,
+    waiting_eta,
+)
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,18 +37,14 @@ REGISTRY = {"b1": ("陆家嘴支行", "East"), "b2": ("南山支行", "South")}
 
 
 def agent(state="online", beat_ago_s=5.0, heartbeat_s=10, **more) -> dict:
-    return {"state": state, "version": "0.1.0", "since": (NOW - timedelta(hours=3)).isoformat(),
-            "heartbeat_at": (NOW - timedelta(seconds=beat_ago_s)).isoformat(), "heartbeat_s": heartbeat_s, **more}
+    return agent_state(NOW, state, beat_ago_s, heartbeat_s, **more)
 
 
 def queue(**services) -> dict:
-    return {"at": NOW.isoformat(), "services": services,
-            "counters": {"1": {"open": True, "serving": None, "services": ["cash"]}, "2": {"open": False, "serving": None, "services": ["cash"]}}}
+    return queue_state(NOW, **services)
 
 
-def service(waiting=2, longest=300, target=600, etas=()) -> dict:
-    return {"name_zh": "现金", "name_en": "Cash", "waiting": waiting, "longest_wait_s": longest, "target_wait_s": target,
-            "counters_open": 1, "eta_min": 4, "waiting_etas": list(etas)}
+service = service_state
 
 
 def lines(*states) -> dict[str, BranchLine]:
@@ -53,7 +63,7 @@ def test_a_branch_heard_within_its_heartbeats_is_reachable_with_its_queue_and_co
     ((), "never heard"),
     ((("b1", "agent", "", agent(state="offline")),), "agent is offline"),
     ((("b1", "agent", "", agent(beat_ago_s=31)),), "nothing from the branch since"),
-    ((("b1", "agent", "", {"state": "online", "version": "x"}),), "sends no heartbeat"),
+    ((("b1", "agent", "", agent(beat_ago_s=None, heartbeat_s=None)),), "sends no heartbeat"),
     ((("b1", "agent", "", agent()), ("b1", "bridge", "", {"connected": False})), "link to head office is down"),
 ])
 def test_why_a_branch_is_unreachable_is_said(states, why):
@@ -66,8 +76,8 @@ def test_a_reconnected_bridge_and_a_fresh_heartbeat_make_it_reachable_again():
 
 
 def test_devices_in_trouble_are_those_not_doing_their_job():
-    states = [("b1", "device", d, {"kind": "printer", "status": s, "since": NOW.isoformat()})
-              for d, s in (("p1", "ok"), ("p2", "paper_near_end"), ("p3", "paper_out"), ("d1", "offline"), ("x", "strange"))]
+    states = [("b1", "device", d, device_state(NOW, s))
+              for d, s in (("p1", "ok"), ("p2", "paper_near_end"), ("p3", "paper_out"), ("d1", "offline"), ("x", "error"))]
     assert [d.device for d in lines(*states)["b1"].devices_in_trouble] == ["p3", "d1", "x"]
 
 
@@ -92,44 +102,45 @@ def test_who_sees_which_region():
 # ---- the ticket page's status ------------------------------------------------------------------
 
 CLAIM = TicketClaim("b1", "20261205-A002", "cash", NOW + timedelta(hours=7))
-ETAS = [{"ticket": "A001", "eta_s": 60, "eta_range_s": [0, 120]}, {"ticket": "A002", "eta_s": 400, "eta_range_s": [180, 720]}]
+ETAS = [waiting_eta("A001", 60, 0, 120), waiting_eta("A002", 400, 180, 720)]
 
 
 def status(events, reachable=True, q=None):
     line = BranchLine("b1", "陆家嘴支行", "East", reachable=reachable)
-    line.queue = queue(cash=service(etas=ETAS)) if q is None else q
+    line.queue = QueueState.model_validate(queue(cash=service(etas=ETAS)) if q is None else q)
     return ticket_status(CLAIM, events, line)
 
 
 def test_waiting_the_page_shows_people_ahead_and_the_wait_in_the_papers_minutes():
-    s = status([("events/arrival", {})])
+    s = status([("events/arrival", arrival())])
     assert (s.state, s.ahead, s.eta_min, s.eta_range_min, s.counter, s.visible) == ("waiting", 1, 7, (3, 12), None, True)
     assert (s.label, s.service_zh, s.branch_name) == ("A002", "现金", "陆家嘴支行")
 
 
 def test_called_the_page_names_the_counter_and_a_recall_keeps_it():
-    s = status([("events/arrival", {}), ("events/called", {"counter": "3"}), ("events/called", {"counter": "3", "recall": True})])
+    s = status([("events/arrival", arrival()), ("events/called", called("3")), ("events/called", called("3", recall=True))])
     assert (s.state, s.counter, s.ahead) == ("called", "3", None)
 
 
 @pytest.mark.parametrize("last, state", [("events/served", "served"), ("events/no_show", "no_show"), ("events/expired", "expired")])
 def test_the_end_of_a_ticket(last, state):
-    assert status([("events/arrival", {}), ("events/called", {"counter": "3"}), (last, {})]).state == state
+    end = {"events/served": served(), "events/no_show": no_show(), "events/expired": expired()}[last]
+    assert status([("events/arrival", arrival()), ("events/called", called("3")), (last, end)]).state == state
 
 
 def test_a_transferred_ticket_waits_again_in_its_new_service():
-    q = queue(cash=service(etas=[]), enquiry={**service(etas=[{"ticket": "A002", "eta_s": 60, "eta_range_s": [0, 120]}]), "name_zh": "咨询"})
-    s = status([("events/arrival", {}), ("events/called", {"counter": "3"}), ("events/transferred", {"to_service": "enquiry"})], q=q)
+    q = queue(cash=service(etas=[]), enquiry=service(etas=[waiting_eta("A002", 60, 0, 120)], name_zh="咨询"))
+    s = status([("events/arrival", arrival()), ("events/called", called("3")), ("events/transferred", transferred("enquiry"))], q=q)
     assert (s.state, s.service_zh, s.ahead, s.counter) == ("waiting", "咨询", 0, None)
 
 
 def test_an_unreachable_branch_is_said_with_the_last_known_status():
-    s = status([("events/arrival", {})], reachable=False)
+    s = status([("events/arrival", arrival())], reachable=False)
     assert not s.visible and s.ahead == 1
 
 
 def test_nothing_but_this_tickets_own_figures_goes_out():
-    out = status([("events/arrival", {"customer": {"masked_pan": "622588******1234"}})]).as_json()
+    out = status([("events/arrival", arrival(masked_pan="622588******1234"))]).as_json()
     assert "A001" not in str(out) and "622588" not in str(out)
 
 
@@ -238,9 +249,9 @@ def test_the_daily_report_counts_each_branch_s_bookings(conn):
             (code, slot, state, None if changed is None else slot + timedelta(minutes=changed)),
         )
     # The first appointment ticket is called 6 minutes after the slot, the second 2 minutes before it (counted 0).
-    for seq, (code, ticket, called) in enumerate((("100001", "t1", 6), ("100002", "t2", -2)), start=1):
+    for seq, (code, ticket, called_after) in enumerate((("100001", "t1", 6), ("100002", "t2", -2)), start=1):
         _event(conn, "b1", "events/appointment", seq, slot, code=code, state="checked_in", ticket_id=ticket)
-        _event(conn, "b1", "events/called", 10 + seq, slot + timedelta(minutes=called), ticket_id=ticket, service="cash", waited_s=60)
+        _event(conn, "b1", "events/called", 10 + seq, slot + timedelta(minutes=called_after), ticket_id=ticket, service="cash", waited_s=60)
     [b1] = daily_report(conn, date(2026, 12, 5), SHANGHAI, registry(conn), None)
     assert (b1.bookings, b1.booked_checked_in, b1.booked_early, b1.booked_late, b1.booked_no_show, b1.booked_cancelled) == (5, 2, 1, 1, 1, 1)
     assert b1.called_after_slot_s == pytest.approx(180)

@@ -3,7 +3,6 @@ ingester processes, and small helpers to wait on what reaches PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import subprocess
@@ -12,12 +11,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from lobby.contract import EVENT_TOPICS, ArrivalCustomer, ArrivalEvent, Tier, topic_root
 from tools.private_broker import free_port, reachable_folder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,10 +95,17 @@ class HeadOfficeBroker:
         return path
 
 
-def event(branch: str, n: int, kind: str = "arrival") -> tuple[str, bytes]:
-    """A branch event as the agent publishes it (the fields head office reads)."""
-    payload = {"event_id": f"{branch}-{n:06d}", "seq": n, "ticket": f"A{n % 1000:03d}", "issued_at": "2026-12-05T09:41:07+08:00"}
-    return f"lobby/v1/{branch}/events/{kind}", json.dumps(payload).encode()
+ISSUED_AT = datetime(2026, 12, 5, 9, 41, 7, tzinfo=timezone(timedelta(hours=8)))
+
+
+def event(branch: str, n: int) -> tuple[str, bytes]:
+    """The n-th arrival of a branch, as its agent publishes it: the contract's model, whole."""
+    label = f"A{n % 1000:03d}"
+    arrival = ArrivalEvent(
+        event_id=f"{branch}-{n:06d}", seq=n, ticket=label, ticket_id=f"{branch}-t{n}", service="cash", tier=Tier.MASS, issued_at=ISSUED_AT,
+        ahead=0, eta_s=None, eta_range_s=None, kiosk="kiosk-1", customer=ArrivalCustomer(identified=False),
+    )
+    return f"{topic_root(branch)}{EVENT_TOPICS[ArrivalEvent]}", arrival.model_dump_json().encode()
 
 
 class Ingesters:

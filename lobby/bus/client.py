@@ -1,7 +1,10 @@
-"""The one module that owns paho: connect, reconnect, resubscribe, last will, acknowledgements.
+"""The branch's one module that owns paho: connect, reconnect, resubscribe, last will, acknowledgements.
 
-Everything else (the agent, the kiosk, the tests' clients) talks to the bus through
-`BusClient` with topics relative to the branch root, and never imports paho.
+Everything at the branch (the agent, the kiosk, the tests' clients) talks to the bus through
+`BusClient` with topics relative to the branch root, and never imports paho. Head office's
+ingester and booking sync (head_office/ingest.py, booking_sync.py) use paho themselves: they
+read every branch at once through shared subscriptions and acknowledge by hand only after
+PostgreSQL committed, which a client bound to one branch's root does not do.
 Reconnection is paho's own loop with exponential back-off (1 s doubling to 30 s); every
 (re)connection resubscribes and runs the connection listeners (the agent republishes its
 birth message there).

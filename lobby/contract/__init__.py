@@ -47,6 +47,7 @@ from lobby.contract.answers import (
     TransferAnswer,
 )
 from lobby.contract.common import (
+    CONTRACT_ROOT,
     CONTRACT_VERSION,
     HexId,
     Ident,
@@ -162,6 +163,7 @@ from lobby.contract.vocabularies import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "CONTRACT_ROOT",
     "Ident",
     "Transaction",
     "TicketLabel",

@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 CONTRACT_VERSION = "v1"
+# Every branch's topics live under CONTRACT_ROOT + "<branch>/".
+CONTRACT_ROOT = f"lobby/{CONTRACT_VERSION}/"
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 # Never stripped: the client matches its answer by the transaction exactly as it sent it.
@@ -22,7 +24,7 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+?\d{7,15}$")]
 
 
 def topic_root(branch_id: str) -> str:
-    return f"lobby/{CONTRACT_VERSION}/{branch_id}/"
+    return f"{CONTRACT_ROOT}{branch_id}/"
 
 
 def new_event_id() -> str:
