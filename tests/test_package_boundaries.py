@@ -9,6 +9,7 @@ still a cycle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,74 @@ def test_the_check_sees_a_cross_import(tmp_path):
     source = tmp_path / "late.py"
     source.write_text("def f():\n    from edge_agent.branch import Branch\n    return Branch\n")
     assert "edge_agent.branch" in _imports(source, "kiosk.late", set(MODULES))
+
+
+# ---- where things live ----------------------------------------------------------------------
+
+# The packages that may speak SQL: the branch's store and head office's data layer.
+SQL_HOMES = ("edge_agent.store", "head_office.db")
+_SQL = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|ALTER\s+TABLE)\b", re.S)
+
+
+def _sql_outside_the_stores(modules: dict[str, Path]) -> list[str]:
+    found = []
+    for name, path in modules.items():
+        if name.split(".")[0] not in ("edge_agent", "head_office") or name.startswith(SQL_HOMES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.search(node.value):
+                found.append(f"{name}:{node.lineno}: {node.value.strip()[:60]}")
+    return found
+
+
+def test_sql_lives_only_in_the_store_packages():
+    found = _sql_outside_the_stores(MODULES)
+    assert not found, "SQL outside edge_agent/store and head_office/db:\n" + "\n".join(found)
+
+
+def test_the_sql_check_sees_a_statement(tmp_path):
+    source = tmp_path / "desk.py"
+    source.write_text('def f(conn):\n    return conn.execute("SELECT 1 FROM tickets WHERE id = ?", (1,))\n')
+    assert _sql_outside_the_stores({"edge_agent.desks.late": source})
+
+
+# Every enum is a vocabulary, and a vocabulary lives in the contract; these few are decisions a
+# pure rule hands back to its desk, never written anywhere, and say so here.
+INTERNAL_ENUMS = {
+    "lobby.appointments.Arrival": "when a booking is checked in: early, on time, late (the desk answers in words)",
+    "lobby.appointments.Refusal": "why a booking gives no ticket (the desk answers with an error code)",
+    "lobby.contract.operations.SignIn": "part of an operation's entry, not a payload",
+}
+
+
+def _vocabularies_outside_the_contract(modules: dict[str, Path]) -> list[str]:
+    found = []
+    for name, path in modules.items():
+        if name.startswith("lobby.contract.vocabularies") or name.startswith("lobby.contract.errors"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(getattr(base, "id", getattr(base, "attr", "")) in ("Enum", "StrEnum", "IntEnum")
+                                                      for base in node.bases):
+                if f"{name}.{node.name}" not in INTERNAL_ENUMS:
+                    found.append(f"{name}.{node.name} (line {node.lineno})")
+            # A Literal of two or more words in a payload is a vocabulary written a second time.
+            if (isinstance(node, ast.Subscript) and getattr(node.value, "id", "") == "Literal" and name.startswith("lobby.contract")
+                    and isinstance(node.slice, ast.Tuple) and sum(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                                 for e in node.slice.elts) >= 2
+                    and {e.value for e in node.slice.elts if isinstance(e, ast.Constant)} != {"ok", "error"}):
+                found.append(f"{name}: Literal[...] at line {node.lineno}")
+    return found
+
+
+def test_every_vocabulary_is_defined_in_the_contract():
+    found = _vocabularies_outside_the_contract(MODULES)
+    assert not found, "vocabularies outside lobby/contract/vocabularies.py:\n" + "\n".join(found)
+
+
+def test_the_vocabulary_check_sees_an_enum_and_a_literal(tmp_path):
+    source = tmp_path / "states.py"
+    source.write_text("from enum import StrEnum\nclass FormState(StrEnum):\n    OPEN = 'open'\n")
+    assert _vocabularies_outside_the_contract({"edge_agent.rules.forms": source})
+    payload = tmp_path / "payload.py"
+    payload.write_text("from typing import Literal\nstate: Literal['open', 'closed']\n")
+    assert _vocabularies_outside_the_contract({"lobby.contract.events": payload})

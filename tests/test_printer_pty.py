@@ -14,9 +14,8 @@ import pytest
 from edge_agent.devices.printer.escpos_decoder import Cut, QrCode, TextLine
 from edge_agent.devices.printer.ticket_layout import TicketPrintJob
 from edge_agent.devices.printer.ticket_printer import TicketPrinter
-from edge_agent.devices.serial.transport import LinkState
 from edge_agent.devices.virtual.printer import VirtualPrinter, start_virtual_printer, virtual_printer_control
-from lobby.contract import DeviceStatus
+from lobby.contract import DeviceLink, DeviceStatus
 from lobby.device_settings import PrinterSettings
 
 JOB = TicketPrintJob(
@@ -146,10 +145,10 @@ def test_stalled_printer_is_reported_fast_then_recovers(printer, virtual):
     outcome = printer.print_ticket(JOB)
     assert time.monotonic() - started < STATUS_TIMEOUT_S + 1, "a stalled printer must never hold the agent"
     assert not outcome.printed and outcome.status is DeviceStatus.OFFLINE and "does not answer" in outcome.detail
-    assert printer.transport.state is LinkState.DEGRADED
+    assert printer.transport.state is DeviceLink.DEGRADED
     virtual.command("unstall")
     assert printer.print_ticket(JOB).printed
-    assert printer.transport.state is LinkState.READY
+    assert printer.transport.state is DeviceLink.READY
 
 
 def test_printer_that_hangs_mid_ticket(printer, virtual):

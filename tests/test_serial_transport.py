@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.devices.serial.transport import LinkState, PortUnavailable, SerialTransport, WriteTimeout
+from edge_agent.devices.serial.transport import PortUnavailable, SerialTransport, WriteTimeout
 from edge_agent.devices.virtual.port import VirtualPort
 from edge_agent.devices.virtual.printer import VirtualPrinter
+from lobby.contract import DeviceLink
 
 
 class Recorder:
@@ -103,11 +104,11 @@ def test_a_write_timeout_really_happens_then_recovers(tmp_path):
             link.write(b"\x00" * 64_000)  # far more than the ~15 kB a Linux pty holds
         took = time.monotonic() - started
         assert 0.4 < took < 2.0, took
-        assert (link.state, link.status) == (LinkState.DEGRADED, "offline")
+        assert (link.state, link.status) == (DeviceLink.DEGRADED, "offline")
         printer.command("unstall")
         assert link.exchange(b"\x10\x04\x01", 1, 2.0) == b"\x12"  # it answers again: same port, no reopen
         link.report("ok", "The test device is ready.")
-        assert link.state is LinkState.READY
+        assert link.state is DeviceLink.READY
         assert "error" not in recorder.connections  # the port was never lost
     finally:
         link.stop()
@@ -120,7 +121,7 @@ def test_port_that_appears_later_is_opened_without_restart(tmp_path):
     link = transport(port.link, recorder)
     link.start()
     try:
-        assert link.state is LinkState.ERROR and "no such port" in link.detail
+        assert link.state is DeviceLink.ERROR and "no such port" in link.detail
         with pytest.raises(PortUnavailable):
             link.write(b"x")
         port.plug()
@@ -198,8 +199,8 @@ def test_second_opener_is_told_who_holds_the_port(pty_port):
     second = transport(pty_port.link, Recorder())
     second.start()
     try:
-        assert first.state is LinkState.READY
-        assert second.state is LinkState.ERROR and "another program holds the port" in second.detail
+        assert first.state is DeviceLink.READY
+        assert second.state is DeviceLink.ERROR and "another program holds the port" in second.detail
     finally:
         second.stop()
         first.stop()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lobby.contract.vocabularies import Availability, DeviceStatus, StoreHealth, Tier
+from lobby.contract.vocabularies import Availability, DeviceLink, DeviceStatus, StoreHealth, Tier
 
 # A client that has heard no agent/state for this many heartbeats treats the agent as
 # offline: a broker restarted after the agent died restores its retained "online", and no
@@ -81,7 +81,7 @@ class DeviceState(BaseModel):
     detail: str = ""
     since: datetime | None = None
     # The serial link's own state (connecting, ready, ...), for technicians.
-    connection: str | None = None
+    connection: DeviceLink | None = None
 
 
 class QueueState(BaseModel):

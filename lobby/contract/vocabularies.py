@@ -181,6 +181,16 @@ class DeviceStatus(StrEnum):
         return self in (DeviceStatus.OK, DeviceStatus.PAPER_NEAR_END)
 
 
+class DeviceLink(StrEnum):
+    """`connection` of `devices/<id>/state`: the serial link's own state, for technicians."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    READY = "ready"
+    DEGRADED = "degraded"
+    ERROR = "error"
+
+
 def only(*words: E) -> Callable[[E], E]:
     """A validator for a field that takes some of a vocabulary's words: a request may ask for
     `follow_up` but never for `open`. Use as `Annotated[ReferralState, AfterValidator(only(...))]`."""

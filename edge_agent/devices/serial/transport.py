@@ -25,7 +25,6 @@ This module knows nothing of MQTT; the agent wires listeners to the bus.
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import threading
@@ -35,17 +34,10 @@ from datetime import datetime
 
 import serial
 
-from lobby.contract import DeviceStatus
+from lobby.contract import DeviceLink, DeviceStatus
 
 log = logging.getLogger(__name__)
 
-
-class LinkState(enum.StrEnum):
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    READY = "ready"
-    DEGRADED = "degraded"
-    ERROR = "error"
 
 
 
@@ -91,7 +83,7 @@ class SerialTransport:
         self.read_timeout_s = read_timeout_s
         self.write_timeout_s = write_timeout_s
         self._on_open = on_open
-        self.state = LinkState.DISCONNECTED
+        self.state = DeviceLink.DISCONNECTED
         self.status = "offline"
         self.detail = f"{name} is not connected yet."
         self.since = datetime.now().astimezone()
@@ -122,18 +114,18 @@ class SerialTransport:
             "since": self.since.isoformat(timespec="seconds"), "connection": self.state.value,
         }
 
-    def _set_state(self, state: LinkState, status: str, detail: str) -> None:
+    def _set_state(self, state: DeviceLink, status: str, detail: str) -> None:
         # Listeners hear the changes in the order they happened, whichever thread made them:
         # the last payload published (retained) must be the device's state now.
         with self._notify_lock:
             self._change_and_tell(state, status, detail)
 
-    def _change_and_tell(self, state: LinkState, status: str, detail: str) -> None:
+    def _change_and_tell(self, state: DeviceLink, status: str, detail: str) -> None:
         with self._state_lock:
             if (state, status, detail) == (self.state, self.status, self.detail):
                 return
             # Opening and closing are routine; anything else that is not "ok" needs a person.
-            routine = status == "ok" or state in (LinkState.CONNECTING, LinkState.DISCONNECTED)
+            routine = status == "ok" or state in (DeviceLink.CONNECTING, DeviceLink.DISCONNECTED)
             level = logging.INFO if routine else logging.WARNING
             log.log(level, "%s %s: %s -> %s, %s: %s", self.kind, self.device_id, self.state.value, state.value, status, detail)
             if status != self.status:
@@ -150,7 +142,7 @@ class SerialTransport:
         """What the device's protocol learned (a status reply, a write that went through)."""
         with self._io:
             if self._serial is not None:
-                self._set_state(LinkState.READY if DeviceStatus(status).working else LinkState.DEGRADED, status, detail)
+                self._set_state(DeviceLink.READY if DeviceStatus(status).working else DeviceLink.DEGRADED, status, detail)
 
     @property
     def is_open(self) -> bool:
@@ -176,18 +168,18 @@ class SerialTransport:
             self._supervisor.join(self.write_timeout_s + 2)
         with self._io:
             self._drop_port()
-            self._set_state(LinkState.DISCONNECTED, "offline", f"{self.name} was closed by the agent.")
+            self._set_state(DeviceLink.DISCONNECTED, "offline", f"{self.name} was closed by the agent.")
 
     def _open(self) -> bool:
         with self._io:
             self._drop_port()
-            self._set_state(LinkState.CONNECTING, "offline", f"{self.name} is being opened on {self.port} at {self.baudrate} baud.")
+            self._set_state(DeviceLink.CONNECTING, "offline", f"{self.name} is being opened on {self.port} at {self.baudrate} baud.")
             try:
                 port = serial.Serial(
                     self.port, self.baudrate, timeout=self.read_timeout_s, write_timeout=self.write_timeout_s, exclusive=True
                 )
             except (serial.SerialException, OSError, ValueError) as exc:
-                self._set_state(LinkState.ERROR, "offline", f"{self.name} cannot be opened on {self.port}: {_reason(exc)}.")
+                self._set_state(DeviceLink.ERROR, "offline", f"{self.name} cannot be opened on {self.port}: {_reason(exc)}.")
                 return False
             self._serial = port
             try:
@@ -206,7 +198,7 @@ class SerialTransport:
                 pass  # open but not taking data: DEGRADED, and asked again later
             except Exception:
                 log.exception("%s %s: asking the device after opening failed", self.kind, self.device_id)
-                self._set_state(LinkState.DEGRADED, "error", f"{self.name} is connected but the agent could not talk to it; see the agent log.")
+                self._set_state(DeviceLink.DEGRADED, "error", f"{self.name} is connected but the agent could not talk to it; see the agent log.")
             return self._serial is not None
 
     def _supervise(self) -> None:
@@ -244,7 +236,7 @@ class SerialTransport:
 
     def _lose(self, reason: str) -> PortUnavailable:
         self._drop_port()
-        self._set_state(LinkState.ERROR, "offline", f"{self.name} is not connected: {reason}; waiting for {self.port} to come back.")
+        self._set_state(DeviceLink.ERROR, "offline", f"{self.name} is not connected: {reason}; waiting for {self.port} to come back.")
         self._wake.set()
         return PortUnavailable(self.detail)
 
@@ -303,7 +295,7 @@ class SerialTransport:
             # What the device did not take must not come out minutes later, after the customer left.
             self.discard_output()
             self._set_state(
-                LinkState.DEGRADED, "offline",
+                DeviceLink.DEGRADED, "offline",
                 f"{self.name} stopped taking data ({len(data)} bytes not accepted within {self.write_timeout_s:g} s): "
                 "it may be jammed, busy or switched off.",
             )
