@@ -48,10 +48,12 @@ $(NPM_STAMP): package.json package-lock.json | $(APT_STAMP)
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# ruff (with import sorting) and mypy over the Python, as CI runs them; both must be clean.
+# ruff (with import sorting) and mypy over the Python, ESLint over the pages' JavaScript
+# (eslint.config.js), as CI runs them; all must be clean.
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	node_modules/.bin/eslint edge_agent/web/static head_office/web/static
 
 demo: setup
 	$(PY) -m tools.demo

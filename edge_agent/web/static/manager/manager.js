@@ -4,15 +4,15 @@
 //   escalate_s: an unanswered alert turns red and chimes again after this long
 //   stale_s:    an alert older than this on arrival is marked as missed while offline
 import { current as branch, loadBranch } from "../shared/branch.js";
-import { Bus, FINAL_STATES, newTransaction } from "../shared/bus.js";
+import { newTransaction } from "../shared/bus.js";
 import { explain } from "../shared/errors.js";
 import { BranchHealth } from "../shared/health.js";
 import { applyTexts, clockTime, duration, languageToggle, lang, onLang, setLang, t } from "../shared/i18n.js";
 import { loginScreen } from "../shared/login.js";
 import { openReferDialog } from "../shared/refer-dialog.js";
 import { alertChime, audioReady, reminderChime, unlockAudio } from "../shared/sound.js";
+import { PageLink } from "../shared/page-link.js";
 import { StaffSignIn } from "../shared/staff.js";
-import { connectionChip, endedWords } from "../shared/status.js";
 import { AlertBook } from "./alert-book.js";
 import { alertCard, busy, fillTexts, OUTCOMES, refresh } from "./alert-card.js";
 import { Complaints } from "./complaints.js";
@@ -189,7 +189,6 @@ function onEvent(topic, data) {
   else if (topic === "queue/state") { queueState = data; renderQueue($("services"), $("counters"), $("queue-updated"), queueState); }
 }
 
-const showConnection = connectionChip($("conn"));
 // With the agent away the queue figures are its last word, not the lobby now: show them faded.
 const health = new BranchHealth($("banners"), { onAgent: (online) => $("main").classList.toggle("agent-offline", !online) });
 
@@ -213,31 +212,19 @@ function showPerson(person, needed) {
   if (person) loadReferrals();
 }
 
-function connect(credentials) {
-  if (bus) bus.close();
-  bus = new Bus({
-    username: credentials.username, password: credentials.password,
-    clientId: `tablet-${deviceId()}`,
-    persistent: true, topics: TOPICS, onMessage,
-    onState: (state, which) => {
-      if (which !== bus) return;  // a connection being replaced
-      showConnection(state, which);
-      document.body.dataset.connection = state;
-      if (state === "connected") {
-        login.succeeded(credentials);
-        staff.attach(which);
-        // Back from time away: whatever the broker could not keep, the agent still has.
-        catchUp();
-        $("sign-out").classList.remove("hidden");
-      } else if (FINAL_STATES.has(state) && state !== "closed") {
-        $("main").classList.add("hidden");
-        $("sign-out").classList.add("hidden");
-        login.show(() => endedWords(state, "manager"));
-      }
-    },
-  });
-  window.lobby = { bus };  // for a technician's console and the latency bench
-}
+const link = new PageLink({
+  role: "manager", chip: $("conn"), topics: TOPICS, onMessage,
+  options: () => ({ clientId: `tablet-${deviceId()}`, persistent: true }),
+  onBus: (b) => { bus = b; },
+  onConnected: (b) => {
+    staff.attach(b);
+    // Back from time away: whatever the broker could not keep, the agent still has.
+    catchUp();
+    $("sign-out").classList.remove("hidden");
+  },
+  onEnded: () => { $("main").classList.add("hidden"); $("sign-out").classList.add("hidden"); },
+});
+const connect = (credentials) => link.connect(credentials);
 
 function texts() {
   applyTexts(TEXTS);
@@ -257,7 +244,7 @@ async function main() {
   book = new AlertBook(branch().branch.id, { staleAfterS: setting("stale_s", 120), escalateAfterS: setting("escalate_s", 90) });
   ledger = new EventLedger(`lobby.manager.${branch().branch.id}.seq`);
   languageToggle($("lang"));
-  login = loginScreen({ role: "manager", container: $("login"), onSubmit: connect });
+  link.login = login = loginScreen({ role: "manager", container: $("login"), onSubmit: connect });
   referralList = new ReferralList($("referrals"));
   calls = new CallList($("calls"));
   staff = new StaffSignIn({

@@ -6,11 +6,10 @@
 // One per counter: /rate/?counter=3 (remembered by the tablet). The device signs in once with
 // the branch's `rater` user; no person signs in here.
 import { counter as counterOf, current as branch, loadBranch } from "../shared/branch.js";
-import { Bus, FINAL_STATES } from "../shared/bus.js";
 import { explain } from "../shared/errors.js";
 import { applyTexts, languageToggle, lang, named, onLang, setLang, t } from "../shared/i18n.js";
 import { loginScreen } from "../shared/login.js";
-import { connectionChip, endedWords } from "../shared/status.js";
+import { PageLink } from "../shared/page-link.js";
 
 const TEXTS = {
   welcome: ["欢迎光临", "Welcome"],
@@ -161,29 +160,21 @@ function onMessage(topic, data) {
   render();
 }
 
-const showConnection = connectionChip($("conn"));
 
-function connect(credentials) {
-  if (bus) bus.close();
-  bus = new Bus({
-    username: credentials.username, password: credentials.password, topics: TOPICS, onMessage,
-    clientId: `rate-${here}`,
-    onState: (state, which) => {
-      if (which !== bus) return;
-      showConnection(state, which);
-      document.body.dataset.connection = state;
-      if (state === "connected") { login.succeeded(credentials); $("main").classList.remove("hidden"); render(); }
-      else if (FINAL_STATES.has(state) && state !== "closed") { $("main").classList.add("hidden"); login.show(() => endedWords(state, "rater")); }
-    },
-  });
-  window.lobby = { bus };
-}
+const link = new PageLink({
+  role: "rater", chip: $("conn"), topics: TOPICS, onMessage,
+  options: () => ({ clientId: `rate-${here}` }),
+  onBus: (b) => { bus = b; },
+  onConnected: () => { $("main").classList.remove("hidden"); render(); },
+  onEnded: () => $("main").classList.add("hidden"),
+});
+const connect = (credentials) => link.connect(credentials);
 
 async function main() {
   await loadBranch();
   here = counterId();
   languageToggle($("lang"));
-  login = loginScreen({ role: "rater", container: $("login"), onSubmit: connect });
+  link.login = login = loginScreen({ role: "rater", container: $("login"), onSubmit: connect });
   onLang(() => { applyTexts(TEXTS); render(); });
   setLang(lang());
   $("send").addEventListener("click", vote);

@@ -4,7 +4,6 @@
 // and the RM's open follow-ups, the one view besides the follow-up list that shows the phone
 // numbers customers agreed to give.
 import { branchDate, current as branch, loadBranch, tier } from "../shared/branch.js";
-import { Bus, FINAL_STATES } from "../shared/bus.js";
 import { explain } from "../shared/errors.js";
 import { BranchHealth } from "../shared/health.js";
 import { applyTexts, clockTime, duration, languageToggle, lang, named, onLang, setLang, t } from "../shared/i18n.js";
@@ -12,8 +11,8 @@ import { loginScreen } from "../shared/login.js";
 import { triggerNames } from "../shared/refer-dialog.js";
 import { alertChime, unlockAudio } from "../shared/sound.js";
 import { openSheet } from "../shared/sheet.js";
+import { PageLink } from "../shared/page-link.js";
 import { StaffSignIn } from "../shared/staff.js";
-import { connectionChip, endedWords } from "../shared/status.js";
 
 const TEXTS = {
   title: ["客户经理工作台", "RM workbench"], sign_out: ["退出", "Sign out"],
@@ -278,7 +277,6 @@ function onMessage(topic, data) {
   }
 }
 
-const showConnection = connectionChip($("conn"));
 const health = new BranchHealth($("banners"), { devices: false });
 
 function showPerson(person, needed) {
@@ -287,26 +285,12 @@ function showPerson(person, needed) {
   if (person) refresh();
 }
 
-function connect(credentials) {
-  if (bus) bus.close();
-  bus = new Bus({
-    username: credentials.username, password: credentials.password, topics: TOPICS, onMessage,
-    onState: (state, which) => {
-      if (which !== bus) return;
-      showConnection(state, which);
-      document.body.dataset.connection = state;
-      if (state === "connected") {
-        login.succeeded(credentials);
-        staff.attach(which);
-      } else if (FINAL_STATES.has(state) && state !== "closed") {
-        $("main").classList.add("hidden");
-        $("staff").classList.add("hidden");
-        login.show(() => endedWords(state, "rm"));
-      }
-    },
-  });
-  window.lobby = { bus };
-}
+const link = new PageLink({
+  role: "rm", chip: $("conn"), topics: TOPICS, onMessage,
+  onBus: (b) => { bus = b; }, onConnected: (b) => staff.attach(b),
+  onEnded: () => { $("main").classList.add("hidden"); $("staff").classList.add("hidden"); },
+});
+const connect = (credentials) => link.connect(credentials);
 
 function texts() {
   applyTexts(TEXTS);
@@ -319,7 +303,7 @@ function texts() {
 async function main() {
   await loadBranch();
   languageToggle($("lang"));
-  login = loginScreen({ role: "rm", container: $("login"), onSubmit: connect });
+  link.login = login = loginScreen({ role: "rm", container: $("login"), onSubmit: connect });
   staff = new StaffSignIn({
     page: "rm", container: $("staff"), onChange: showPerson,
     onDisconnect: () => { bus.close(); $("staff").classList.add("hidden"); $("main").classList.add("hidden"); login.show(); },

@@ -5,15 +5,14 @@
 // Once the branch has a staff roster, a teller signs in at the counter with staff id + PIN
 // (shared/staff.js) and every action carries who took it.
 import { current as branch, counter, loadBranch, service, tier } from "../shared/branch.js";
-import { Bus, FINAL_STATES } from "../shared/bus.js";
 import { explain } from "../shared/errors.js";
 import { BranchHealth } from "../shared/health.js";
 import { applyTexts, clockTime, duration, languageToggle, lang, named, onLang, setLang, t } from "../shared/i18n.js";
 import { loginScreen } from "../shared/login.js";
 import { openReferDialog, referredTo } from "../shared/refer-dialog.js";
 import { openSheet } from "../shared/sheet.js";
+import { PageLink } from "../shared/page-link.js";
 import { StaffSignIn } from "../shared/staff.js";
-import { connectionChip, endedWords } from "../shared/status.js";
 
 const TEXTS = {
   title: ["柜员叫号", "Teller console"], sign_out: ["退出", "Sign out"], counter: ["窗口", "Counter"],
@@ -247,28 +246,14 @@ function onMessage(topic, data) {
   }
 }
 
-const showConnection = connectionChip($("conn"));
 const health = new BranchHealth($("banners"), { devices: false });
 
-function connect(credentials) {
-  if (bus) bus.close();
-  bus = new Bus({
-    username: credentials.username, password: credentials.password, topics: TOPICS, onMessage,
-    onState: (state, which) => {
-      if (which !== bus) return;
-      showConnection(state, which);
-      document.body.dataset.connection = state;
-      if (state === "connected") {
-        login.succeeded(credentials);
-        staff.attach(which);
-      } else if (FINAL_STATES.has(state) && state !== "closed") {
-        showConsole(false);
-        login.show(() => endedWords(state, "teller"));
-      }
-    },
-  });
-  window.lobby = { bus };
-}
+// The link to the broker; its end for good shows the sign-in screen again.
+const link = new PageLink({
+  role: "teller", chip: $("conn"), topics: TOPICS, onMessage,
+  onBus: (b) => { bus = b; }, onConnected: (b) => staff.attach(b), onEnded: () => showConsole(false),
+});
+const connect = (credentials) => link.connect(credentials);
 
 function showConsole(on) {
   for (const id of ["main", "sign-out", "counter-pick"]) $(id).classList.toggle("hidden", !on);
@@ -298,7 +283,7 @@ function texts() {
 async function main() {
   await loadBranch();
   languageToggle($("lang"));
-  login = loginScreen({ role: "teller", container: $("login"), onSubmit: connect });
+  link.login = login = loginScreen({ role: "teller", container: $("login"), onSubmit: connect });
   onLang(texts);
   setLang(lang());
   $("counter").addEventListener("change", () => {
