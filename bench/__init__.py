@@ -1,1 +1,1 @@
-"""Measurements (see the README); each file runs as a script."""
+"""Measurements (see docs/measurements.md); each file runs as a script."""

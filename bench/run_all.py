@@ -1,4 +1,4 @@
-"""`make bench`: every measurement in the README, one after the other, with the README's arguments.
+"""`make bench`: every measurement in docs/measurements.md, one after the other, with the arguments docs/measurements.md quotes.
 
 Each bench prints its own table; this only runs them in turn and says which failed. The
 machines here are shared: compare figures from the same run only.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 
-# In the order the README shows them.
+# In the order docs/measurements.md shows them.
 RUNS = [
     ("fairness.py", "--seed", "1", "--days", "20"),
     *[("wait_estimate.py", "--scenario", scenario) for scenario in ("default", "small", "wealth")],
