@@ -13,7 +13,7 @@ APT_STAMP := $(VENV)/.apt-ok
 BROKER_PLUGIN := build/lobby_client_ids.so
 PIP_STAMP := $(VENV)/.pip-ok
 
-.PHONY: test lint demo setup clean bench install uninstall
+.PHONY: test test-fast lint demo setup clean bench install uninstall
 
 setup: $(PIP_STAMP) $(BROKER_PLUGIN)
 
@@ -45,8 +45,14 @@ $(NPM_STAMP): package.json package-lock.json | $(APT_STAMP)
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
+# Every test: the in-process lane, then tests/system/ (brokers, PostgreSQL, Chromium, Kivy,
+# processes; marked slow). CI runs this.
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The in-process lane alone (tests/lobby, edge_agent, kiosk, head_office): a few minutes.
+test-fast: setup
+	$(PY) -m pytest --ignore=tests/system $(PYTEST_ARGS)
 
 # ruff (with import sorting) and mypy over the Python, ESLint over the pages' JavaScript
 # (eslint.config.js), as CI runs them; all must be clean.

@@ -5,6 +5,8 @@ Threads:
   outbox to the broker, feeds local devices and publishes retained state;
 - paho's network thread only hands messages and acknowledgements to the main thread;
 - each output device has its own worker (printing never blocks the queue).
+
+One file because it is the main loop and the thread handoffs around it, which only make sense together.
 """
 
 from __future__ import annotations

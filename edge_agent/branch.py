@@ -7,6 +7,8 @@ Each operation runs in one SQLite transaction that holds the write lock from its
 4. the changed ticket and counter, the lifecycle event, the outbox events and the answer
    are written, and committed together.
 Nobody is told anything before step 4 commits: the outbox is published afterwards.
+
+One file because it is the transaction every ticket and counter operation shares; other kinds of request are desks.
 """
 
 from __future__ import annotations

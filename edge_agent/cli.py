@@ -2,6 +2,8 @@
 
 Every command takes `--config PATH` (default /etc/lobby/branch.toml). Commands print
 sentences for people and exit non-zero on failure; a traceback is a bug.
+
+One file because it is the table of commands, each a few lines that call the module doing the work.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ What a customer does and where it leads:
         └──> check_in_refused (too early: come back at ..., or why not) ──> a walk-in ticket
     agent silent or offline, at any moment ──> out_of_service ──(agent back)──> home
     no touch for [kiosk] idle_timeout_s (elder_idle_timeout_s in 长辈模式) ──> home, language and 长辈模式 reset
+
+One file because it is the wiring of the screens (the flow above); each screen is its own file.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Any key can be overridden from the environment as `LOBBY_<SECTION>__<KEY>` (for 
 `LOBBY_PRINTER__PORT=virtual`). A bad file never produces a traceback: `load_config`
 raises `ConfigError`, whose `problems` each name the file, the key path and what was
 expected, so `edge-agent config check` can print all of them at once.
+
+One file because one TOML file is validated as one model, section by section, with cross-references.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from paho.mqtt.properties import Properties
 
 from lobby.config import BranchConfig
 from lobby.contract import topic_root
+from tests.staff_helpers import roster_csv
 
 
 class RawClient:
@@ -191,3 +193,67 @@ def write_config_for(broker, branch_toml: Path) -> Path:
     path = branch_toml.parent / "branch-broker.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def client(broker, role: str, **kwargs) -> RawClient:
+    return RawClient(broker.config, broker.credentials[role], **kwargs)
+
+
+def tx() -> str:
+    return uuid.uuid4().hex
+
+
+def wait_online(watcher: RawClient) -> None:
+    watcher.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=15)
+
+
+def publish_reason(publisher: RawClient, relative: str, payload: bytes = b"{}", retain: bool = False) -> str:
+    """The broker's MQTT 5 reason code for one QoS 1 publish."""
+    reasons: list[str] = []
+    done = threading.Event()
+
+    def on_publish(client, userdata, mid, reason, properties):
+        reasons.append(str(reason))
+        done.set()
+
+    publisher.client.on_publish = on_publish
+    publisher.client.publish(publisher.root + relative, payload, qos=1, retain=retain)
+    assert done.wait(5)
+    return reasons[0]
+
+
+def import_customer(agent_toml, tmp_path, branch_config, pan: str, row: str) -> dict:
+    """Import one CRM row with the CLI; return the card identity a reader would produce."""
+    from lobby.card_key import card_token, load_or_create_key, mask_pan
+
+    export = tmp_path / "crm.csv"
+    export.write_text(f"card_number,display_name,tier,rm\n{pan},{row}\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
+    return {"token": card_token(load_or_create_key(branch_config.security.key_file), pan), "masked_pan": mask_pan(pan)}
+
+
+def ask(who: RawClient, op: str, **fields) -> dict:
+    transaction = tx()
+    who.publish(f"request/{op}", {"transaction": transaction, **fields})
+    return who.response(op, transaction)
+
+
+@contextmanager
+def running_agent(broker, config_path: Path, env: dict[str, str] | None = None) -> Iterator[AgentProcess]:
+    """The agent on `config_path`, started and announced online before the test goes on."""
+    process = AgentProcess(config_path, env=env)
+    process.start()
+    try:
+        watcher = client(broker, "display")
+        watcher.subscribe("agent/state")
+        watcher.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=20)
+        watcher.close()
+        yield process
+    finally:
+        process.stop()
+
+
+def import_roster_with_cli(config_path: Path, folder: Path) -> None:
+    """The branch's staff roster, imported with the CLI before the agent starts (as a technician would)."""
+    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "staff", "import", str(roster_csv(folder))],
+                   check=True, capture_output=True)

@@ -6,6 +6,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,7 +96,7 @@ def browser():
     """Debian's Chromium, headless, driven by Playwright (never its own browser download)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_web_pages import CHROMIUM, CHROMIUM_ARGS
+    from tests.pages import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -129,3 +130,114 @@ def hq_broker() -> Iterator[HeadOfficeBroker]:
 def database(postgres) -> str:
     """A fresh database in the run's cluster, for one test."""
     return postgres.new_database(f"hq_{uuid.uuid4().hex[:8]}")
+
+
+# ---- the branch in process: a branch over its store, with a clock that moves when told ---------
+
+VIP_PAN = "6222021234567890128"
+
+
+@pytest.fixture
+def clock():
+    from tests.clocks import SHANGHAI, FakeClock
+
+    return FakeClock(datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def branch(branch_config, clock):
+    from edge_agent.branch import Branch
+
+    opened = Branch.open(branch_config, clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def vip_card(branch_config, branch, tmp_path, clock):
+    """A VIP's card in the branch's customer directory: what the reader would hand over."""
+    from edge_agent.branch import tier_thresholds
+    from edge_agent.store.directory import import_customers
+    from lobby.card_key import card_token, load_or_create_key, mask_pan
+    from lobby.contract import CardIdentity
+
+    key = load_or_create_key(branch_config.security.key_file)
+    export = tmp_path / "crm.csv"
+    export.write_text(f"card_number,display_name,tier,rm,assets\n{VIP_PAN},王先生,vip,李经理,3500000\n", encoding="utf-8")
+    report = import_customers(branch.store, export, key, tier_thresholds(branch_config), clock())
+    assert report.problems == []
+    return CardIdentity(token=card_token(key, VIP_PAN), masked_pan=mask_pan(VIP_PAN))
+
+
+@pytest.fixture
+def staffed(branch, tmp_path, clock):
+    """The in-process branch with the staff roster imported."""
+    from tests.staff_helpers import import_roster
+
+    import_roster(branch.store, tmp_path, clock())
+    return branch
+
+
+# ---- the branch as processes: its agent on the private broker ----------------------------------
+
+
+@pytest.fixture
+def agent_toml(broker, branch_toml):
+    from tests.bus_helpers import write_config_for
+
+    return write_config_for(broker, branch_toml)
+
+
+@pytest.fixture
+def agent(broker, agent_toml):
+    """A running agent, subscribed and announced online before the test starts."""
+    from tests.bus_helpers import running_agent
+
+    with running_agent(broker, agent_toml) as process:
+        yield process
+
+
+@pytest.fixture
+def staffed_agent(broker, agent_toml, tmp_path):
+    """The agent on a branch whose roster is imported (before it starts, as a technician would)."""
+    from tests.bus_helpers import import_roster_with_cli, running_agent
+
+    import_roster_with_cli(agent_toml, tmp_path)
+    with running_agent(broker, agent_toml) as process:
+        yield process
+
+
+@pytest.fixture
+def lobby(broker, agent_toml):
+    """The real agent on the private broker; it serves the pages on [web] port."""
+    from lobby.config import load_config
+    from tests.bus_helpers import running_agent
+
+    with running_agent(broker, agent_toml) as process:
+        yield load_config(agent_toml), agent_toml, process
+
+
+@pytest.fixture
+def staffed_lobby(broker, agent_toml, tmp_path, branch_config):
+    """The agent on a branch with its staff roster and a VIP in the directory, as a
+    technician sets it up before the day starts."""
+    from lobby.config import load_config
+    from tests.bus_helpers import import_customer, import_roster_with_cli, running_agent
+
+    import_roster_with_cli(agent_toml, tmp_path)
+    card = import_customer(agent_toml, tmp_path, branch_config, VIP_PAN, "王先生,vip,李经理")
+    with running_agent(broker, agent_toml) as process:
+        yield load_config(agent_toml), agent_toml, process, card
+
+
+@pytest.fixture
+def shots(artifacts_root):
+    """Screenshots of the pages, kept in the artefacts for people to look at."""
+    folder = artifacts_root / "web"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def shoot(page, name: str) -> None:
+        page.wait_for_timeout(700)  # let arrival animations settle before the picture
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return shoot

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from edge_agent.rules.staff_roster import read_roster
 from edge_agent.store.staff import replace_roster
 
@@ -32,10 +30,3 @@ def import_roster(store, folder: Path, now) -> None:
     assert problems == []
     with store.write() as conn:
         replace_roster(conn, members, now)
-
-
-@pytest.fixture
-def staffed(branch, tmp_path, clock):
-    """The test branch (tests/test_branch.py's `branch`) with the roster imported."""
-    import_roster(branch.store, tmp_path, clock())
-    return branch

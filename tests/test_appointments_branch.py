@@ -13,8 +13,8 @@ from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
 from lobby.booking_pass import BookingClaim, PassSigner
 from lobby.contract import ErrorCode, SyncedBooking
-from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
-from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
+from tests.clocks import SHANGHAI
+from tests.staff_helpers import PINS
 
 HQ = PassSigner(Ed25519PrivateKey.generate(), "https://q.bank.example")
 SLOT = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # the test clock starts at 9:30
@@ -44,13 +44,13 @@ def booking_state(the_branch, code: str) -> str:
 
 
 @pytest.fixture
-def synced(branch):  # noqa: F811
+def synced(branch):
     answer = branch.appointments.sync(1, HQ.public_key, [booking("100001"), booking("100002"), booking("100003", rm="R201")])
     assert (answer.version, answer.applied, answer.held) == (1, True, 3)
     return branch
 
 
-def test_a_scanned_pass_inside_the_window_gives_an_appointment_ticket(synced, clock):  # noqa: F811
+def test_a_scanned_pass_inside_the_window_gives_an_appointment_ticket(synced, clock):
     ticket = synced.appointments.check_in(pass_for("100001"), None, kiosk="k1")
     assert ticket.appointment is not None and ticket.appointment.on_time and ticket.appointment.code == "100001"
     assert ticket.service == "cash" and ticket.ticket.startswith("A")
@@ -73,7 +73,7 @@ def test_a_booking_is_used_once(synced):
     assert again.code is ErrorCode.BOOKING_USED
 
 
-def test_too_early_says_when_to_come_back_and_changes_nothing(synced, clock):  # noqa: F811
+def test_too_early_says_when_to_come_back_and_changes_nothing(synced, clock):
     clock.now = SLOT - timedelta(minutes=45)
     early = refusal(lambda: synced.appointments.check_in(None, "100001"))
     assert early.code is ErrorCode.TOO_EARLY and "09:30" in early.message
@@ -81,7 +81,7 @@ def test_too_early_says_when_to_come_back_and_changes_nothing(synced, clock):  #
     assert booking_state(synced, "100001") == "booked" and synced.engine.open_tickets() == []
 
 
-def test_too_late_is_a_walk_in_ticket_and_the_booking_is_late(synced, clock):  # noqa: F811
+def test_too_late_is_a_walk_in_ticket_and_the_booking_is_late(synced, clock):
     clock.now = SLOT + timedelta(minutes=11)
     ticket = synced.appointments.check_in(None, "100001")
     assert ticket.appointment is not None and not ticket.appointment.on_time
@@ -90,7 +90,7 @@ def test_too_late_is_a_walk_in_ticket_and_the_booking_is_late(synced, clock):  #
     assert held.appointment_at is None  # no slot to keep
 
 
-def test_nobody_came_so_it_is_a_no_show_reported_to_head_office(synced, clock):  # noqa: F811
+def test_nobody_came_so_it_is_a_no_show_reported_to_head_office(synced, clock):
     clock.now = SLOT + timedelta(minutes=10)
     assert synced.appointments.mark_no_shows() == 0  # the last minute of the window is still the window
     clock.now = SLOT + timedelta(minutes=10, seconds=1)
@@ -101,7 +101,7 @@ def test_nobody_came_so_it_is_a_no_show_reported_to_head_office(synced, clock): 
     assert ticket.appointment is not None and not ticket.appointment.on_time and booking_state(synced, "100001") == "late"
 
 
-def test_a_booking_with_an_rm_is_on_that_rm_s_workbench_at_check_in(staffed):  # noqa: F811
+def test_a_booking_with_an_rm_is_on_that_rm_s_workbench_at_check_in(staffed):
     staffed.appointments.sync(1, HQ.public_key, [booking("100003", rm="R201", customer_name="王先生", tier="vip")])
     ticket = staffed.appointments.check_in(None, "100003")
     assert ticket.appointment is not None and ticket.appointment.rm_alerted and ticket.tier == "vip"
@@ -113,7 +113,7 @@ def test_a_booking_with_an_rm_is_on_that_rm_s_workbench_at_check_in(staffed):  #
     assert "10:00" in referral.note
 
 
-def test_each_refused_check_in_has_its_own_code_and_changes_nothing(synced, clock):  # noqa: F811
+def test_each_refused_check_in_has_its_own_code_and_changes_nothing(synced, clock):
     forger = PassSigner(Ed25519PrivateKey.generate(), "https://q.bank.example")
     cases = {
         ErrorCode.BOOKING_FORGED: (pass_for("100001", signer=forger), None),
@@ -134,7 +134,7 @@ def test_a_cancelled_booking_is_refused(synced):
     assert refusal(lambda: synced.appointments.check_in(None, "100001")).code is ErrorCode.BOOKING_CANCELLED
 
 
-def test_a_branch_that_never_heard_from_head_office_says_so(branch):  # noqa: F811
+def test_a_branch_that_never_heard_from_head_office_says_so(branch):
     assert refusal(lambda: branch.appointments.check_in(pass_for("100001"), None)).code is ErrorCode.BOOKINGS_NEVER_SYNCED
     assert refusal(lambda: branch.appointments.check_in(None, "100001")).code is ErrorCode.BOOKINGS_NEVER_SYNCED
 
@@ -149,7 +149,7 @@ def test_a_sync_is_idempotent_and_never_undoes_a_check_in(synced):
     assert booking_state(synced, "100001") == "checked_in" and booking_state(synced, "100002") == "cancelled"
 
 
-def test_a_replacement_box_learns_from_head_office_which_bookings_were_used(branch):  # noqa: F811
+def test_a_replacement_box_learns_from_head_office_which_bookings_were_used(branch):
     branch.appointments.sync(1, HQ.public_key, [booking("100001", state="checked_in")])
     assert refusal(lambda: branch.appointments.check_in(None, "100001")).code is ErrorCode.BOOKING_USED
 
@@ -162,7 +162,7 @@ def test_a_repeated_check_in_transaction_returns_the_first_answer(synced):
     assert refusal(lambda: synced.appointments.check_in(None, "100009", transaction="t-2")).code is early.code
 
 
-def test_the_branch_report_counts_bookings_against_their_slots(synced, clock, tmp_path):  # noqa: F811
+def test_the_branch_report_counts_bookings_against_their_slots(synced, clock, tmp_path):
     from edge_agent.reports.report import make_report
 
     early = SLOT - timedelta(minutes=20)

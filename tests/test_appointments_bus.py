@@ -7,12 +7,12 @@ import time
 from datetime import datetime
 
 from lobby.config import load_config
-from tests.test_bus import agent, agent_toml, client, tx  # noqa: F401 (fixtures)
+from tests.bus_helpers import client, tx
 from tools.demo_appointments import DemoBookings
 from tools.kiosk_journey.journey import Lobby
 
 
-def test_only_head_office_sends_bookings_and_the_kiosk_checks_them_in(broker, agent, agent_toml):  # noqa: F811
+def test_only_head_office_sends_bookings_and_the_kiosk_checks_them_in(broker, agent, agent_toml):
     bookings = DemoBookings(broker.config.branch.id, "cash", datetime.now(broker.config.branch.zone))
     on_time = bookings.add("on_time")
     kiosk, hq = client(broker, "kiosk"), client(broker, "hq")

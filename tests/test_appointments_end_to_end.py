@@ -29,13 +29,11 @@ import pytest
 from playwright.sync_api import expect
 
 from lobby.config import load_config
+from tests.branch_rig import Branch
 from tests.bus_helpers import RawClient
 from tests.conftest import REPO
+from tests.pages import PHONE, PageErrors, open_page, sign_in, staff_sign_in
 from tests.staff_helpers import PINS, roster_csv
-from tests.test_head_office_bridge import Branch
-from tests.test_head_office_pages import PHONE
-from tests.test_referral_pages import staff_sign_in
-from tests.test_web_pages import PageErrors, open_page, sign_in
 from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, branches_behind, count, wait_for
 from tools.private_broker import free_port
 

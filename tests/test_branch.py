@@ -4,56 +4,26 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge_agent.branch import Branch, tier_thresholds
+from edge_agent.branch import Branch
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
 from edge_agent.store.db import Store
-from edge_agent.store.directory import import_customers
-from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.contract import CardIdentity
-from tests.test_queue_transitions import state_of
+from tests.clocks import SHANGHAI
+from tests.queue_helpers import state_of
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 VIP_PAN = "6222021234567890128"
 
 
-class FakeClock:
-    """Time that moves only when a test says so (the branch reads it once per operation)."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI))
 
 
-@pytest.fixture
-def branch(branch_config, clock):
-    opened = Branch.open(branch_config, clock)
-    yield opened
-    opened.close()
 
 
-@pytest.fixture
-def vip_card(branch_config, branch, tmp_path, clock) -> CardIdentity:
-    key = load_or_create_key(branch_config.security.key_file)
-    export = tmp_path / "crm.csv"
-    export.write_text(f"card_number,display_name,tier,rm,assets\n{VIP_PAN},王先生,vip,李经理,3500000\n", encoding="utf-8")
-    report = import_customers(branch.store, export, key, tier_thresholds(branch_config), clock())
-    assert report.problems == []
-    return CardIdentity(token=card_token(key, VIP_PAN), masked_pan=mask_pan(VIP_PAN))
 
 
 def outbox_topics(branch: Branch) -> list[str]:

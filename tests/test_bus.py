@@ -5,45 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
-import uuid
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from lobby.contract import ROLES
-from tests.bus_helpers import AgentProcess, RawClient, write_config_for
-
-
-@pytest.fixture
-def agent_toml(broker, branch_toml):
-    return write_config_for(broker, branch_toml)
-
-
-@pytest.fixture
-def agent(broker, agent_toml):
-    """A running agent, subscribed and announced online before the test starts."""
-    process = AgentProcess(agent_toml)
-    process.start()
-    watcher = client(broker, "display")
-    watcher.subscribe("agent/state")
-    wait_online(watcher)
-    watcher.close()
-    yield process
-    process.stop()
-
-
-def client(broker, role: str, **kwargs) -> RawClient:
-    return RawClient(broker.config, broker.credentials[role], **kwargs)
-
-
-def tx() -> str:
-    return uuid.uuid4().hex
-
-
-def wait_online(watcher: RawClient) -> None:
-    watcher.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=15)
+from tests.bus_helpers import RawClient, client, import_customer, publish_reason, tx, wait_online
 
 
 def test_ticket_request_response_events_and_retained_state(broker, agent):
@@ -225,19 +192,6 @@ def test_acl_each_role_does_only_its_own_job(broker, agent):
         c.close()
 
 
-def _publish_reason(publisher: RawClient, relative: str, payload: bytes = b"{}", retain: bool = False) -> str:
-    """The broker's MQTT 5 reason code for one QoS 1 publish."""
-    reasons: list[str] = []
-    done = threading.Event()
-
-    def on_publish(client, userdata, mid, reason, properties):
-        reasons.append(str(reason))
-        done.set()
-
-    publisher.client.on_publish = on_publish
-    publisher.client.publish(publisher.root + relative, payload, qos=1, retain=retain)
-    assert done.wait(5)
-    return reasons[0]
 
 
 def test_the_hall_displays_password_can_publish_nothing_and_read_no_names(broker, agent, agent_toml, tmp_path, branch_config):
@@ -249,8 +203,8 @@ def test_the_hall_displays_password_can_publish_nothing_and_read_no_names(broker
     user = broker.credentials["display"]["username"]
     for relative in ("request/ticket", "request/call_next", "request/alert_ack", "agent/state", "queue/state",
                      "devices/printer/state", "events/called", "alerts/vip", f"ping/{user}", f"response/{display.client_id}/x"):
-        assert _publish_reason(display, relative) == "Not authorized", relative
-    assert _publish_reason(display, "request/ticket", retain=True) == "Not authorized"
+        assert publish_reason(display, relative) == "Not authorized", relative
+    assert publish_reason(display, "request/ticket", retain=True) == "Not authorized"
     kiosk = client(broker, "kiosk")
     kiosk.publish("request/ticket", {"transaction": (t := tx()), "service": "wealth", "card": card})
     assert kiosk.response("ticket", t)["status"] == "ok"
@@ -409,14 +363,6 @@ def _reply_to(topic: str):
     return properties
 
 
-def import_customer(agent_toml, tmp_path, branch_config, pan: str, row: str) -> dict:
-    """Import one CRM row with the CLI; return the card identity a reader would produce."""
-    from lobby.card_key import card_token, load_or_create_key, mask_pan
-
-    export = tmp_path / "crm.csv"
-    export.write_text(f"card_number,display_name,tier,rm\n{pan},{row}\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "customers", "import", str(export)], check=True)
-    return {"token": card_token(load_or_create_key(branch_config.security.key_file), pan), "masked_pan": mask_pan(pan)}
 
 
 def test_vip_swipe_alerts_the_manager_who_acknowledges_it(broker, agent, agent_toml, tmp_path, branch_config):

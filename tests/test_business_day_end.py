@@ -19,7 +19,7 @@ from edge_agent.queue.day_end import day_end
 from edge_agent.queue.engine import QueueError
 from edge_agent.store import outbox
 from lobby.contract import ErrorCode
-from tests.test_branch import SHANGHAI, FakeClock
+from tests.clocks import SHANGHAI, FakeClock
 
 MONDAY = date(2026, 11, 23)
 NINE_TO_FIVE = {0: (time(9), time(17))}

@@ -13,16 +13,15 @@ import uuid
 from edge_agent.bus.broker_setup import role_access
 from lobby.config import load_config
 from lobby.contract import ROLES
-from tests.bus_helpers import RawClient
+from tests.bus_helpers import RawClient, client, wait_online
 from tests.hostile import BASES, UNKNOWN_OPS, hostile_payloads
-from tests.test_bus import agent, agent_toml, client, wait_online  # noqa: F401  (fixtures)
 
 PER_ROLE_AND_OP = 140  # 6 roles x 12 ops x 140 = 10,080 payloads
 RETAINED_EVERY = 10
 WITHOUT_REPLY_EVERY = 15
 
 
-def test_ten_thousand_hostile_payloads_change_nothing_and_stop_nothing(broker, agent, agent_toml):  # noqa: F811
+def test_ten_thousand_hostile_payloads_change_nothing_and_stop_nothing(broker, agent, agent_toml):
     config = load_config(agent_toml)
     pid = agent.process.pid
     watcher = client(broker, "display")

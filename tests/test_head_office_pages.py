@@ -20,12 +20,11 @@ from head_office.db.schema import ensure_month
 from lobby.contract import CounterQueueState, QueueState
 from lobby.ticket_link import LinkSigner, TicketClaim
 from tests.contract_payloads import agent_state, arrival, called, device_state, service_state, waiting_eta
-from tests.test_web_pages import PageErrors
+from tests.pages import PHONE, PageErrors
 from tools.hq_rig import WebServer, add_user
 from tools.private_broker import free_port
 
 PASSWORD = "correct horse battery"
-PHONE = {"width": 360, "height": 740}  # a small Android phone
 DESK = {"width": 1400, "height": 900}
 SIGNERS = {b: LinkSigner(Ed25519PrivateKey.generate(), "http://unused") for b in ("b1", "b2")}
 

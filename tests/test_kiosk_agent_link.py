@@ -5,10 +5,7 @@ No Kivy here: `deliver` runs callbacks at once, on paho's or the worker's thread
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -21,42 +18,14 @@ from kiosk.agent_link import AgentLink, Identified, Issued, Refused, Unreachable
 from lobby.card_key import card_token, load_or_create_key, mask_pan
 from lobby.config import load_config
 from lobby.contract import CardIdentity
-from tests.bus_helpers import AgentProcess, write_config_for
-from tools.demo_customers import DEMO_CUSTOMERS, write_crm_export
+from tests.kiosk_helpers import kiosk_branch
+from tools.demo_customers import DEMO_CUSTOMERS
 
 REPO = Path(__file__).resolve().parent.parent
-AGENT_ENV = {"LOBBY_VOICE__ENABLED": "false"}  # announcements are not what these tests are about
 
 
-def import_demo_customers(config_path: Path, folder: Path) -> None:
-    export = folder / "crm-export.csv"
-    write_crm_export(export)
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(config_path), "customers", "import", str(export)],
-                   check=True, cwd=REPO, capture_output=True)
-    export.unlink()
 
 
-@contextmanager
-def lobby(broker, branch_toml: Path, start_agent: bool = True, **settings):
-    """A branch on the private broker with the demo customers, its agent running (or not yet).
-
-    `settings` replace keys of the example branch; keys it lacks are added under [kiosk].
-    """
-    text = branch_toml.read_text(encoding="utf-8")
-    for key, value in settings.items():
-        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.M)
-        if not found:
-            text = text.replace("[kiosk]\n", f"[kiosk]\n{key} = {value}\n", 1)
-    branch_toml.write_text(text, encoding="utf-8")
-    config_path = write_config_for(broker, branch_toml)
-    import_demo_customers(config_path, branch_toml.parent)
-    agent = AgentProcess(config_path, env=AGENT_ENV)
-    if start_agent:
-        agent.start()
-    try:
-        yield config_path, agent
-    finally:
-        agent.stop()
 
 
 def demo_card(config, index: int = 0) -> CardIdentity:
@@ -103,7 +72,7 @@ class Recorder:
 def linked(broker, branch_toml, **settings):
     # Above the agent's worst printing time (status 0.3 s + write 2 s + status 0.3 s): a retry
     # while the ticket prints would be answered with the stored answer, printed not yet known.
-    with lobby(broker, branch_toml, request_timeout_s=3, **settings) as (config_path, agent):
+    with kiosk_branch(broker, branch_toml, request_timeout_s=3, **settings) as (config_path, agent):
         config = load_config(config_path)
         recorder = Recorder()
         link = AgentLink(config, recorder, deliver=lambda callback: callback())

@@ -14,7 +14,7 @@ from kiosk.scan_feed import ScanFeed
 from kiosk.service_menu import ELDER_CHOICES, ServiceOffer, appointment_line, elder_services
 from lobby.contract import AppointmentNote
 from lobby.device_settings import ScannerSettings
-from tests.test_branch import SHANGHAI
+from tests.clocks import SHANGHAI
 
 
 def offer(n: int) -> ServiceOffer:

@@ -25,7 +25,8 @@ import pytest
 
 from lobby.card_key import mask_pan
 from tests.bus_helpers import RawClient
-from tests.test_kiosk_agent_link import AGENT_ENV, REPO, lobby
+from tests.conftest import REPO
+from tests.kiosk_helpers import AGENT_ENV, kiosk_branch
 from tools.demo_customers import DEMO_CUSTOMERS
 from tools.demo_promotions import write_demo_promotions
 
@@ -53,7 +54,7 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
     # The branch's promotions, dropped in as files: every screen is checked with them showing.
     write_demo_promotions(tmp_path / "promotions")
     branch_toml.write_text(branch_toml.read_text(encoding="utf-8").replace("# folder = ", "folder = "), encoding="utf-8")
-    with lobby(broker, branch_toml, start_agent=False, **settings) as (config_path, _):
+    with kiosk_branch(broker, branch_toml, start_agent=False, **settings) as (config_path, _):
         listener = RawClient(broker.config, broker.credentials["hq"])  # head office hears every topic of the branch
         listener.subscribe("#")
         report_path = tmp_path / "report.json"

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.branch_rig import Branch
 from tests.bus_helpers import RawClient
-from tests.test_head_office_bridge import Branch
-from tests.test_head_office_pages import PHONE
-from tests.test_web_pages import PageErrors
+from tests.pages import PHONE, PageErrors
 from tools.hq_rig import HeadOfficeBroker, Ingesters, WebServer, count, wait_for
 from tools.private_broker import free_port
 

@@ -15,7 +15,6 @@ from PIL import Image
 from edge_agent.queue.engine import QueueError
 from lobby.contract import ErrorCode, Tier
 from tests.staff_helpers import PINS, import_roster
-from tests.test_branch import branch, clock  # noqa: F401 (fixtures)
 
 TODAY = date(2026, 11, 23)
 
@@ -27,7 +26,7 @@ def png(size=(320, 180), color=(179, 18, 31), kind="PNG") -> bytes:
 
 
 @pytest.fixture
-def manager(branch, tmp_path, clock):  # noqa: F811
+def manager(branch, tmp_path, clock):
     import_roster(branch.store, tmp_path, clock())
     return branch.staff.sign_in("M101", PINS["M101"], "manager", None).session
 
@@ -38,7 +37,7 @@ def refusal(call) -> QueueError:
     return caught.value
 
 
-def test_a_promotion_with_a_picture_is_shown_in_its_date_range(branch, manager):  # noqa: F811
+def test_a_promotion_with_a_picture_is_shown_in_its_date_range(branch, manager):
     image = base64.b64encode(png()).decode()
     answer = branch.promotions.publish(manager, "大额存单 3.1%", "20万起存", image, TODAY, date(2026, 12, 31), [Tier.VIP])
     assert answer.active
@@ -61,13 +60,13 @@ def test_a_promotion_with_a_picture_is_shown_in_its_date_range(branch, manager):
         (base64.b64encode(png()[:60]).decode(), ErrorCode.BAD_IMAGE, "damaged"),
     ],
 )
-def test_a_picture_that_is_not_a_usable_image_is_refused(branch, manager, image, code, words):  # noqa: F811
+def test_a_picture_that_is_not_a_usable_image_is_refused(branch, manager, image, code, words):
     refused = refusal(lambda: branch.promotions.publish(manager, "标题", "", image, TODAY, TODAY, []))
     assert refused.code is code and words in refused.message
     assert branch.store.conn.execute("SELECT COUNT(*) FROM promotions").fetchone()[0] == 0
 
 
-def test_a_picture_over_the_byte_limit_is_refused(branch, manager):  # noqa: F811
+def test_a_picture_over_the_byte_limit_is_refused(branch, manager):
     noise = Image.frombytes("RGB", (400, 400), random.Random(7).randbytes(400 * 400 * 3))  # incompressible
     out = io.BytesIO()
     noise.save(out, "PNG")
@@ -75,7 +74,7 @@ def test_a_picture_over_the_byte_limit_is_refused(branch, manager):  # noqa: F81
     assert refused.code is ErrorCode.IMAGE_TOO_LARGE and "the limit is 150 KB" in refused.message
 
 
-def test_dates_count_and_who_may_publish(branch, manager, clock):  # noqa: F811
+def test_dates_count_and_who_may_publish(branch, manager, clock):
     assert refusal(lambda: branch.promotions.publish(manager, "t", "", None, TODAY, date(2026, 11, 1), [])).code is ErrorCode.BAD_DATES
     assert refusal(lambda: branch.promotions.publish(manager, "t", "", None, date(2026, 11, 1), date(2026, 11, 2), [])).code is ErrorCode.BAD_DATES
     for n in range(6):
@@ -86,7 +85,7 @@ def test_dates_count_and_who_may_publish(branch, manager, clock):  # noqa: F811
     assert refusal(lambda: branch.promotions.publish(teller, "t", "", None, TODAY, TODAY, [])).code is ErrorCode.WRONG_ROLE
 
 
-def test_a_technicians_file_is_published_changed_and_withdrawn(branch_toml, tmp_path, clock, caplog):  # noqa: F811
+def test_a_technicians_file_is_published_changed_and_withdrawn(branch_toml, tmp_path, clock, caplog):
     from edge_agent.branch import Branch
     from lobby.config import load_config
 
@@ -115,7 +114,7 @@ def test_a_technicians_file_is_published_changed_and_withdrawn(branch_toml, tmp_
         opened.close()
 
 
-def test_a_promotion_request_may_carry_its_picture_and_no_other_request_grows(branch, manager):  # noqa: F811
+def test_a_promotion_request_may_carry_its_picture_and_no_other_request_grows(branch, manager):
     """The tablet sends the picture base64 inside the request: promotion_publish alone gets
     room for [promotions] max_image_kb on top of [mqtt] max_payload_bytes."""
     import json

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from dataclasses import replace as _with
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +11,7 @@ import pytest
 from edge_agent.queue.engine import QueueEngine, QueueError
 from edge_agent.queue.model import CounterSpec, CounterState, ServiceSpec, Ticket, WorkProfile
 from lobby.contract import ProfileKind, TicketState, Tier
+from tests.queue_helpers import state_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENING = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
@@ -42,14 +42,6 @@ def lobby() -> QueueEngine:
     return QueueEngine(SERVICES, COUNTERS, PROFILES, SHANGHAI)
 
 
-def state_of(engine: QueueEngine) -> tuple:
-    """Everything the store would persist, to show a refused request changed nothing."""
-    return (
-        [asdict(t) for t in engine.open_tickets()],
-        [asdict(engine.counter(c)) for c in engine.counter_specs],
-        engine.last_numbers(),
-        {s: (engine.service_times.mean_s(s), engine.service_times.count(s)) for s in engine.service_specs},
-    )
 
 
 def test_a_ticket_lives_waiting_called_served():

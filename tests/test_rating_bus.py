@@ -4,12 +4,11 @@ echoed, and the agent keeps running."""
 
 from __future__ import annotations
 
+from tests.bus_helpers import ask, client, publish_reason, tx
 from tests.staff_helpers import PINS
-from tests.test_bus import _publish_reason, agent_toml, client, tx  # noqa: F401 (fixtures)
-from tests.test_referral_bus import ask, staffed_agent  # noqa: F401 (fixtures)
 
 
-def test_tampered_votes_are_refused_in_words_and_on_record(broker, staffed_agent, agent_toml):  # noqa: F811
+def test_tampered_votes_are_refused_in_words_and_on_record(broker, staffed_agent, agent_toml):
     import sqlite3
 
     from lobby.config import load_config
@@ -39,7 +38,7 @@ def test_tampered_votes_are_refused_in_words_and_on_record(broker, staffed_agent
     late = ask(rater, "rate", counter="3", prompt_id=other["prompt_id"], score=3)
     assert late["code"] == "prompt_closed" and "called its next ticket" in late["error"]
     # The teller's own console cannot vote: the broker refuses the publish (MQTT 5 says so).
-    assert _publish_reason(teller, "request/rate") == "Not authorized"
+    assert publish_reason(teller, "request/rate") == "Not authorized"
     config = load_config(agent_toml)
     refused = sqlite3.connect(config.store.path).execute("SELECT code FROM rating_refusals ORDER BY seq").fetchall()
     assert [r[0] for r in refused] == ["prompt_closed", "wrong_counter", "prompt_closed"]
@@ -65,7 +64,7 @@ BAD = [
 ]
 
 
-def test_bad_input_on_every_new_op_is_answered_with_its_transaction(broker, staffed_agent):  # noqa: F811
+def test_bad_input_on_every_new_op_is_answered_with_its_transaction(broker, staffed_agent):
     hq = client(broker, "hq")  # head office may send every request
     for op, fields, code in BAD:
         transaction = tx()

@@ -11,13 +11,12 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.test_referral_pages import branch_day, staff_sign_in, staffed_lobby  # noqa: F401
-from tests.test_web_pages import COUNTER_SCREEN, TABLET, open_page, shots, sign_in, text, ticket_as_kiosk  # noqa: F401
+from tests.pages import COUNTER_SCREEN, TABLET, branch_day, open_page, sign_in, staff_sign_in, text, ticket_as_kiosk
 
 SEVEN_INCH = {"width": 1024, "height": 600}
 
 
-def test_a_low_rating_becomes_a_resolved_complaint(browser, broker, staffed_lobby, shots, tmp_path):  # noqa: F811
+def test_a_low_rating_becomes_a_resolved_complaint(browser, broker, staffed_lobby, shots, tmp_path):
     config, toml, agent, _ = staffed_lobby
     rater, rater_errors = open_page(browser, config, "rate", SEVEN_INCH, suffix="?counter=3")
     sign_in(rater, broker.credentials["rater"])

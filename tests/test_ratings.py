@@ -17,15 +17,15 @@ from edge_agent.rules.ratings import Prompt, check_vote
 from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.contract import ComplaintState, ErrorCode
-from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
-from tests.test_branch import SHANGHAI, branch, clock  # noqa: F401 (fixtures)
+from tests.clocks import SHANGHAI
+from tests.staff_helpers import PINS
 
 PHONE = "13812345678"
 
 
 
 @pytest.fixture
-def desk(staffed):  # noqa: F811
+def desk(staffed):
     teller = staffed.staff.sign_in("T301", PINS["T301"], "teller", "3").session
     manager = staffed.staff.sign_in("M101", PINS["M101"], "manager", None).session
     staffed.counter_open("3", session=teller)
@@ -87,7 +87,7 @@ def test_every_complaint_path_follows_the_table(steps):
                 advance(state, step)
 
 
-def test_the_resolution_target_counts_only_days_the_branch_opens():  # noqa: F811
+def test_the_resolution_target_counts_only_days_the_branch_opens():
     friday = datetime(2026, 12, 4, 16, tzinfo=SHANGHAI)  # a Friday; the branch opens Monday to Saturday here
     weekdays_and_saturday = lambda day: day.weekday() < 6  # noqa: E731
     assert resolve_by(friday, 3, weekdays_and_saturday).date() == date(2026, 12, 8)  # Sat, Mon, Tue
@@ -102,7 +102,7 @@ def test_the_resolution_target_counts_only_days_the_branch_opens():  # noqa: F81
 # ---- the branch ---------------------------------------------------------------------------------------
 
 
-def test_completing_opens_a_prompt_and_a_low_vote_raises_a_service_alert(staffed, desk, clock):  # noqa: F811
+def test_completing_opens_a_prompt_and_a_low_vote_raises_a_service_alert(staffed, desk, clock):
     prompt = served_ticket(staffed, desk)
     assert (prompt["counter"], prompt["ticket"], prompt["staff_name"], prompt["scale"]) == ("3", "A001", "陈柜员", 3)
     clock.advance(seconds=4)
@@ -117,7 +117,7 @@ def test_completing_opens_a_prompt_and_a_low_vote_raises_a_service_alert(staffed
     assert again.code is ErrorCode.SERVICE_ALERT_ALREADY_ACKNOWLEDGED and "张敏 already answered" in again.message
 
 
-def test_tampered_votes_are_refused_and_recorded(staffed, desk, clock):  # noqa: F811
+def test_tampered_votes_are_refused_and_recorded(staffed, desk, clock):
     prompt = served_ticket(staffed, desk)
     staffed.ratings.rate("3", prompt["prompt_id"], 3, [])
     second = refusal(lambda: staffed.ratings.rate("3", prompt["prompt_id"], 1, []))
@@ -133,7 +133,7 @@ def test_tampered_votes_are_refused_and_recorded(staffed, desk, clock):  # noqa:
     assert refused == [("3", "prompt_closed"), ("2", "wrong_counter"), ("3", "prompt_closed"), ("3", "unknown_prompt")]
 
 
-def test_an_unanswered_prompt_times_out_as_skipped(staffed, desk, clock):  # noqa: F811
+def test_an_unanswered_prompt_times_out_as_skipped(staffed, desk, clock):
     prompt = served_ticket(staffed, desk)
     clock.advance(seconds=46)
     assert refusal(lambda: staffed.ratings.rate("3", prompt["prompt_id"], 2, [])).message.endswith("timed out.")
@@ -142,7 +142,7 @@ def test_an_unanswered_prompt_times_out_as_skipped(staffed, desk, clock):  # noq
     assert tuple(row) == ("timeout", None)
 
 
-def test_a_complaint_from_a_low_rating_is_acknowledged_and_resolved(staffed, desk, clock):  # noqa: F811
+def test_a_complaint_from_a_low_rating_is_acknowledged_and_resolved(staffed, desk, clock):
     prompt = served_ticket(staffed, desk)
     staffed.ratings.rate("3", prompt["prompt_id"], 1, ["attitude"])
     alert = published(staffed, "alerts/service")[0]
@@ -160,7 +160,7 @@ def test_a_complaint_from_a_low_rating_is_acknowledged_and_resolved(staffed, des
     assert PHONE not in events and "138****5678" in events
 
 
-def test_bad_complaints_are_refused_and_change_nothing(staffed, desk):  # noqa: F811
+def test_bad_complaints_are_refused_and_change_nothing(staffed, desk):
     cases = [
         (lambda: staffed.complaints.open(desk["manager"], "weather", "说了什么", None, None, None, False), ErrorCode.UNKNOWN_CATEGORY),
         (lambda: staffed.complaints.open(desk["manager"], "waiting", "等太久", "A999", None, None, False), ErrorCode.UNKNOWN_TICKET),
@@ -177,14 +177,14 @@ def test_bad_complaints_are_refused_and_change_nothing(staffed, desk):  # noqa: 
     assert staffed.store.conn.execute("SELECT COUNT(*) FROM complaints").fetchone()[0] == 1
 
 
-def test_the_tablets_list_shows_open_complaints_with_their_contact_and_overdue_flags(staffed, desk, clock):  # noqa: F811
+def test_the_tablets_list_shows_open_complaints_with_their_contact_and_overdue_flags(staffed, desk, clock):
     staffed.complaints.open(desk["manager"], "waiting", "等了四十分钟", None, None, PHONE, True)
     clock.advance(minutes=11)
     listed = staffed.complaints.listing(desk["manager"]).complaints
     assert listed[0].contact == PHONE and listed[0].overdue == ["ack"]
 
 
-def test_retention_erases_a_complaints_contact(staffed, desk, clock, branch_config):  # noqa: F811
+def test_retention_erases_a_complaints_contact(staffed, desk, clock, branch_config):
     import sqlite3
 
     staffed.complaints.open(desk["manager"], "waiting", "等了四十分钟", None, None, PHONE, True)
@@ -193,7 +193,7 @@ def test_retention_erases_a_complaints_contact(staffed, desk, clock, branch_conf
     assert PHONE not in "\n".join(sqlite3.connect(branch_config.store.path).iterdump())
 
 
-def test_the_report_counts_ratings_flags_and_complaints(staffed, desk, clock, branch_toml, tmp_path):  # noqa: F811
+def test_the_report_counts_ratings_flags_and_complaints(staffed, desk, clock, branch_toml, tmp_path):
     from edge_agent.cli import main as cli
 
     for _ in range(5):  # the same teller: every vote within a second of the prompt

@@ -6,18 +6,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from PIL import Image
 
-from tests.bus_helpers import AgentProcess, RawClient
-from tests.staff_helpers import PINS, roster_csv
-from tests.test_bus import _publish_reason, agent_toml, client, import_customer, tx, wait_online  # noqa: F401 (fixtures)
+from tests.bus_helpers import RawClient, ask, client, import_customer, publish_reason
+from tests.staff_helpers import PINS
 
 PHONE = "13812345678"
 
@@ -27,25 +23,8 @@ def branch_today():
 PAN = "6222021234567890128"
 
 
-@pytest.fixture
-def staffed_agent(broker, agent_toml, tmp_path):  # noqa: F811
-    """The agent on a branch whose roster is imported (before it starts, as a technician would)."""
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(agent_toml), "staff", "import", str(roster_csv(tmp_path))],
-                   check=True, capture_output=True)
-    process = AgentProcess(agent_toml)
-    process.start()
-    watcher = client(broker, "display")
-    watcher.subscribe("agent/state")
-    wait_online(watcher)
-    watcher.close()
-    yield process
-    process.stop()
 
 
-def ask(who: RawClient, op: str, **fields) -> dict:
-    transaction = tx()
-    who.publish(f"request/{op}", {"transaction": transaction, **fields})
-    return who.response(op, transaction)
 
 
 def sign_in(who: RawClient, staff_id: str, page: str, counter: str | None = None) -> str:
@@ -55,17 +34,17 @@ def sign_in(who: RawClient, staff_id: str, page: str, counter: str | None = None
     return answer["data"]["session"]
 
 
-def test_each_role_keeps_to_its_own_against_the_generated_acl(broker, staffed_agent):  # noqa: F811
+def test_each_role_keeps_to_its_own_against_the_generated_acl(broker, staffed_agent):
     kiosk, teller, rm, display = (client(broker, role) for role in ("kiosk", "teller", "manager", "display"))
     rm = client(broker, "rm")
     # The broker itself refuses what a role may not publish (MQTT 5 says so).
-    assert _publish_reason(kiosk, "request/refer") == "Not authorized"
-    assert _publish_reason(kiosk, "request/staff_sign_in") == "Not authorized"
-    assert _publish_reason(teller, "request/referral_outcome") == "Not authorized"
-    assert _publish_reason(teller, "request/promotion_publish") == "Not authorized"
-    assert _publish_reason(rm, "request/call_next") == "Not authorized"
-    assert _publish_reason(rm, "request/refer") == "Not authorized"
-    assert _publish_reason(display, "request/referral_list") == "Not authorized"
+    assert publish_reason(kiosk, "request/refer") == "Not authorized"
+    assert publish_reason(kiosk, "request/staff_sign_in") == "Not authorized"
+    assert publish_reason(teller, "request/referral_outcome") == "Not authorized"
+    assert publish_reason(teller, "request/promotion_publish") == "Not authorized"
+    assert publish_reason(rm, "request/call_next") == "Not authorized"
+    assert publish_reason(rm, "request/refer") == "Not authorized"
+    assert publish_reason(display, "request/referral_list") == "Not authorized"
     # And the agent refuses a person signed in on the wrong page, even where the ACL lets the
     # request through (head office may send every request).
     hq = client(broker, "hq")
@@ -85,7 +64,7 @@ def test_each_role_keeps_to_its_own_against_the_generated_acl(broker, staffed_ag
         c.close()
 
 
-def test_the_sop_over_the_broker_keeps_pins_and_phones_to_themselves(broker, staffed_agent, agent_toml, tmp_path, branch_config):  # noqa: F811
+def test_the_sop_over_the_broker_keeps_pins_and_phones_to_themselves(broker, staffed_agent, agent_toml, tmp_path, branch_config):
     card = import_customer(agent_toml, tmp_path, branch_config, PAN, "王先生,vip,李经理")
     everything = client(broker, "hq")
     everything.subscribe("#")

@@ -9,64 +9,23 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from lobby.config import load_config
-from tests.bus_helpers import AgentProcess, RawClient, write_config_for
-from tests.staff_helpers import PINS, roster_csv
-from tests.test_bus import import_customer
-from tests.test_web_pages import (  # noqa: F401
-    COUNTER_SCREEN,
-    TABLET,
-    TV,
-    open_display,
-    open_page,
-    shots,
-    sign_in,
-    text,
-    ticket_as_kiosk,
-)
+from tests.bus_helpers import RawClient
+from tests.pages import COUNTER_SCREEN, TABLET, branch_day, open_display, open_page, sign_in, staff_sign_in, text, ticket_as_kiosk
+from tests.staff_helpers import PINS
 
 PAN = "6222021234567890128"
 PHONE = "13912345678"
 DESKTOP = {"width": 1280, "height": 860}
 
 
-@pytest.fixture
-def staffed_lobby(broker, branch_toml, tmp_path, branch_config):
-    """The agent on a branch with its staff roster and a VIP in the directory, as a
-    technician sets it up before the day starts."""
-    toml = write_config_for(broker, branch_toml)
-    subprocess.run([sys.executable, "-m", "edge_agent.cli", "--config", str(toml), "staff", "import", str(roster_csv(tmp_path))],
-                   check=True, capture_output=True)
-    card = import_customer(toml, tmp_path, branch_config, PAN, "王先生,vip,李经理")
-    agent = AgentProcess(toml)
-    agent.start()
-    watcher = RawClient(broker.config, broker.credentials["display"])
-    watcher.subscribe("agent/state")
-    watcher.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=20)
-    watcher.close()
-    yield load_config(toml), toml, agent, card
-    agent.stop()
 
 
-def staff_sign_in(page, staff_id: str, counter: str | None = None) -> None:
-    page.wait_for_selector("#staff:not(.hidden)")
-    page.fill("#staff-id", staff_id)
-    page.fill("#staff-pin", PINS[staff_id])
-    if counter:
-        page.select_option("#staff-counter", counter)
-    page.click("#staff-submit")
-    page.wait_for_selector("#person:not(.hidden)")
 
 
-def branch_day(days: int = 0) -> str:
-    return (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=days)).date().isoformat()
 
 
 def promotion_png(path) -> None:
@@ -77,7 +36,7 @@ def promotion_png(path) -> None:
     picture.save(path, "PNG")
 
 
-def test_the_whole_sop_from_a_vip_swipe_to_the_follow_up_list(browser, broker, staffed_lobby, shots, tmp_path):  # noqa: F811
+def test_the_whole_sop_from_a_vip_swipe_to_the_follow_up_list(browser, broker, staffed_lobby, shots, tmp_path):
     config, toml, agent, card = staffed_lobby
     # The RM's workbench: the device signs in to the broker, then the person with staff id + PIN.
     rm, rm_errors = open_page(browser, config, "rm", DESKTOP)
@@ -207,7 +166,7 @@ def test_the_whole_sop_from_a_vip_swipe_to_the_follow_up_list(browser, broker, s
         assert errors.errors == []
 
 
-def test_a_promotion_from_the_tablet_shows_on_the_hall_display_beside_a_call(browser, broker, staffed_lobby, shots, tmp_path):  # noqa: F811
+def test_a_promotion_from_the_tablet_shows_on_the_hall_display_beside_a_call(browser, broker, staffed_lobby, shots, tmp_path):
     config, _, _, _ = staffed_lobby
     manager, manager_errors = open_page(browser, config, "manager", TABLET)
     sign_in(manager, broker.credentials["manager"])

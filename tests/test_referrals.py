@@ -18,15 +18,15 @@ from edge_agent.store import outbox
 from edge_agent.store.retention import close_day
 from lobby.contract import CardIdentity, ErrorCode, ReferralState, Tier
 from lobby.phones import mask_phone
-from tests.staff_helpers import PINS, staffed  # noqa: F401 (fixture)
-from tests.test_branch import SHANGHAI, branch, clock, vip_card  # noqa: F401 (fixtures)
+from tests.clocks import SHANGHAI
+from tests.staff_helpers import PINS
 
 PHONE = "13812345678"
 
 
 
 @pytest.fixture
-def people(staffed):  # noqa: F811
+def people(staffed):
     def sign(staff_id, page, counter=None):
         return staffed.staff.sign_in(staff_id, PINS[staff_id], page, counter).session
 
@@ -54,7 +54,7 @@ def referral_events(the_branch) -> list[dict]:
 
 
 @given(st.lists(st.sampled_from(list(ReferralState)), max_size=8))
-def test_every_path_through_the_lifecycle_follows_the_table(steps):  # noqa: F811
+def test_every_path_through_the_lifecycle_follows_the_table(steps):
     state = ReferralState.OPEN
     for step in steps:
         if step in TRANSITIONS[state]:
@@ -65,7 +65,7 @@ def test_every_path_through_the_lifecycle_follows_the_table(steps):  # noqa: F81
         assert state not in FINAL or not TRANSITIONS[state]
 
 
-def test_each_outcome_needs_its_own_fields():  # noqa: F811
+def test_each_outcome_needs_its_own_fields():
     today = date(2026, 12, 5)
 
     def form(outcome, **fields):
@@ -89,7 +89,7 @@ def test_each_outcome_needs_its_own_fields():  # noqa: F811
 # ---- the SOP, end to end inside the branch -----------------------------------------------------
 
 
-def test_a_vip_alert_referred_to_the_pool_is_accepted_and_followed_up(staffed, people, vip_card, clock):  # noqa: F811
+def test_a_vip_alert_referred_to_the_pool_is_accepted_and_followed_up(staffed, people, vip_card, clock):
     answer = staffed.issue_ticket("cash", card=vip_card)
     alert_id = staffed.store.conn.execute("SELECT alert_id FROM alerts").fetchone()[0]
     referral = staffed.referrals.refer(people["manager"], None, alert_id, None, "vip_room", [], "在贵宾区等候", "", transaction="r1").referral
@@ -114,7 +114,7 @@ def test_a_vip_alert_referred_to_the_pool_is_accepted_and_followed_up(staffed, p
     assert other_rm.follow_ups == [] and all(r.phone is None for r in other_rm.referrals)
 
 
-def test_a_teller_refers_the_customer_at_the_counter_with_triggers(staffed, people):  # noqa: F811
+def test_a_teller_refers_the_customer_at_the_counter_with_triggers(staffed, people):
     ticket = serve_one(staffed, people)
     made = staffed.referrals.refer(people["teller"], ticket, None, "R202", "rm", ["large_cash", "wealth_enquiry"], "", "李女士").referral
     assert (made.source, made.triggers, made.to_rm_name, made.customer_name) == ("counter", ["large_cash", "wealth_enquiry"], "赵理财", "李女士")
@@ -124,7 +124,7 @@ def test_a_teller_refers_the_customer_at_the_counter_with_triggers(staffed, peop
     assert staffed.referrals.record_outcome(people["rm2"], made.referral_id, converted, True, "").referral.product == "大额存单"
 
 
-def test_bad_referrals_are_refused_and_change_nothing(staffed, people):  # noqa: F811
+def test_bad_referrals_are_refused_and_change_nothing(staffed, people):
     ticket = serve_one(staffed, people)
     cases = [
         (lambda: staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["nonsense"], "", ""), ErrorCode.UNKNOWN_TRIGGER),
@@ -142,7 +142,7 @@ def test_bad_referrals_are_refused_and_change_nothing(staffed, people):  # noqa:
     assert staffed.store.conn.execute("SELECT COUNT(*) FROM referrals").fetchone()[0] == 0 and referral_events(staffed) == []
 
 
-def test_outcomes_are_the_accepting_rms_and_recorded_once(staffed, people):  # noqa: F811
+def test_outcomes_are_the_accepting_rms_and_recorded_once(staffed, people):
     ticket = serve_one(staffed, people)
     made = staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["premium_card"], "", "").referral
     declined = OutcomeForm(ReferralState.DECLINED, "", None, None, None, False)
@@ -160,7 +160,7 @@ def test_outcomes_are_the_accepting_rms_and_recorded_once(staffed, people):  # n
     assert staffed.store.conn.execute("SELECT state FROM referrals").fetchone()[0] == "declined"
 
 
-def test_a_ticket_is_referred_once(staffed, people):  # noqa: F811
+def test_a_ticket_is_referred_once(staffed, people):
     ticket = serve_one(staffed, people)
     staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["large_fx"], "", "")
     again = refusal(lambda: staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["large_fx"], "", ""))
@@ -170,7 +170,7 @@ def test_a_ticket_is_referred_once(staffed, people):  # noqa: F811
 # ---- prospects ---------------------------------------------------------------------------------
 
 
-def test_a_swiped_customer_marked_as_prospect_is_recognised_next_time_and_can_be_unmarked(staffed, people, branch_config):  # noqa: F811
+def test_a_swiped_customer_marked_as_prospect_is_recognised_next_time_and_can_be_unmarked(staffed, people, branch_config):
     from lobby.card_key import card_token, load_or_create_key
 
     key = load_or_create_key(branch_config.security.key_file)
@@ -188,7 +188,7 @@ def test_a_swiped_customer_marked_as_prospect_is_recognised_next_time_and_can_be
     assert refusal(lambda: staffed.referrals.unmark_prospect(people["manager"], ticket)).code is ErrorCode.NOT_A_PROSPECT
 
 
-def test_prospects_need_a_card_and_never_demote_a_vip(staffed, people, vip_card):  # noqa: F811
+def test_prospects_need_a_card_and_never_demote_a_vip(staffed, people, vip_card):
     plain = serve_one(staffed, people)
     assert refusal(lambda: staffed.referrals.mark_prospect(people["teller"], plain, "看理财", "")).code is ErrorCode.NO_CARD
     staffed.complete("3", session=people["teller"])
@@ -199,7 +199,7 @@ def test_prospects_need_a_card_and_never_demote_a_vip(staffed, people, vip_card)
 # ---- the follow-up list and retention -----------------------------------------------------------
 
 
-def test_the_follow_up_list_by_rm_with_due_dates(staffed, people, branch_toml, tmp_path, clock, capsys):  # noqa: F811
+def test_the_follow_up_list_by_rm_with_due_dates(staffed, people, branch_toml, tmp_path, clock, capsys):
     ticket = serve_one(staffed, people)
     made = staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["large_loan"], "房贷提前还款", "周女士").referral
     staffed.referrals.accept(people["rm"], made.referral_id)
@@ -218,7 +218,7 @@ def test_the_follow_up_list_by_rm_with_due_dates(staffed, people, branch_toml, t
     assert ",yes," in (tmp_path / "out" / f"followups-{later}.csv").read_text(encoding="utf-8-sig")
 
 
-def test_retention_erases_a_referrals_phone(staffed, people, clock, branch_config):  # noqa: F811
+def test_retention_erases_a_referrals_phone(staffed, people, clock, branch_config):
     ticket = serve_one(staffed, people)
     made = staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["large_loan"], "", "").referral
     staffed.referrals.accept(people["rm"], made.referral_id)
@@ -252,7 +252,7 @@ def test_referral_figures_count_who_why_how_fast_and_what_came_of_it():
     assert compute_referrals([], 5, 0).within_target_pct is None
 
 
-def test_the_daily_report_has_the_referrals(staffed, people, branch_toml, tmp_path, clock):  # noqa: F811
+def test_the_daily_report_has_the_referrals(staffed, people, branch_toml, tmp_path, clock):
     ticket = serve_one(staffed, people)
     made = staffed.referrals.refer(people["teller"], ticket, None, None, "rm", ["large_cash", "premium_card"], "", "").referral
     clock.advance(minutes=2)

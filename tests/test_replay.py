@@ -11,11 +11,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from edge_agent.store import outbox
-from tests.test_branch import branch, clock  # noqa: F401  (fixtures)
-from tests.test_bus import agent, agent_toml, client, wait_online  # noqa: F401  (fixtures)
+from tests.bus_helpers import client
 
 
-def test_delivered_events_stay_replayable_in_order_until_their_time_is_up(branch, clock):  # noqa: F811
+def test_delivered_events_stay_replayable_in_order_until_their_time_is_up(branch, clock):
     branch.counter_open("1")
     for _ in range(5):
         branch.issue_ticket("cash")
@@ -35,7 +34,7 @@ def test_delivered_events_stay_replayable_in_order_until_their_time_is_up(branch
     assert forgotten == 3 and branch.replay(after_seq=0, limit=100).oldest_seq == 4
 
 
-def test_every_published_event_is_numbered_and_a_gap_is_repaired_with_replay(broker, agent):  # noqa: F811
+def test_every_published_event_is_numbered_and_a_gap_is_repaired_with_replay(broker, agent):
     manager = client(broker, "manager")
     manager.subscribe("events/#", "alerts/#")
     kiosk = client(broker, "kiosk")

@@ -23,9 +23,8 @@ from edge_agent.bus.broker_setup import make_self_signed
 from lobby.bus.client import BusClient, BusError
 from lobby.bus.requester import Requester
 from lobby.config import load_config
-from tests.bus_helpers import AgentProcess, RawClient, write_config_for
-from tests.test_bus import import_customer
-from tests.test_web_pages import CHROMIUM, CHROMIUM_ARGS, COUNTER_SCREEN, TABLET, PageErrors, sign_in, text
+from tests.bus_helpers import AgentProcess, RawClient, import_customer, write_config_for
+from tests.pages import CHROMIUM, CHROMIUM_ARGS, COUNTER_SCREEN, TABLET, PageErrors, sign_in, text
 
 PAN = "6222021234567890128"
 

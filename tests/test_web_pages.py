@@ -12,83 +12,27 @@ import sys
 import time
 import uuid
 
-import pytest
 from playwright.sync_api import expect
 
 from lobby.config import load_config
-from tests.bus_helpers import AgentProcess, RawClient, write_config_for
-from tests.test_bus import import_customer
+from tests.bus_helpers import AgentProcess, RawClient, import_customer, write_config_for
+from tests.pages import COUNTER_SCREEN, TABLET, TABLET_LANDSCAPE, open_display, open_page, sign_in, text, ticket_as_kiosk
 
-CHROMIUM = "/usr/bin/chromium"
-# The hall TV's browser runs with the autoplay flag so chimes play without a tap (README).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
 PAN = "6222021234567890128"
-TABLET = {"width": 820, "height": 1180}
-TABLET_LANDSCAPE = {"width": 1180, "height": 820}
-COUNTER_SCREEN = {"width": 1280, "height": 800}
-TV = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture
-def shots(artifacts_root):
-    folder = artifacts_root / "web"
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def shoot(page, name: str) -> None:
-        page.wait_for_timeout(700)  # let arrival animations settle before the picture
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-    return shoot
 
 
-@pytest.fixture
-def lobby(broker, branch_toml):
-    """The real agent on the private broker; it serves the pages on [web] port."""
-    toml = write_config_for(broker, branch_toml)
-    agent = AgentProcess(toml)
-    agent.start()
-    watcher = RawClient(broker.config, broker.credentials["display"])
-    watcher.subscribe("agent/state")
-    watcher.wait_for(lambda m: any(t == "agent/state" and p.get("state") == "online" for t, p, _ in m), timeout=20)
-    watcher.close()
-    yield load_config(toml), toml, agent
-    agent.stop()
 
 
-class PageErrors:
-    """JavaScript errors in a page fail the test: a page that throws is not a working page."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
 
 
-def open_page(browser, config, name: str, viewport: dict | None, context=None, suffix: str = ""):
-    page = context.new_page() if context else browser.new_page(viewport=viewport)
-    errors = PageErrors(page)
-    page.goto(f"http://127.0.0.1:{config.web.port}/{name}/{suffix}")
-    return page, errors
 
 
-def sign_in(page, credentials: dict) -> None:
-    page.fill("#login-user", credentials["username"])
-    page.fill("#login-password", credentials["password"])
-    page.click("#login-submit")
 
 
-def ticket_as_kiosk(broker, fields: dict) -> dict:
-    kiosk = RawClient(broker.config, broker.credentials["kiosk"])
-    transaction = uuid.uuid4().hex
-    kiosk.publish("request/ticket", {"transaction": transaction, "kiosk": "kiosk-1", "lang": "zh", **fields})
-    answer = kiosk.response("ticket", transaction)
-    kiosk.close()
-    return answer
 
 
-def text(page, selector: str) -> str:
-    return page.inner_text(selector).strip()
 
 
 def test_a_vip_swipe_appears_on_the_tablet_and_the_answer_is_recorded(browser, broker, lobby, tmp_path, branch_config, shots):
@@ -242,12 +186,6 @@ def test_the_teller_calls_the_next_ticket_and_the_hall_display_shows_it(browser,
     assert errors.errors == [] and display_errors.errors == []
 
 
-def open_display(browser, config, credentials):
-    # Set-up once: the credentials in the address fragment, kept by the browser, removed from the address.
-    page, errors = open_page(browser, config, "display", TV, suffix=f"#u={credentials['username']}&p={credentials['password']}")
-    page.wait_for_selector("body[data-connection=connected]", timeout=10000)
-    assert "#u=" not in page.url and credentials["password"] not in page.url
-    return page, errors
 
 
 def test_the_hall_display_recovers_by_itself_after_the_broker_restarts(browser, broker, lobby, shots):

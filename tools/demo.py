@@ -11,6 +11,8 @@ list and report are written. Then the real kiosk walks a scripted customer journ
 offscreen otherwise. What each role would see is printed and saved in `demo-output/`,
 with a screenshot of every kiosk screen and the printed tickets in `demo-output/kiosk/`. With DEMO_KEEP=1 it keeps running until Ctrl-C so you can connect to it
 (the credentials are in demo-output/broker/credentials.json).
+
+One file because it is one script read top to bottom: the morning's steps in their order.
 """
 
 from __future__ import annotations

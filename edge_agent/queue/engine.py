@@ -8,8 +8,10 @@ served and missed tickets are returned once and then belong to the store.
 One request goes through `Branch.perform` (edge_agent/branch.py): one store transaction
 around the engine's change and everything it causes; when that transaction fails, the
 branch rebuilds the engine from the store, which is the one authority. At start-up
-`QueueEngine.restore(...)` from the stored open tickets, counter states and last numbers, then `observe()` for recent completed tickets and `remember_call()` for
-today's latest calls.
+`QueueEngine.restore(...)` from the stored open tickets, counter states and last numbers,
+then `observe()` for recent completed tickets and `remember_call()` for today's latest calls.
+
+One file because the engine's state and every operation on it keep one invariant together.
 """
 
 from __future__ import annotations

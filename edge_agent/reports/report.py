@@ -2,6 +2,8 @@
 
 Charts are drawn with matplotlib (Chinese labels in WenQuanYi Micro Hei) and embedded as
 PNG, so the page can be mailed or opened offline. Times are in the branch's zone.
+
+One file because it lays out one page; the figures are computed in the modules beside it.
 """
 
 from __future__ import annotations

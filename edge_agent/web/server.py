@@ -15,6 +15,8 @@ Strict by design: GET and HEAD only, a fixed set of file types, nothing outside 
 folder or through a symlink, no directory listings, `..` refused before any file is looked
 at. Over TLS with the broker's certificate when `[mqtt] tls` is on, so a tablet trusts one
 certificate for the page and its wss:// connection.
+
+One file because the server's strictness (methods, types, paths, headers) is one policy to read at once.
 """
 
 from __future__ import annotations

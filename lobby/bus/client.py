@@ -8,6 +8,8 @@ PostgreSQL committed, which a client bound to one branch's root does not do.
 Reconnection is paho's own loop with exponential back-off (1 s doubling to 30 s); every
 (re)connection resubscribes and runs the connection listeners (the agent republishes its
 birth message there).
+
+One file because paho lives here alone: splitting it would spread paho's threads over modules.
 """
 
 from __future__ import annotations

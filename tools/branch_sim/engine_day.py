@@ -3,6 +3,8 @@
 Customers arrive as a Poisson process whose rate changes through the day, take a ticket,
 and are called by counters that stay busy for a lognormal service time; some counters
 close in rotation over lunch. Everything is seeded, so a run can be repeated exactly.
+
+One file because the day's loop and its counters share one clock and one random stream.
 """
 
 from __future__ import annotations
