@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -46,6 +47,23 @@ def pytest_runtest_makereport(item, call):
         if found and report.outcome != "failed":
             report.outcome = "failed"
             report.longrepr = f"{title} shows a PIN or a phone number ({found.group(0)[:2]}…): personal data must never be printed or logged"
+
+
+SYSTEM_LANE = Path(__file__).resolve().parent / "system"
+
+
+@pytest.fixture(autouse=True)
+def in_process_lane_stays_in_process(request, monkeypatch):
+    """A test outside tests/system/ that starts a process or opens a pseudo-terminal fails,
+    saying where it belongs: the fast lane stays fast and needs nothing but Python."""
+    if SYSTEM_LANE in request.node.path.parents:
+        return
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError(f"{request.node.nodeid} starts a process or a device: it belongs in tests/system/")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(os, "openpty", refuse)
 
 
 @pytest.fixture(scope="session")

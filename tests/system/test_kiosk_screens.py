@@ -1,7 +1,7 @@
 """The kiosk as a customer meets it: real rendering offscreen, real touches, a real agent and broker.
 
 Kivy's window is a process singleton, so the app runs in a child process: this file run as
-a script (`python -m tests.test_kiosk_screens CONFIG OUT REPORT`) is the driver. It starts
+a script (`python -m tests.system.test_kiosk_screens CONFIG OUT REPORT`) is the driver. It starts
 the agent, swipes cards through a serial card reader on a pseudo-terminal, taps through
 every screen in Chinese, English and 长辈模式, checks every touch target on every screen
 against 15 mm (20 mm in 长辈模式) at the configured DPI, runs the printer out of paper,
@@ -62,7 +62,7 @@ def test_every_screen_in_chinese_english_and_elder_mode(broker, branch_toml, kio
         env.pop("DISPLAY", None)
         env.pop("WAYLAND_DISPLAY", None)
         driver = subprocess.run(
-            [sys.executable, "-m", "tests.test_kiosk_screens", str(config_path), str(kiosk_artifacts), str(report_path)],
+            [sys.executable, "-m", "tests.system.test_kiosk_screens", str(config_path), str(kiosk_artifacts), str(report_path)],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=400,
         )
         assert driver.returncode == 0, f"the kiosk driver failed:\n{driver.stdout[-3000:]}\n{driver.stderr[-6000:]}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -129,21 +127,3 @@ def test_all_problems_reported_together(tmp_path):
     assert len(problems) == 3
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge_agent.cli", *args], capture_output=True, text=True, timeout=60)
-
-
-def test_config_check_command_ok():
-    result = run_cli("config", "check", str(EXAMPLE_CONFIG))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK")
-
-
-def test_config_check_command_lists_every_problem_without_traceback(tmp_path):
-    path = tmp_path / "branch.toml"
-    path.write_text(edited("port = 1883", "port = 99999").replace('prefix = "B"', 'prefix = "A"'), encoding="utf-8")
-    result = run_cli("config", "check", str(path))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stdout + result.stderr
-    assert "[mqtt.port]" in result.stdout
-    assert f"{path} [mqtt.port]: Input should be less than or equal to 65535" in result.stdout

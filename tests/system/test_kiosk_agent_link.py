@@ -9,7 +9,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
@@ -20,12 +19,6 @@ from lobby.config import load_config
 from lobby.contract import CardIdentity
 from tests.kiosk_helpers import kiosk_branch
 from tools.demo_customers import DEMO_CUSTOMERS
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-
-
 
 
 def demo_card(config, index: int = 0) -> CardIdentity:

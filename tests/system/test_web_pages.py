@@ -65,7 +65,7 @@ def test_a_vip_swipe_appears_on_the_tablet_and_the_answer_is_recorded(browser, b
     shots(page, "manager-alert-landscape-en")
 
     # A branch without a staff roster: the tablet answers as its account (referrals need a
-    # signed-in person: tests/test_referral_pages.py).
+    # signed-in person: tests/system/test_referral_pages.py).
     page.click("article.alert [data-outcome=greeted]")
     page.wait_for_selector("article.alert .result-ok")
     assert "Recorded: Greeted" in text(page, "article.alert .result")

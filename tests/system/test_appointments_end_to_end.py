@@ -155,7 +155,7 @@ def run_kiosk(lobby: Lobby, links: list[str], out: Path) -> list[dict]:
     env.pop("DISPLAY", None)
     assert lobby.branch is not None
     done = subprocess.run(
-        [sys.executable, "-m", "tests.test_appointments_end_to_end", str(lobby.branch.config_path), str(out), str(report), *links],
+        [sys.executable, "-m", "tests.system.test_appointments_end_to_end", str(lobby.branch.config_path), str(out), str(report), *links],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
     )
     assert done.returncode == 0, f"the kiosk failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"

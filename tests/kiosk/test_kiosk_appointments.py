@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.devices.virtual_scanner import VirtualScanner
 from kiosk.scan_feed import ScanFeed
 from kiosk.service_menu import ELDER_CHOICES, ServiceOffer, appointment_line, elder_services
 from lobby.contract import AppointmentNote
@@ -39,30 +38,6 @@ def test_the_ticket_screen_says_whether_the_slot_was_kept():
     assert appointment_line(on_time, SHANGHAI, "zh") == "预约 10:00 · 已签到，到时优先叫号"
     assert appointment_line(on_time, SHANGHAI, "zh", short=True) == "预约 10:00 · 已签到"
     assert appointment_line(on_time.model_copy(update={"on_time": False}), SHANGHAI, "en").startswith("You came after")
-
-
-def test_the_scanner_feeds_what_it_reads_over_a_real_serial_line():
-    scanner = VirtualScanner()
-    read: list[str] = []
-    arrived = threading.Event()
-
-    def on_scan(code: str) -> None:
-        read.append(code)
-        if len(read) == 2:
-            arrived.set()
-
-    feed = ScanFeed(scanner.settings(), on_scan)
-    feed.start()
-    try:
-        assert feed.wait_ready(10)
-        scanner.show("https://q.bank.example/a/eyJ2IjoxfQ.c2ln")
-        scanner.show("x" * 800)  # not a pass: dropped at the scanner
-        scanner.show("472913")
-        assert arrived.wait(10), f"the scanner's reads did not arrive: {read}"
-        assert read == ["https://q.bank.example/a/eyJ2IjoxfQ.c2ln", "472913"]
-    finally:
-        feed.stop()
-        scanner.close()
 
 
 def test_a_missing_scanner_is_one_sentence_in_the_log_and_the_kiosk_carries_on(caplog):

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
-import pty
 import re
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.devices.card_readers import SerialReader, identify
-from kiosk.devices.keystrokes import KEY_ENTER, KEY_LEFTSHIFT, KeystrokeDecoder
+from kiosk.devices.card_readers import identify
+from kiosk.devices.keystrokes import KeystrokeDecoder
 from kiosk.devices.tracks import SwipeError, luhn_ok, parse_swipe
 from lobby.card_key import card_token
 from lobby.contract import CardIdentity
-from lobby.device_settings import CardReaderSettings
+from tests.kiosk.swipes import KEY, TEST_PANS, corpus, keystrokes, track2
 
-CORPUS = Path(__file__).parent / "corpus" / "swipes.txt"
-KEY = bytes(range(32))
-TEST_PANS = ["6222021234567890128", "4111111111111111", "5500005555555559"]
 FUZZ = settings(max_examples=25_000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
-def corpus() -> list[tuple[str, str]]:
-    rows = []
-    for raw in CORPUS.read_text(encoding="utf-8").splitlines():
-        if raw.startswith("#") or not raw:
-            continue
-        expected, _, line = raw.partition("\t")
-        rows.append((expected, line))
-    return rows
 
 
 @pytest.mark.parametrize("expected, line", corpus())
@@ -50,8 +31,6 @@ def test_corpus_of_real_world_swipes(expected, line):
         assert caught.value.message_zh and caught.value.message_en
 
 
-def track2(pan: str, yymm: str = "2912", extra: str = "1010000000000000") -> str:
-    return f";{pan}={yymm}{extra}?"
 
 
 def lrc(segment: str, base: int) -> str:
@@ -174,24 +153,6 @@ def test_identify_ends_every_line_in_an_identity_or_a_sentence(tail, head):
         assert result.message_zh and result.message_en
 
 
-def keystrokes(text: str, start: float = 0.0, step: float = 0.005) -> list[tuple[int, int, float]]:
-    """US-layout key events (shift down/up around shifted characters) typing `text` + Enter."""
-    from kiosk.devices.keystrokes import _US
-
-    reverse: dict[str, tuple[int, bool]] = {}
-    for code, (plain, shifted) in _US.items():
-        reverse.setdefault(plain, (code, False))
-        reverse.setdefault(shifted, (code, True))
-    events, t = [], start
-    for char in text:
-        code, needs_shift = reverse[char]
-        if needs_shift:
-            events.append((KEY_LEFTSHIFT, 1, t))
-        events += [(code, 1, t), (code, 0, t)]
-        if needs_shift:
-            events.append((KEY_LEFTSHIFT, 0, t))
-        t += step
-    return events + [(KEY_ENTER, 1, t), (KEY_ENTER, 0, t)]
 
 
 def test_wedge_keystrokes_become_the_swipe():
@@ -209,45 +170,3 @@ def test_wedge_partial_swipe_times_out_and_is_never_mixed():
     assert results == [track2("4111111111111111")]
 
 
-def test_serial_reader_over_a_real_pty():
-    master, slave = pty.openpty()
-    os.system(f"stty -F {os.ttyname(slave)} raw -echo")
-    reader = SerialReader(CardReaderSettings(kind="serial", device=os.ttyname(slave), swipe_timeout_ms=200), KEY)
-    got = []
-
-    def collect():
-        for swipe in reader.swipes():
-            got.append(swipe)
-            if len(got) == 2:
-                return
-
-    thread = threading.Thread(target=collect, daemon=True)
-    thread.start()
-    os.write(master, b";62220212")  # a partial swipe, then silence
-    time.sleep(0.5)
-    os.write(master, track2("4111111111111111").encode() + b"\r\n;E?\r\n")
-    thread.join(5)
-    reader.close()
-    os.close(master)
-    assert isinstance(got[0], CardIdentity) and got[0].masked_pan == "411111******1111"
-    assert isinstance(got[1], SwipeError) and got[1].reason == "read_failed"
-
-
-def test_card_test_command_leaks_no_card_number(branch_toml, tmp_path):
-    swipes = "\n".join(
-        [f"%B{pan}^WANG/XIANSHENG^2812101?" + track2(pan, "2812") for pan in TEST_PANS] + [";E?", track2("6222021234567890127")]
-    )
-    env = {**os.environ, "LOBBY_ARTIFACTS": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "--config", str(branch_toml), "card-test", "--stdin"],
-        input=swipes, capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
-    )
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["ok"] for line in lines] == [True, True, True, False, False]
-    assert lines[0]["masked_pan"] == "622202*********0128" and len(lines[0]["token"]) == 64
-    written = result.stdout + result.stderr + "".join(
-        p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".toml"
-    )
-    for pan in TEST_PANS + ["6222021234567890127"]:
-        assert pan not in written
-        assert not re.search(pan[:9], written.replace(pan[:6] + "*", "")), "9+ consecutive card digits leaked"

@@ -25,9 +25,10 @@ from edge_agent.store.db import Store
 from edge_agent.wait_model import learned, training
 from edge_agent.wait_model.samples import Sample
 from lobby.config import load_config
+from tests.conftest import REPO
 from tools.branch_sim import engine_day as simulate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SERVICES = ["cash", "noncash", "corporate", "wealth", "enquiry"]
 
