@@ -15,6 +15,7 @@ BENCH = Path(__file__).resolve().parent
 
 # In the order docs/measurements.md shows them.
 RUNS = [
+    ("appointments.py", "--seed", "1", "--days", "20"),
     ("fairness.py", "--seed", "1", "--days", "20"),
     *[("wait_estimate.py", "--scenario", scenario) for scenario in ("default", "small", "wealth")],
     *[("wait_floor.py", "--scenario", scenario, "--tickets", "400", "--replays", "25") for scenario in ("default", "small", "wealth")],
