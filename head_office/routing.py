@@ -70,10 +70,10 @@ def _problem(exc: ValidationError) -> str:
     return f"'{where}': {first['msg']}{more}"
 
 
-def _read(model: type[M], text: str) -> M | str:
-    """The payload as the contract's model, or why it is not one."""
+def _read(model: type[M], payload: dict) -> M | str:
+    """The payload (parsed once, above) as the contract's model, or why it is not one."""
     try:
-        return model.model_validate_json(text)
+        return model.model_validate(payload)
     except ValidationError as exc:
         return _problem(exc)
 
@@ -103,14 +103,14 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
     if parts[0] in ("events", "alerts") and len(parts) == 2:
         if not isinstance(payload.get("event_id"), str) or not payload["event_id"]:
             return Ignored(f"{rest} from {branch}: no event_id")
-        event = _read(EVENT_MODELS.get(rest, Event), text)
+        event = _read(EVENT_MODELS.get(rest, Event), payload)
         if isinstance(event, str):
             return Ignored(f"{rest} from {branch}: not the contract's {rest}: {event}")
         return EventRecord(event.event_id, _time(payload, TIME_FIELDS, received), branch, rest, event.seq, event, text)
     model = STATE_MODELS.get(rest) or (DeviceState if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state" else None)
     if model is None:
         return Ignored(f"{rest} from {branch}: not a topic head office keeps")
-    state = _read(model, text)
+    state = _read(model, payload)
     if isinstance(state, str):
         return Ignored(f"{rest} from {branch}: not the contract's {rest}: {state}")
     kind, key = ("device", parts[1]) if model is DeviceState else (parts[0], "")
