@@ -63,19 +63,20 @@ class Ignored:
 Record = EventRecord | StateRecord | Ignored
 
 
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in first["loc"]) or "payload"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"'{where}': {first['msg']}{more}"
-
-
-def _read(model: type[M], payload: dict) -> M | str:
-    """The payload (parsed once, above) as the contract's model, or why it is not one."""
+def _read(model: type[M], body: bytes, what: str) -> M | Ignored:
+    """The payload as the contract's model (pydantic-core parses and checks it in one pass), or
+    why it is not one, in a sentence."""
     try:
-        return model.model_validate(payload)
+        return model.model_validate_json(body)
     except ValidationError as exc:
-        return _problem(exc)
+        first = exc.errors(include_url=False)[0]
+        if first["type"] in ("json_invalid", "json_type"):
+            return Ignored(f"{what}: the payload is not JSON")
+        if first["type"] == "model_type":
+            return Ignored(f"{what}: the payload is not a JSON object")
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return Ignored(f"{what}: not the contract's {what.split(' from ')[0]}: '{where}': {first['msg']}{more}")
 
 
 def route(topic: str, body: bytes, received: datetime) -> Record:
@@ -92,33 +93,45 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
             return Ignored(f"bridge/state from {branch}: neither 0 nor 1")
         connected = body == b"1"
         return StateRecord(branch, "bridge", "", received, None, '{"connected": %s}' % ("true" if connected else "false"))
+    what = f"{rest} from {branch}"
     try:
         text = body.decode("utf-8")
-        payload = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return Ignored(f"{rest} from {branch}: the payload is not JSON")
-    if not isinstance(payload, dict):
-        return Ignored(f"{rest} from {branch}: the payload is not a JSON object")
+    except UnicodeDecodeError:
+        return Ignored(f"{what}: the payload is not JSON")
     parts = rest.split("/")
     if parts[0] in ("events", "alerts") and len(parts) == 2:
-        if not isinstance(payload.get("event_id"), str) or not payload["event_id"]:
-            return Ignored(f"{rest} from {branch}: no event_id")
-        event = _read(EVENT_MODELS.get(rest, Event), payload)
-        if isinstance(event, str):
-            return Ignored(f"{rest} from {branch}: not the contract's {rest}: {event}")
-        return EventRecord(event.event_id, _time(payload, TIME_FIELDS, received), branch, rest, event.seq, event, text)
-    model = STATE_MODELS.get(rest) or (DeviceState if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state" else None)
-    if model is None:
-        return Ignored(f"{rest} from {branch}: not a topic head office keeps")
-    state = _read(model, payload)
-    if isinstance(state, str):
-        return Ignored(f"{rest} from {branch}: not the contract's {rest}: {state}")
-    kind, key = ("device", parts[1]) if model is DeviceState else (parts[0], "")
-    return StateRecord(branch, kind, key, _time(payload, STATE_TIME_FIELDS, received), state, text)
+        model = EVENT_MODELS.get(rest)
+        event = _read(model or Event, body, what)
+        if isinstance(event, Ignored):
+            unreadable = event.reason.endswith(("not JSON", "not a JSON object"))
+            return event if unreadable or b'"event_id"' in body else Ignored(f"{what}: no event_id")
+        if "event_id" not in event.model_fields_set or not event.event_id:
+            return Ignored(f"{what}: no event_id")
+        # A kind this head office does not know yet keeps its own time in fields no model reads.
+        at = _time(event, TIME_FIELDS) if model else _time_in(json.loads(text), TIME_FIELDS)
+        return EventRecord(event.event_id, at or received, branch, rest, event.seq, event, text)
+    state_model = STATE_MODELS.get(rest) or (DeviceState if parts[0] == "devices" and len(parts) == 3 and parts[2] == "state" else None)
+    if state_model is None:
+        return Ignored(f"{what}: not a topic head office keeps")
+    state = _read(state_model, body, what)
+    if isinstance(state, Ignored):
+        return state
+    kind, key = ("device", parts[1]) if state_model is DeviceState else (parts[0], "")
+    return StateRecord(branch, kind, key, _time(state, STATE_TIME_FIELDS) or received, state, text)
 
 
-def _time(payload: dict, names: tuple[str, ...], received: datetime) -> datetime:
-    """The message's own time, by the field its kind carries it in; when head office got it if none."""
+def _time(model: BaseModel, names: tuple[str, ...]) -> datetime | None:
+    """The message's own time, by the field its kind carries it in (the first found wins)."""
+    for name in names:
+        value = getattr(model, name, None)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value
+    return None
+
+
+def _time_in(payload: object, names: tuple[str, ...]) -> datetime | None:
+    if not isinstance(payload, dict):
+        return None
     for name in names:
         value = payload.get(name)
         if isinstance(value, str):
@@ -128,4 +141,4 @@ def _time(payload: dict, names: tuple[str, ...], received: datetime) -> datetime
                 continue
             if at.tzinfo is not None:
                 return at
-    return received
+    return None
