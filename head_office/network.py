@@ -6,14 +6,18 @@ view, a branch's drill-down and the fleet page show; `load` reads them in one qu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import psycopg
+from pydantic import BaseModel
 
 from head_office.db import branches
 from lobby.contract import AgentState, Availability, DeviceState, DeviceStatus, QueueState
 
+M = TypeVar("M", bound=BaseModel)
 UNASSIGNED = "—"  # a branch that publishes but is not in the registry yet
 
 
@@ -87,8 +91,19 @@ SORTS = {
 }
 
 
+class BridgeState(BaseModel):
+    """What head office keeps of the branch broker's own bridge/state notification (1 / 0)."""
+
+    connected: bool
+
+
+def _read(model: type[M], payload: str | dict) -> M:
+    """A stored state as the contract's model: JSON text from the database, a dict from a test."""
+    return model.model_validate_json(payload) if isinstance(payload, str) else model.model_validate(payload)
+
+
 def branch_lines(
-    registry: dict[str, tuple[str, str]], states: list[tuple[str, str, str, dict, datetime]], now: datetime, stale_heartbeats: float
+    registry: dict[str, tuple[str, str]], states: Sequence[tuple[str, str, str, str | dict, datetime]], now: datetime, stale_heartbeats: float
 ) -> dict[str, BranchLine]:
     """`registry`: id -> (name, region); `states`: (branch, kind, key, payload, at) rows."""
     lines = {bid: BranchLine(bid, name, region) for bid, (name, region) in registry.items()}
@@ -97,14 +112,14 @@ def branch_lines(
         line = lines.setdefault(branch, BranchLine(branch, branch, UNASSIGNED))
         # Written by the ingester only after the contract's model read it (head_office/routing.py).
         if kind == "agent":
-            _agent(line, AgentState.model_validate(payload), now, stale_heartbeats)
+            _agent(line, _read(AgentState, payload), now, stale_heartbeats)
         elif kind == "queue":
-            _queue(line, QueueState.model_validate(payload))
+            _queue(line, _read(QueueState, payload))
         elif kind == "device":
-            device = DeviceState.model_validate(payload)
+            device = _read(DeviceState, payload)
             line.devices.append(DeviceLine(branch, line.name, line.region, key, device.kind, device.status, device.detail, device.since or at))
         elif kind == "bridge":
-            bridges[branch] = (bool(payload.get("connected")), at)
+            bridges[branch] = (bool(_read(BridgeState, payload).connected), at)
     for branch, (connected, at) in bridges.items():
         if not connected:  # the branch broker's link to head office is down: what we hold is old
             lines[branch].reachable = False

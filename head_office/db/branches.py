@@ -13,11 +13,13 @@ def registry(conn: psycopg.Connection, branch: str | None = None) -> dict[str, t
     return {bid: (name, region) for bid, name, region in rows}
 
 
-def states(conn: psycopg.Connection, branch: str | None = None) -> list[tuple[str, str, str, dict, datetime]]:
-    """(branch, kind, key, payload, at) of every branch's latest states, or of one branch's."""
+def states(conn: psycopg.Connection, branch: str | None = None) -> list[tuple[str, str, str, str, datetime]]:
+    """(branch, kind, key, payload, at) of every branch's latest states, or of one branch's. The
+    payload comes as JSON text: the contract's models read it in one pass, where psycopg would
+    first build it as Python dicts."""
     if branch is None:
-        return conn.execute("SELECT branch, kind, key, payload, at FROM branch_state").fetchall()
-    return conn.execute("SELECT branch, kind, key, payload, at FROM branch_state WHERE branch = %s", (branch,)).fetchall()
+        return conn.execute("SELECT branch, kind, key, payload::text, at FROM branch_state").fetchall()
+    return conn.execute("SELECT branch, kind, key, payload::text, at FROM branch_state WHERE branch = %s", (branch,)).fetchall()
 
 
 def save(conn: psycopg.Connection, rows: list[tuple[str, str, str]]) -> None:
