@@ -150,10 +150,15 @@ def test_a_client_that_leaves_mid_download_is_one_quiet_line(pages, caplog):
     import time
 
     with caplog.at_level(logging.DEBUG, logger="edge_agent.web.server"):
-        for _ in range(20):
-            _leave_mid_download(pages.port)
-        time.sleep(1.5)  # the handlers notice as their writes fail
-    # Most sends fail; a few fit into the kernel's buffers before the reset and count as sent.
+        # Most sends fail; some fit into the kernel's buffers before the reset and count as sent
+        # (more of them on a loaded machine): clients keep leaving until five departures are
+        # seen, or 200 have left.
+        for _ in range(10):
+            for _ in range(20):
+                _leave_mid_download(pages.port)
+            time.sleep(1.5)  # the handlers notice as their writes fail
+            if pages._httpd.departures >= 5:
+                break
     assert pages._httpd.departures >= 5, pages._httpd.departures
     lines = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert len(lines) == 1 and "went away before its answer was sent" in lines[0].getMessage(), [r.getMessage() for r in lines]
