@@ -15,6 +15,7 @@ import psycopg
 from pydantic import BaseModel
 
 from head_office.db import branches
+from head_office.routing import BridgeState
 from lobby.contract import AgentState, Availability, DeviceState, DeviceStatus, QueueState
 
 M = TypeVar("M", bound=BaseModel)
@@ -91,12 +92,6 @@ SORTS = {
 }
 
 
-class BridgeState(BaseModel):
-    """What head office keeps of the branch broker's own bridge/state notification (1 / 0)."""
-
-    connected: bool
-
-
 def _read(model: type[M], payload: str | dict) -> M:
     """A stored state as the contract's model: JSON text from the database, a dict from a test."""
     return model.model_validate_json(payload) if isinstance(payload, str) else model.model_validate(payload)
@@ -119,7 +114,7 @@ def branch_lines(
             device = _read(DeviceState, payload)
             line.devices.append(DeviceLine(branch, line.name, line.region, key, device.kind, device.status, device.detail, device.since or at))
         elif kind == "bridge":
-            bridges[branch] = (bool(_read(BridgeState, payload).connected), at)
+            bridges[branch] = (_read(BridgeState, payload).connected, at)
     for branch, (connected, at) in bridges.items():
         if not connected:  # the branch broker's link to head office is down: what we hold is old
             lines[branch].reachable = False

@@ -34,6 +34,13 @@ TIME_FIELDS = ("at", "issued_at", "raised_at", "opened_at", "created_at", "answe
 STATE_TIME_FIELDS = ("heartbeat_at", "at", "since")
 
 
+class BridgeState(BaseModel):
+    """What head office keeps of the branch broker's own bridge/state notification (1 / 0):
+    written here, read by the network view."""
+
+    connected: bool
+
+
 @dataclass(frozen=True)
 class EventRecord:
     event_id: str
@@ -51,7 +58,7 @@ class StateRecord:
     kind: str  # agent | queue | device | bridge
     key: str  # the device id; "" for agent and queue
     at: datetime
-    state: BaseModel | None  # AgentState, QueueState or DeviceState; None for the bridge's own 0 / 1
+    state: BaseModel  # AgentState, QueueState, DeviceState or BridgeState
     text: str
 
 
@@ -91,8 +98,8 @@ def route(topic: str, body: bytes, received: datetime) -> Record:
     if rest == "bridge/state":  # Mosquitto's own notification: 1 when connected, 0 (its will) when not
         if body not in (b"0", b"1"):
             return Ignored(f"bridge/state from {branch}: neither 0 nor 1")
-        connected = body == b"1"
-        return StateRecord(branch, "bridge", "", received, None, '{"connected": %s}' % ("true" if connected else "false"))
+        bridge = BridgeState(connected=body == b"1")
+        return StateRecord(branch, "bridge", "", received, bridge, bridge.model_dump_json())
     what = f"{rest} from {branch}"
     try:
         text = body.decode("utf-8")
